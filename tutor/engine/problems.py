@@ -1,0 +1,296 @@
+"""Problems: a loss, its gradient and a start point.
+
+- MatrixInverse: the seed's problem, find X with AX = I by minimising sum((AX - I)^2).
+- DeepChain: a chain of layers, for watching gradients vanish or explode.
+- Valley and Rosenbrock: two-parameter surfaces, for drawing an optimizer's path.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol
+
+import numpy as np
+
+# The seed's matrix (In [7] of the blog post).
+SEED_A = np.array(
+    [
+        [2, 5, 1, 4, 6],
+        [3, 5, 0, 0, 0],
+        [1, 1, 0, 3, 8],
+        [6, 6, 2, 2, 1],
+        [8, 3, 5, 1, 4],
+    ],
+    dtype=float,
+)
+
+ACTIVATIONS = ("linear", "sigmoid", "tanh", "relu")
+
+
+class ProblemError(ValueError):
+    """A problem description that cannot be built; the message says why."""
+
+
+class Problem(Protocol):
+    kind: str
+
+    def start(self) -> np.ndarray: ...
+    def loss(self, x: np.ndarray) -> float: ...
+    def grad(self, x: np.ndarray) -> np.ndarray: ...
+    def spec(self) -> dict[str, Any]: ...
+    def title(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class MatrixInverse:
+    """F(X) = sum_ij (AX - I)_ij^2,  dF(X) = 2 A^T (AX - I),  X0 = 0 (the seed's problem).
+
+    `variant` picks A: "seed" is the blog post's matrix; "diagonal" has the same singular
+    values laid on the diagonal, so every element of X is its own independent problem.
+    """
+
+    variant: str = "seed"
+    kind: ClassVar[str] = "matrix"
+    A: np.ndarray = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.variant == "seed":
+            a = SEED_A.copy()
+        elif self.variant == "diagonal":
+            a = np.diag(np.linalg.svd(SEED_A, compute_uv=False))
+        else:
+            raise ProblemError(f"unknown matrix variant {self.variant!r}; known: seed, diagonal")
+        object.__setattr__(self, "A", a)
+
+    def start(self) -> np.ndarray:
+        return self.A * 0  # as the seed starts: `A * 0`
+
+    def loss(self, x: np.ndarray) -> float:
+        residual = self.A @ x - np.eye(len(self.A), dtype=float)
+        return float(np.sum(residual**2))
+
+    def grad(self, x: np.ndarray) -> np.ndarray:
+        return 2 * self.A.T @ (self.A @ x - np.eye(len(self.A), dtype=float))
+
+    def product(self, x: np.ndarray) -> np.ndarray:
+        """A @ X, to set against I."""
+        return self.A @ x
+
+    def singular_values(self) -> np.ndarray:
+        return np.linalg.svd(self.A, compute_uv=False)
+
+    def stable_lr(self) -> float:
+        """Gradient descent diverges above this lr: the curvature along the top singular direction is 2 sigma_max^2."""
+        return float(1.0 / self.singular_values()[0] ** 2)
+
+    def spec(self) -> dict[str, Any]:
+        return {"kind": self.kind, "variant": self.variant}
+
+    def title(self) -> str:
+        name = "the seed's A" if self.variant == "seed" else "diagonal A (the seed's singular values)"
+        return f"invert {name}: minimise sum((AX - I)^2)"
+
+
+def _activate(name: str, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The activation and its derivative at z."""
+    if name == "linear":
+        return z, np.ones_like(z)
+    if name == "sigmoid":
+        s = 1.0 / (1.0 + np.exp(-z))
+        return s, s * (1.0 - s)
+    if name == "tanh":
+        t = np.tanh(z)
+        return t, 1.0 - t**2
+    if name == "relu":
+        return np.maximum(z, 0.0), (z > 0).astype(float)
+    raise ProblemError(f"unknown activation {name!r}; known: {', '.join(ACTIVATIONS)}")
+
+
+@dataclass(frozen=True)
+class DeepChain:
+    """A chain of `depth` one-unit layers: h_0 = input, h_k = act(w * h_{k-1} + b_k).
+
+    Every layer multiplies by the same weight w (`scale`); what learns are the biases
+    b_1..b_depth (x, starting at 0). The loss is (h_depth - target)^2. Backpropagation
+    gives dF/db_k = dF/dz_k = 2 (h_depth - target) * prod_{j > k} (w act'(z_j)) * act'(z_k):
+    one factor w act'(z) per layer above k, so the first layer's gradient shrinks (|w act'| < 1)
+    or grows (> 1) geometrically with depth.
+    """
+
+    depth: int = 10
+    scale: float = 0.5
+    activation: str = "linear"
+    target: float = 1.0
+    input: float = 1.0
+    kind: ClassVar[str] = "deep-chain"
+
+    def __post_init__(self) -> None:
+        if isinstance(self.depth, bool) or not isinstance(self.depth, int) or not 1 <= self.depth <= 200:
+            raise ProblemError(f"depth must be a whole number from 1 to 200, not {self.depth!r}")
+        for name in ("scale", "target", "input"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise ProblemError(f"{name} must be a finite number, not {value!r}")
+        if not abs(self.scale) <= 100:
+            raise ProblemError(f"scale must be between -100 and 100, not {self.scale!r}")
+        if self.activation not in ACTIVATIONS:
+            raise ProblemError(f"unknown activation {self.activation!r}; known: {', '.join(ACTIVATIONS)}")
+
+    def start(self) -> np.ndarray:
+        return np.zeros(self.depth, dtype=float)
+
+    def forward(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Activations h_0..h_depth and derivatives act'(z_1..z_depth)."""
+        h = np.empty(self.depth + 1)
+        slopes = np.empty(self.depth)
+        h[0] = self.input
+        with np.errstate(over="ignore", invalid="ignore"):
+            for k in range(self.depth):
+                out, slope = _activate(self.activation, np.asarray(self.scale * h[k] + x[k]))
+                h[k + 1] = out
+                slopes[k] = slope
+        return h, slopes
+
+    def loss(self, x: np.ndarray) -> float:
+        h, _ = self.forward(x)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return float((h[-1] - self.target) ** 2)
+
+    def grad(self, x: np.ndarray) -> np.ndarray:
+        h, slopes = self.forward(x)
+        g = np.empty(self.depth)
+        with np.errstate(over="ignore", invalid="ignore"):
+            upstream = 2.0 * (h[-1] - self.target)  # dF/dh_depth
+            for k in range(self.depth - 1, -1, -1):
+                g[k] = upstream * slopes[k]  # dF/dz_k = dF/db_k
+                upstream = g[k] * self.scale  # dF/dh_{k-1}
+        return g
+
+    def layer_gradients(self, x: np.ndarray | None = None) -> np.ndarray:
+        """|dF/db_k| for k = 1..depth at x (the start if None): the per-layer gradient magnitudes."""
+        return np.abs(self.grad(self.start() if x is None else x))
+
+    def spec(self) -> dict[str, Any]:
+        return {"kind": self.kind, "depth": self.depth, "scale": self.scale, "activation": self.activation}
+
+    def title(self) -> str:
+        return f"deep chain: {self.depth} {self.activation} layers, weight {self.scale:g}"
+
+
+@dataclass(frozen=True)
+class Valley:
+    """f(x, y) = 1/2 (u^2 + K v^2),  u = x cos a + y sin a,  v = -x sin a + y cos a.
+
+    A valley whose floor runs at `angle` degrees from the x axis, K = `condition`;
+    start (-3, 1), minimum 0 at the origin.
+    """
+
+    condition: float = 20.0
+    angle: float = 0.0
+    kind: ClassVar[str] = "valley"
+
+    def __post_init__(self) -> None:
+        for name in ("condition", "angle"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise ProblemError(f"{name} must be a finite number, not {value!r}")
+        if not 1 <= self.condition <= 1e4:
+            raise ProblemError(f"condition must be between 1 and 10000, not {self.condition:g}")
+
+    def _rotation(self) -> tuple[float, float]:
+        a = math.radians(self.angle)
+        return math.cos(a), math.sin(a)
+
+    def start(self) -> np.ndarray:
+        return np.array([-3.0, 1.0])
+
+    def loss(self, x: np.ndarray) -> float:
+        c, s = self._rotation()
+        u = x[0] * c + x[1] * s
+        v = -x[0] * s + x[1] * c
+        return float(0.5 * (u**2 + self.condition * v**2))
+
+    def grad(self, x: np.ndarray) -> np.ndarray:
+        c, s = self._rotation()
+        u = x[0] * c + x[1] * s
+        v = -x[0] * s + x[1] * c
+        du, dv = u, self.condition * v
+        return np.array([du * c - dv * s, du * s + dv * c])
+
+    def loss_grid(self, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+        c, s = self._rotation()
+        u = xs * c + ys * s
+        v = -xs * s + ys * c
+        return 0.5 * (u**2 + self.condition * v**2)
+
+    def minimum(self) -> np.ndarray:
+        return np.zeros(2)
+
+    def spec(self) -> dict[str, Any]:
+        return {"kind": self.kind, "condition": self.condition, "angle": self.angle}
+
+    def title(self) -> str:
+        return f"valley: condition {self.condition:g}, floor at {self.angle:g} degrees"
+
+
+@dataclass(frozen=True)
+class Rosenbrock:
+    """f(x, y) = (1 - x)^2 + 100 (y - x^2)^2; start (-1.2, 1), minimum 0 at (1, 1)."""
+
+    kind: ClassVar[str] = "rosenbrock"
+
+    def start(self) -> np.ndarray:
+        return np.array([-1.2, 1.0])
+
+    def loss(self, x: np.ndarray) -> float:
+        return float((1 - x[0]) ** 2 + 100 * (x[1] - x[0] ** 2) ** 2)
+
+    def grad(self, x: np.ndarray) -> np.ndarray:
+        return np.array([-2 * (1 - x[0]) - 400 * x[0] * (x[1] - x[0] ** 2), 200 * (x[1] - x[0] ** 2)])
+
+    def loss_grid(self, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+        return (1 - xs) ** 2 + 100 * (ys - xs**2) ** 2
+
+    def minimum(self) -> np.ndarray:
+        return np.ones(2)
+
+    def spec(self) -> dict[str, Any]:
+        return {"kind": self.kind}
+
+    def title(self) -> str:
+        return "rosenbrock: (1 - x)^2 + 100 (y - x^2)^2"
+
+
+PROBLEM_KINDS: dict[str, type] = {
+    "matrix": MatrixInverse,
+    "deep-chain": DeepChain,
+    "valley": Valley,
+    "rosenbrock": Rosenbrock,
+}
+
+
+def make_problem(spec: dict[str, Any] | None = None) -> Problem:
+    """Build a problem from a plain description such as {"kind": "deep-chain", "depth": 20}.
+
+    Raises ProblemError with a reason for an unknown kind, an unknown parameter or a bad value.
+    """
+    spec = dict(spec or {"kind": "matrix"})
+    kind = spec.pop("kind", "matrix")
+    cls = PROBLEM_KINDS.get(kind)
+    if cls is None:
+        raise ProblemError(f"unknown problem {kind!r}; known: {', '.join(PROBLEM_KINDS)}")
+    allowed = {f for f in cls.__dataclass_fields__ if f not in ("kind", "A")}
+    unknown = set(spec) - allowed
+    if unknown:
+        hint = f"; known: {', '.join(sorted(allowed))}" if allowed else "; it takes none"
+        raise ProblemError(f"problem {kind!r} has no parameter {sorted(unknown)[0]!r}{hint}")
+    if kind == "deep-chain" and isinstance(spec.get("depth"), float) and spec["depth"].is_integer():
+        spec["depth"] = int(spec["depth"])
+    for name in ("scale", "target", "input", "condition", "angle"):
+        if isinstance(spec.get(name), int) and not isinstance(spec.get(name), bool):
+            spec[name] = float(spec[name])
+    try:
+        return cls(**spec)
+    except TypeError as error:
+        raise ProblemError(str(error)) from None

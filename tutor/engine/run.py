@@ -1,0 +1,146 @@
+"""A run: an optimizer stepping on a problem, with every step kept so it can go back.
+
+Stepping back reads an earlier record; it never recomputes backwards, so the state at
+step k is bit for bit the state the forward pass produced.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+import numpy as np
+
+from tutor.engine.hyper import Hyperparameters
+from tutor.engine.optimizers import Optimizer, get_optimizer
+from tutor.engine.problems import Problem
+
+# A run in play mode at 30 steps/s fills this in about an hour; older steps are kept.
+MAX_STEPS = 100_000
+
+
+@dataclass(frozen=True, eq=False)
+class Record:
+    """The state after `step` updates.
+
+    `grad` is the gradient the last update used (None at step 0); `loss` is measured
+    after the update, as the seed records it; `effective_step` is the per-element step
+    size lr / (sqrt(v) + eps) the update used (lr everywhere for gradient descent).
+    """
+
+    step: int
+    x: np.ndarray
+    grad: np.ndarray | None
+    buffers: Mapping[str, np.ndarray]
+    effective_step: np.ndarray
+    loss: float
+    hp: Hyperparameters
+
+    @property
+    def mean_square(self) -> np.ndarray | None:
+        return self.buffers.get("mean_square")
+
+    @property
+    def momentum(self) -> np.ndarray | None:
+        return self.buffers.get("momentum")
+
+    @property
+    def diverged(self) -> bool:
+        """True once the loss or x is no longer a finite number."""
+        return not (np.isfinite(self.loss) and np.all(np.isfinite(self.x)))
+
+
+@dataclass
+class Run:
+    """An optimizer on a problem. `records[index]` is the state on screen."""
+
+    problem: Problem
+    optimizer: Optimizer
+    hp: Hyperparameters = field(default_factory=Hyperparameters)
+    records: list[Record] = field(init=False)
+    index: int = field(init=False, default=0)
+
+    def __post_init__(self) -> None:
+        x0 = np.array(self.problem.start(), dtype=float)
+        self.records = [
+            Record(
+                step=0,
+                x=x0,
+                grad=None,
+                buffers=self.optimizer.start_buffers(x0, self.hp),
+                effective_step=self.optimizer.start_effective_step(x0, self.hp),
+                loss=self.problem.loss(x0),
+                hp=self.hp,
+            )
+        ]
+
+    @classmethod
+    def create(cls, problem: Problem, optimizer: str | Optimizer, hp: Hyperparameters | None = None) -> "Run":
+        opt = get_optimizer(optimizer) if isinstance(optimizer, str) else optimizer
+        return cls(problem, opt, hp or Hyperparameters())
+
+    @property
+    def current(self) -> Record:
+        return self.records[self.index]
+
+    @property
+    def step(self) -> int:
+        return self.index
+
+    def next_record(self, record: Record) -> Record:
+        """Apply one update to `record` with the run's hyperparameters."""
+        with np.errstate(all="ignore"):  # overflow is shown as divergence, not raised
+            g = self.problem.grad(record.x)
+            new_x, buffers, effective = self.optimizer.update(record.x, g, record.buffers, self.hp, record.step + 1)
+            loss = self.problem.loss(new_x)
+        return Record(record.step + 1, new_x, g, buffers, effective, loss, self.hp)
+
+    def forward(self, steps: int = 1) -> Record:
+        """Step forward, reusing steps already computed, computing the rest."""
+        for _ in range(steps):
+            if self.index + 1 < len(self.records):
+                self.index += 1
+            elif self.index < MAX_STEPS:
+                self.records.append(self.next_record(self.records[-1]))
+                self.index += 1
+            else:
+                break
+        return self.current
+
+    def back(self, steps: int = 1) -> Record:
+        self.index = max(0, self.index - steps)
+        return self.current
+
+    def goto(self, step: int) -> Record:
+        """Jump to step `step` (computing forward if needed)."""
+        step = max(0, step)
+        if step <= len(self.records) - 1:
+            self.index = step
+            return self.current
+        self.index = len(self.records) - 1
+        return self.forward(step - self.index)
+
+    def reset(self) -> Record:
+        return self.goto(0)
+
+    def set_hyperparameters(self, hp: Hyperparameters) -> None:
+        """Use `hp` from the current step on: later steps, computed with the old values, are dropped."""
+        if hp == self.hp:
+            return
+        self.hp = hp
+        del self.records[self.index + 1 :]
+
+    def run_to(self, steps: int) -> list[float]:
+        """Step to `steps` and return the loss after each update 1..steps (the seed's `loss` list)."""
+        self.goto(steps)
+        return [r.loss for r in self.records[1 : steps + 1]]
+
+    def losses(self) -> list[float]:
+        """Loss at steps 0..current."""
+        return [r.loss for r in self.records[: self.index + 1]]
+
+    def first_divergent_step(self) -> int | None:
+        for record in self.records[: self.index + 1]:
+            if record.diverged:
+                return record.step
+        return None
