@@ -1,0 +1,193 @@
+"""Charts drawn with plotext. The only module of tutor that imports plotext.
+
+Every chart is built as plain text (no escape codes) and coloured here by marker
+character: far cheaper than parsing plotext's ANSI output, and the headless snapshot
+gets the very same characters. Log axes are done by hand (log10 of the data on a
+linear axis with 1e-k tick labels), which sidesteps plotext's log-scale crashes on
+zero, negative, empty and infinite data.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import plotext as plt
+from rich.style import Style
+from rich.text import Text
+
+# plotext keeps one global figure: one chart at a time.
+_PLOTEXT_LOCK = threading.Lock()
+
+# Markers in series order: each is a distinct character so plain text stays readable.
+MARKERS = ("braille", "•", "▪", "◦", "·")
+SERIES_COLOURS = ("#4a90d9", "#3cb44b", "#e6194b", "#f58231", "#911eb4")
+HIGH_CONTRAST_COLOURS = ("#ffffff", "#ffff00", "#00ffff", "#ff00ff", "#00ff00")
+
+# A loss this many times the largest finite start is drawn at the chart's top edge.
+CLIP_FACTOR = 1e6
+
+
+@dataclass(frozen=True)
+class Series:
+    label: str
+    values: Sequence[float]  # one value per step, from step 0
+
+
+def _marker_char(marker: str) -> str | None:
+    return None if marker == "braille" else marker
+
+
+def _colour_text(lines: list[str], markers: Sequence[str], colours: Sequence[str], colour: bool) -> Text:
+    text = Text("\n".join(lines))
+    if not colour:
+        return text
+    char_colour = {}
+    for marker, c in zip(markers, colours):
+        ch = _marker_char(marker)
+        if ch is not None:
+            char_colour[ch] = c
+    braille_colour = next((c for m, c in zip(markers, colours) if m == "braille"), None)
+    offset = 0
+    for line in lines:
+        start = None
+        current = None
+        for i, ch in enumerate(line):
+            style = char_colour.get(ch)
+            if style is None and braille_colour and "\u2800" < ch <= "\u28ff":
+                style = braille_colour
+            if style != current:
+                if current is not None and start is not None:
+                    text.stylize(Style(color=current), offset + start, offset + i)
+                start, current = i, style
+        if current is not None and start is not None:
+            text.stylize(Style(color=current), offset + start, offset + len(line))
+        offset += len(line) + 1
+    return text
+
+
+def _decade_ticks(low: float, high: float) -> tuple[list[float], list[str]]:
+    """Tick positions (log10 units) and labels such as 1e-3 for a log axis."""
+    first, last = math.floor(low), math.ceil(high)
+    decades = list(range(first, last + 1))
+    step = max(1, math.ceil(len(decades) / 6))
+    positions = [float(d) for d in decades[::step] if low - 1e-9 <= d <= high + 1e-9]
+    if len(positions) < 2:  # less than a decade on screen: label the ends
+        positions = [low, high] if high > low else [low]
+    return positions, [_power_label(p) for p in positions]
+
+
+def _power_label(exponent: float) -> str:
+    if abs(exponent - round(exponent)) < 1e-9:
+        e = int(round(exponent))
+        return {0: "1", 1: "10", 2: "100"}.get(e, f"1e{e}")
+    return f"{10 ** exponent:.2g}"
+
+
+def _step_ticks(last: int) -> list[int]:
+    """Up to five whole-number step ticks from 0 to `last`."""
+    if last <= 4:
+        return list(range(last + 1))
+    return sorted({round(last * k / 4) for k in range(5)})
+
+
+def _downsample(xs: np.ndarray, ys: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
+    if xs.size <= limit:
+        return xs, ys
+    keep = np.unique(np.linspace(0, xs.size - 1, limit).round().astype(int))
+    return xs[keep], ys[keep]
+
+
+def loss_chart(
+    series: Sequence[Series],
+    width: int,
+    height: int,
+    title: str = "loss (log scale)",
+    colour: bool = True,
+    high_contrast: bool = False,
+) -> Text:
+    """Loss against step for one or more runs, on a log axis.
+
+    Only finite, positive values are drawn; a loss above CLIP_FACTOR x the starting loss
+    (a diverging run) is drawn at the top edge, and the title says it was clipped.
+    """
+    width, height = max(width, 20), max(height, 6)
+    starts = [float(s.values[0]) for s in series if len(s.values) and np.isfinite(s.values[0]) and s.values[0] > 0]
+    cap = math.log10(max(starts) * CLIP_FACTOR) if starts else 300.0
+    prepared = []
+    clipped = False
+    for s in series:
+        ys = np.asarray(s.values, dtype=float)
+        xs = np.arange(ys.size, dtype=float)
+        with np.errstate(all="ignore"):
+            logs = np.log10(ys)
+        over = ~np.isfinite(ys) & ~np.isnan(ys) | (np.isfinite(logs) & (logs > cap))
+        if over.any():
+            clipped = True
+            logs = np.where(over, cap, logs)
+        keep = np.isfinite(logs)
+        prepared.append((s.label, *_downsample(xs[keep], logs[keep], 2 * width)))
+    points = [p for _, _, p in prepared if p.size]
+    steps = max((len(s.values) for s in series), default=1) - 1
+    shown_title = title + ("  (clipped: the loss ran off the top)" if clipped else "")
+    markers = MARKERS[: len(series)]
+    colours = (HIGH_CONTRAST_COLOURS if high_contrast else SERIES_COLOURS)[: len(series)]
+    with _PLOTEXT_LOCK:
+        plt.clf()
+        plt.theme("clear")
+        plt.plotsize(width, height)
+        plt.title(shown_title)
+        if points:
+            low = min(float(p.min()) for p in points)
+            high = max(float(p.max()) for p in points)
+            if high - low < 1e-9:
+                low, high = low - 0.5, high + 0.5
+            for (label, xs, ys), marker in zip(prepared, markers):
+                if xs.size:
+                    plt.plot(xs.tolist(), ys.tolist(), marker=marker, label=label if len(series) > 1 else None)
+            positions, labels = _decade_ticks(low, high)
+            plt.ylim(low, high)
+            plt.yticks(positions, labels)
+        else:
+            plt.ylim(0, 1)
+            plt.yticks([], [])
+        plt.xlim(0, max(steps, 1))
+        ticks = _step_ticks(max(steps, 1))
+        plt.xticks(ticks, [str(t) for t in ticks])
+        plt.xlabel("step")
+        lines = plt.uncolorize(plt.build()).split("\n")
+    return _colour_text([line.rstrip() for line in lines], markers, colours, colour)
+
+
+def log_bar_chart(
+    labels: Sequence[str],
+    values: Sequence[float],
+    width: int,
+    height: int,
+    title: str,
+    colour: bool = True,
+) -> Text:
+    """Bars of |value| on a log axis (per-layer gradient magnitudes). Zero bars stay empty."""
+    width, height = max(width, 20), max(height, 6)
+    mags = np.abs(np.asarray(values, dtype=float))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logs = np.log10(mags)
+    finite = logs[np.isfinite(logs)]
+    with _PLOTEXT_LOCK:
+        plt.clf()
+        plt.theme("clear")
+        plt.plotsize(width, height)
+        plt.title(title)
+        if finite.size:
+            floor = math.floor(float(finite.min())) - 1
+            top = math.ceil(float(finite.max()))
+            heights = [float(v - floor) if np.isfinite(v) else 0.0 for v in logs]
+            plt.bar(list(labels), heights, marker="█", width=0.5)
+            positions, tick_labels = _decade_ticks(floor, top)
+            plt.ylim(0, top - floor)
+            plt.yticks([p - floor for p in positions], tick_labels)
+        lines = plt.uncolorize(plt.build()).split("\n")
+    return _colour_text([line.rstrip() for line in lines], ["█"], [SERIES_COLOURS[0]], colour)

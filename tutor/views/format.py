@@ -1,0 +1,59 @@
+"""Numbers for the screen, formatted in one place."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+IDLE = "idle"
+
+
+def number(value: float, digits: int = 3) -> str:
+    """A short, readable number: 0.0123, -0.45, 1.23e-05, 1.5e+04, inf, nan."""
+    value = float(value)
+    if math.isnan(value):
+        return "nan"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    if value == 0:
+        return "0"
+    magnitude = abs(value)
+    if 1e-3 <= magnitude < 1e4:
+        text = f"{value:.{digits}g}"
+    else:
+        mantissa, exponent = f"{value:.{max(digits - 1, 0)}e}".split("e")
+        mantissa = mantissa.rstrip("0").rstrip(".") if "." in mantissa else mantissa
+        text = f"{mantissa}e{int(exponent):+03d}"
+    return text
+
+
+def cell(value: float, width: int = 7, digits: int = 3) -> str:
+    """A number that fits a grid cell of `width` characters (fewer digits if needed)."""
+    for d in range(digits, 0, -1):
+        text = number(value, d)
+        if len(text) <= width:
+            return text
+    return number(value, 1)
+
+
+def exact(value: float) -> str:
+    """Full precision, as Python's repr prints it (the seed's final losses)."""
+    return repr(float(value))
+
+
+def hyper(value: float) -> str:
+    """A hyperparameter as a person would type it: 0.001, 0.9, 1e-08."""
+    return f"{float(value):g}"
+
+
+def index_label(index: tuple[int, ...]) -> str:
+    return "[" + ",".join(str(i) for i in index) + "]"
+
+
+def idle_mask(mean_square: np.ndarray | None, shape: tuple[int, ...]) -> np.ndarray:
+    """Cells whose mean-square buffer is still exactly 0: no gradient has reached them,
+    so lr / (sqrt(v) + eps) = lr / eps is a meaningless huge number, not a step."""
+    if mean_square is None:
+        return np.zeros(shape, dtype=bool)
+    return mean_square == 0

@@ -1,0 +1,176 @@
+"""Colour-scaled grids of numbers: x, the gradient, v, the step size, momentum, AX."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.style import Style
+from rich.text import Text
+
+from tutor.views import format as fmt
+
+Scale = Literal["signed", "log"]
+
+# Sequential palette for log-scaled magnitudes (viridis, dark -> bright).
+LOG_PALETTE = ("#440154", "#472d7b", "#3b528b", "#2c728e", "#21918c", "#28ae80", "#5ec962", "#addc30", "#fde725")
+# Diverging palette for signed values: blue (negative) .. grey (zero) .. red (positive).
+SIGNED_PALETTE = ("#2166ac", "#4393c3", "#92c5de", "#d1e5f0", "#3a3a3a", "#fddbc7", "#f4a582", "#d6604d", "#b2182b")
+# High contrast: black and white with one accent, for projectors.
+HIGH_CONTRAST_LOG = ("#000000", "#1a1a1a", "#333333", "#4d4d4d", "#808080", "#b3b3b3", "#d9d9d9", "#f0f0f0", "#ffffff")
+HIGH_CONTRAST_SIGNED = ("#0000ff", "#0000ff", "#5555ff", "#aaaaff", "#000000", "#ffaaaa", "#ff5555", "#ff0000", "#ff0000")
+
+CELL_WIDTH = 7
+
+
+def _foreground(hex_colour: str) -> str:
+    r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    return "#000000" if 0.299 * r + 0.587 * g + 0.114 * b > 140 else "#ffffff"
+
+
+@dataclass
+class GridView:
+    """One quantity as a grid of numbers, each cell coloured by value.
+
+    `scale="log"` colours by log10(|value|) between the smallest and largest active
+    cell (v and the step size span decades); `scale="signed"` colours by sign and size.
+    Cells in `idle` show "idle" instead of a number: v is still 0 there.
+    """
+
+    title: str
+    values: np.ndarray
+    scale: Scale = "signed"
+    idle: np.ndarray | None = None
+    cursor: int | None = None  # flat index of the inspected element
+    highlight: bool = False  # this quantity changes in the narrated phase on screen
+    subtitle: str = ""
+    per_row: int = 5
+    colour: bool = True
+    high_contrast: bool = False
+    show_legend: bool = True
+    _range: tuple[float, float] | None = field(default=None, init=False, repr=False)
+
+    def _flat(self) -> np.ndarray:
+        return np.asarray(self.values, dtype=float).reshape(-1)
+
+    def _columns(self) -> int:
+        v = np.asarray(self.values)
+        return v.shape[1] if v.ndim == 2 else min(self.per_row, max(v.size, 1))
+
+    def _idle_flat(self) -> np.ndarray:
+        flat = self._flat()
+        if self.idle is None:
+            return np.zeros(flat.shape, dtype=bool)
+        return np.asarray(self.idle, dtype=bool).reshape(-1)
+
+    def value_range(self) -> tuple[float, float]:
+        """(low, high) the colours span: log10 magnitudes for log scale, max |value| for signed."""
+        flat = self._flat()
+        active = flat[~self._idle_flat() & np.isfinite(flat)]
+        if self.scale == "log":
+            active = np.abs(active[active != 0])
+            if active.size == 0:
+                return (0.0, 0.0)
+            return (float(np.log10(active.min())), float(np.log10(active.max())))
+        if active.size == 0:
+            return (0.0, 0.0)
+        return (0.0, float(np.abs(active).max()))
+
+    def _palette(self) -> tuple[str, ...]:
+        if self.scale == "log":
+            return HIGH_CONTRAST_LOG if self.high_contrast else LOG_PALETTE
+        return HIGH_CONTRAST_SIGNED if self.high_contrast else SIGNED_PALETTE
+
+    def _colour_of(self, value: float, low: float, high: float) -> str | None:
+        if not math.isfinite(value):
+            return None
+        palette = self._palette()
+        if self.scale == "log":
+            if value == 0:
+                return None
+            position = 0.5 if high <= low else (math.log10(abs(value)) - low) / (high - low)
+            return palette[min(len(palette) - 1, max(0, round(position * (len(palette) - 1))))]
+        if high == 0:
+            return palette[len(palette) // 2]
+        half = len(palette) // 2
+        offset = round(abs(value) / high * half)
+        return palette[half + offset if value > 0 else half - offset]
+
+    def _cell(self, flat_index: int, value: float, idle: bool, low: float, high: float) -> Text:
+        text = fmt.IDLE if idle else fmt.cell(value, CELL_WIDTH)
+        style = Style()
+        if self.colour and not idle:
+            bg = self._colour_of(value, low, high)
+            if bg is not None:
+                style = Style(bgcolor=bg, color=_foreground(bg))
+        if idle:
+            style = Style(dim=True, italic=True)
+        if not math.isfinite(value) and not idle:
+            style = Style(bold=True, color="red" if self.colour else None)
+        label = text.rjust(CELL_WIDTH)
+        if flat_index == self.cursor:
+            # Brackets mark the cursor even without colour (headless, NO_COLOR).
+            return Text("[", style="bold") + Text(label, style=style + Style(reverse=True, bold=True)) + Text("]", style="bold")
+        return Text(" ") + Text(label, style=style) + Text(" ")
+
+    def legend(self) -> Text:
+        low, high = self.value_range()
+        if self.scale == "log":
+            if high == low == 0:
+                return Text("log scale: no values yet", style="dim")
+            text = Text("log ")
+            palette = self._palette()
+            text.append(fmt.number(10**low, 2) + " ")
+            for colour in palette:
+                text.append("█" if self.colour else "", style=Style(color=colour) if self.colour else Style())
+            if not self.colour:
+                text.append("..")
+            text.append(" " + fmt.number(10**high, 2))
+            return text
+        text = Text("")
+        palette = self._palette()
+        text.append(fmt.number(-high, 2) + " ")
+        for colour in palette:
+            text.append("█" if self.colour else "", style=Style(color=colour) if self.colour else Style())
+        if not self.colour:
+            text.append("..")
+        text.append(" " + fmt.number(high, 2))
+        return text
+
+    def lines(self) -> list[Text]:
+        flat = self._flat()
+        idle = self._idle_flat()
+        low, high = self.value_range()
+        columns = self._columns()
+        title = Text(self.title, style="bold reverse" if self.highlight else "bold")
+        if self.highlight:
+            title.append(" ◀", style="bold")
+        out = [title]
+        out.append(Text(self.subtitle, style="dim"))  # always a line, so grids side by side align
+        for start in range(0, flat.size, columns):
+            row = Text()
+            for k in range(start, min(start + columns, flat.size)):
+                row.append_text(self._cell(k, float(flat[k]), bool(idle[k]), low, high))
+            out.append(row)
+        if self.show_legend:
+            out.append(self.legend())
+        return out
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield from self.lines()
+
+    def width(self) -> int:
+        return self._columns() * (CELL_WIDTH + 2)
+
+
+def _measure(self: GridView, console: Console, options: ConsoleOptions):  # type: ignore[no-untyped-def]
+    from rich.measure import Measurement
+
+    width = max(self.width(), len(self.title) + 2, len(self.subtitle), self.legend().cell_len)
+    return Measurement(width, width)
+
+
+GridView.__rich_measure__ = _measure  # type: ignore[attr-defined]

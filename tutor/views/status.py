@@ -1,0 +1,55 @@
+"""The one-line status: step, loss, change of loss, and a warning when a run diverges."""
+
+from __future__ import annotations
+
+import math
+
+from rich.text import Text
+
+from tutor.engine import Run
+from tutor.views import format as fmt
+
+# A loss this many times its start is called diverging before it overflows.
+GROWTH_WARNING = 100.0
+
+
+def divergence_message(run: Run) -> str | None:
+    """A learner-facing sentence when the run diverges, else None."""
+    record = run.current
+    start = run.records[0].loss
+    hint = ""
+    stable = getattr(run.problem, "stable_lr", None)
+    if run.optimizer.key == "gd" and stable is not None:
+        limit = stable()
+        if run.hp.lr > limit:
+            hint = f" lr {fmt.hyper(run.hp.lr)} is above 1/sigma_max^2 = {fmt.number(limit)}, where gradient descent stops converging."
+    if record.diverged:
+        first = run.first_divergent_step()
+        return (
+            f"DIVERGED at step {first}: the loss overflowed to {fmt.number(record.loss)}.{hint}"
+            " Press b to step back, e to change lr."
+        )
+    if math.isfinite(start) and start > 0 and record.loss > GROWTH_WARNING * start:
+        return (
+            f"DIVERGING: the loss is {fmt.number(record.loss / start)}x where it started.{hint}"
+            " Press b to step back, e to change lr."
+        )
+    return None
+
+
+def status_line(run: Run, colour: bool = True) -> Text:
+    """`step 12  loss 0.547  change -0.0012  rmsprop lr=0.001 decay=0.9 eps=1e-08` (+ a warning)."""
+    record = run.current
+    text = Text()
+    text.append(f"step {record.step}", style="bold")
+    text.append(f"  loss {fmt.number(record.loss, 4)}")
+    if record.step > 0:
+        change = record.loss - run.records[record.step - 1].loss
+        text.append(f"  change {'+' if change > 0 else ''}{fmt.number(change, 3)}")
+    used = " ".join(f"{name}={fmt.hyper(getattr(run.hp, name))}" for name in run.optimizer.uses)
+    text.append(f"  {run.optimizer.label} {used}", style="dim" if colour else "")
+    warning = divergence_message(run)
+    if warning:
+        text.append("\n")
+        text.append(warning, style="bold red" if colour else "")
+    return text

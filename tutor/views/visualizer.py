@@ -1,0 +1,108 @@
+"""The step visualizer's content, composed from one or more runs.
+
+Both the Textual screens and the headless snapshots call these functions, so the two
+show the same grids, chart and status for the same state.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from tutor.engine import Run
+from tutor.views.chart import Series, loss_chart
+from tutor.views.format import idle_mask
+from tutor.views.grid import GridView
+from tutor.views.inspector import element_update
+from tutor.views.status import status_line
+
+
+def quantity_grids(
+    run: Run,
+    cursor: int | None = None,
+    highlight: Sequence[str] = (),
+    colour: bool = True,
+    high_contrast: bool = False,
+) -> list[GridView]:
+    """Grids for x, AX (matrix problem), the gradient, v, the effective step and momentum.
+
+    `highlight` names the quantities the current narration phase changes ("x", "grad",
+    "mean_square", "effective_step", "momentum").
+    """
+    record = run.current
+    shape = record.x.shape
+    common = dict(cursor=cursor, colour=colour, high_contrast=high_contrast)
+    grids = [GridView("x", record.x, "signed", highlight="x" in highlight, **common)]
+    product = getattr(run.problem, "product", None)
+    if product is not None:
+        grids.append(GridView("AX (goal: I)", product(record.x), "signed", **common))
+    grad = record.grad if record.grad is not None else np.zeros(shape)
+    grids.append(
+        GridView(
+            "gradient g",
+            grad,
+            "signed",
+            highlight="grad" in highlight,
+            subtitle="" if record.grad is not None else "(none yet)",
+            **common,
+        )
+    )
+    idle = idle_mask(record.mean_square, shape)
+    if record.mean_square is not None:
+        grids.append(GridView("mean square v", record.mean_square, "log", idle=idle, highlight="mean_square" in highlight, **common))
+    step_title = "step lr/(sqrt(v)+eps)" if record.mean_square is not None else "step (lr everywhere)"
+    grids.append(
+        GridView(step_title, record.effective_step, "log", idle=idle, highlight="effective_step" in highlight, **common)
+    )
+    if record.momentum is not None:
+        grids.append(GridView("momentum m", record.momentum, "signed", highlight="momentum" in highlight, **common))
+    return grids
+
+
+def grid_rows(grids: Sequence[GridView], width: int, gap: int = 2) -> RenderableType:
+    """Lay grids side by side, as many per row as `width` allows."""
+    table = Table.grid(padding=(0, gap))
+    if not grids:
+        return table
+    widest = max(g.__rich_measure__(None, None).maximum for g in grids)  # type: ignore[attr-defined]
+    per_row = max(1, (width + gap) // (widest + gap))
+    for _ in range(min(per_row, len(grids))):
+        table.add_column(width=widest)
+    rows: list[list[RenderableType]] = []
+    for start in range(0, len(grids), per_row):
+        row: list[RenderableType] = list(grids[start : start + per_row])
+        row += [Text("")] * (min(per_row, len(grids)) - len(row))
+        rows.append(row)
+    for index, row in enumerate(rows):
+        if index:
+            table.add_row(*([Text("")] * len(row)))
+        table.add_row(*row)
+    return table
+
+
+def run_chart(runs: Sequence[Run], width: int, height: int, colour: bool = True, high_contrast: bool = False) -> Text:
+    series = [Series(run.optimizer.label, run.losses()) for run in runs]
+    return loss_chart(series, width, height, colour=colour, high_contrast=high_contrast)
+
+
+def snapshot(
+    run: Run,
+    width: int,
+    cursor: int | None = None,
+    colour: bool = False,
+    chart_height: int = 14,
+) -> Group:
+    """Everything the step visualizer shows for one run: status, grids, inspector and chart."""
+    parts: list[RenderableType] = [status_line(run, colour=colour), Text("")]
+    parts.append(grid_rows(quantity_grids(run, cursor=cursor, colour=colour), width))
+    if cursor is not None:
+        parts.append(Text(""))
+        parts.append(Text("inspector", style="bold"))
+        parts.extend(Text(line) for line in element_update(run, cursor))
+    parts.append(Text(""))
+    parts.append(run_chart([run], width, chart_height, colour=colour))
+    return Group(*parts)
