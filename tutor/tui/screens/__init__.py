@@ -1,0 +1,1 @@
+"""Screens: the big places of the app (lesson list, lesson, sandbox)."""

@@ -1,0 +1,27 @@
+"""The sandbox: the step visualizer alone, for free play and classroom demos."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from tutor.engine import Run
+from tutor.tui.widgets.visualizer import Visualizer
+
+
+class SandboxScreen(Screen):
+    """One visualizer filling the screen, with the keys in the footer."""
+
+    def __init__(self, runs: list[Run], view: str = "matrix", hidden: frozenset[str] = frozenset()) -> None:
+        super().__init__()
+        self.runs = runs
+        self.view = view
+        self.hidden = hidden
+
+    def compose(self) -> ComposeResult:
+        yield Visualizer(self.runs, self.view, self.hidden, id="visualizer")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(Visualizer).focus()

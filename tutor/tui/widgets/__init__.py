@@ -1,0 +1,1 @@
+"""Widgets: thin Textual wrappers around tutor.views renderables."""
