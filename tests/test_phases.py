@@ -1,0 +1,70 @@
+"""Narrated phases: taking one update apart must land exactly where the engine's step lands."""
+
+import numpy as np
+import pytest
+
+from tutor.engine import DeepChain, Hyperparameters, MatrixInverse, Run
+from tutor.engine.phases import narrated_update
+
+
+def same_bits(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
+
+
+def assert_last_phase_is_next_record(run: Run) -> None:
+    phases = narrated_update(run, element=7 % run.current.x.size)
+    final = phases[-1].arrays
+    expected = run.next_record(run.current)
+    assert same_bits(final["x"], expected.x)
+    assert same_bits(final["grad"], expected.grad)
+    assert same_bits(final["effective_step"], expected.effective_step)
+    for name, buffer in expected.buffers.items():
+        assert same_bits(final[name], buffer), name
+    assert phases[-1].loss == expected.loss or (np.isnan(expected.loss) and np.isnan(phases[-1].loss))
+
+
+@pytest.mark.parametrize("optimizer", ["gd", "rmsprop", "rmsprop-momentum"])
+@pytest.mark.parametrize("step", [0, 1, 2, 7, 60, 299])
+def test_phases_end_on_the_engines_next_step_bit_for_bit(optimizer: str, step: int) -> None:
+    run = Run.create(MatrixInverse(), optimizer)
+    run.goto(step)
+    assert_last_phase_is_next_record(run)
+
+
+@pytest.mark.parametrize("optimizer", ["gd", "rmsprop", "rmsprop-momentum", "adam", "rprop", "rmsprop-centered"])
+def test_phases_bit_for_bit_on_a_deep_chain_and_a_diverging_run(optimizer: str) -> None:
+    chain = Run.create(DeepChain(depth=12, scale=1.5, activation="tanh"), optimizer, Hyperparameters(lr=0.01))
+    chain.goto(5)
+    assert_last_phase_is_next_record(chain)
+    diverging = Run.create(MatrixInverse(), optimizer, Hyperparameters(lr=0.5))
+    diverging.goto(40)
+    assert_last_phase_is_next_record(diverging)
+
+
+def test_rmsprop_phase_names_highlights_and_intermediate_values() -> None:
+    run = Run.create(MatrixInverse(), "rmsprop-momentum")
+    run.goto(3)
+    hp = run.hp
+    phases = narrated_update(run, element=13)  # element [2,3]
+    assert [p.name for p in phases] == ["gradient", "decay", "add", "step", "momentum", "move"]
+    assert [p.highlight for p in phases] == ["grad", "mean_square", "mean_square", "effective_step", "momentum", "x"]
+    v0 = run.current.mean_square
+    g = phases[0].arrays["grad"]
+    assert np.array_equal(phases[1].arrays["mean_square"], hp.decay * v0)
+    assert np.array_equal(phases[2].arrays["mean_square"], hp.decay * v0 + (1 - hp.decay) * g**2)
+    # x does not move before the last phase
+    for phase in phases[:-1]:
+        assert np.array_equal(phase.arrays["x"], run.current.x)
+    # the narration quotes the element's own numbers
+    v = phases[2].arrays["mean_square"][2, 3]
+    assert "v[2,3]" in phases[2].narration and f"{v:.4g}" in phases[2].narration
+    assert f"{phases[0].arrays['grad'][2, 3]:.4g}".lstrip("-") in phases[0].narration
+    assert phases[-1].loss == run.next_record(run.current).loss
+    assert all(p.loss is None for p in phases[:-1])
+
+
+def test_gradient_descent_has_two_phases() -> None:
+    run = Run.create(MatrixInverse(), "gd")
+    phases = narrated_update(run, element=0)
+    assert [p.name for p in phases] == ["gradient", "move"]
+    assert "0.001" in phases[1].narration
