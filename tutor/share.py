@@ -1,0 +1,343 @@
+"""Share codes: the whole visualizer state as a short string a teacher can read out.
+
+A code is Crockford base32 (digits and capitals, no I, L, O or U; read case-insensitively,
+O/I/L typed for 0/1/1 are forgiven) of a few bytes, grouped by four with hyphens:
+
+    byte 0        format version (1)
+    byte 1        which fields differ from the defaults (one bit each, see FIELD_BITS)
+    then          those fields, in FIELD_BITS order, as varints / names / exact decimals
+    last 2 bytes  CRC-16 (CCITT) of everything before: any one mistyped character, or two
+                  neighbours swapped, is caught
+
+The state is a plain dict:
+    {"problem": make_problem spec, "optimizers": [keys], "hp": {"lr", "decay", "eps", "mu"},
+     "step": int, "hidden": [panel names]}
+Defaults (the seed's matrix, rmsprop, the seed's hyperparameters, step 0, nothing hidden)
+cost nothing, so the common code is 12-20 characters. Floats travel as the shortest decimal
+that reads back to the same float (repr), so they round-trip exactly. Decoding checks the
+state with the engine's own checks, so a code can never open a state the app would refuse.
+"""
+
+from __future__ import annotations
+
+import binascii
+import math
+from decimal import Decimal
+from typing import Any
+
+from tutor.engine.hyper import HyperparameterError, Hyperparameters
+from tutor.engine.optimizers import get_optimizer
+from tutor.engine.problems import ProblemError, make_problem
+from tutor.engine.run import MAX_STEPS
+
+VERSION = 1
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32
+_FORGIVEN = {"O": "0", "I": "1", "L": "1"}
+_IGNORED = "- "
+MAX_CODE_CHARS = 200  # far above any real state; longer is pasted garbage
+MAX_OPTIMIZERS = 8
+MAX_HIDDEN = 16
+
+DEFAULT_PROBLEM: dict[str, Any] = {"kind": "matrix"}
+DEFAULT_OPTIMIZERS = ["rmsprop"]
+
+# Fixed tables: a name's index is part of the format, so append only, never reorder.
+PROBLEM_KINDS = ("matrix", "deep-chain", "valley", "rosenbrock")
+PROBLEM_PARAMETERS: dict[str, tuple[str, ...]] = {
+    "matrix": ("variant",),
+    "deep-chain": ("depth", "scale", "activation", "target", "input"),
+    "valley": ("condition", "angle"),
+    "rosenbrock": (),
+}
+NAME_PARAMETERS = {"variant": ("seed", "diagonal"), "activation": ("linear", "sigmoid", "tanh", "relu")}
+INT_PARAMETERS = ("depth",)
+OPTIMIZER_NAMES = ("gd", "rmsprop", "rmsprop-momentum", "rmsprop-eps-inside", "rmsprop-centered", "rprop", "adam")
+PANEL_NAMES = (
+    "x", "product", "grad", "mean_square", "effective_step", "momentum",
+    "chart", "inspector", "status", "narration", "controls", "footer", "legend",
+)  # fmt: skip
+FIELD_BITS = ("problem", "optimizers", "lr", "decay", "eps", "mu", "step", "hidden")
+
+
+class ShareCodeError(ValueError):
+    """A share code that cannot be opened (or a state that cannot be shared); the message says why."""
+
+
+def encode(state: dict[str, Any]) -> str:
+    """The share code of `state` (checked first: a code is only made for a state that opens)."""
+    try:
+        clean = _validated(state)
+    except ShareCodeError as error:
+        raise ShareCodeError(f"cannot make a share code: {error}") from None
+    defaults = Hyperparameters().as_dict()
+    out = bytearray([VERSION, 0])
+    flags = 0
+    for bit, field in enumerate(FIELD_BITS):
+        chunk = bytearray()
+        if field == "problem" and clean["problem"] != DEFAULT_PROBLEM:
+            _put_problem(chunk, clean["problem"])
+        elif field == "optimizers" and clean["optimizers"] != DEFAULT_OPTIMIZERS:
+            _put_names(chunk, clean["optimizers"], OPTIMIZER_NAMES)
+        elif field in defaults and clean["hp"][field] != defaults[field]:
+            _put_decimal(chunk, clean["hp"][field])
+        elif field == "step" and clean["step"]:
+            _put_varint(chunk, clean["step"])
+        elif field == "hidden" and clean["hidden"]:
+            _put_names(chunk, clean["hidden"], PANEL_NAMES)
+        if chunk:
+            flags |= 1 << bit
+            out += chunk
+    out[1] = flags
+    out += binascii.crc_hqx(bytes(out), 0).to_bytes(2, "big")
+    text = _to_base32(bytes(out))
+    return "-".join(text[i : i + 4] for i in range(0, len(text), 4))
+
+
+def decode(code: str) -> dict[str, Any]:
+    """The state a share code holds; ShareCodeError with a reason a learner can act on."""
+    if not isinstance(code, str) or not code.strip():
+        raise ShareCodeError("the share code is empty: type the code exactly as it was given, e.g. 0520-40RS-PRBG")
+    if len(code) > MAX_CODE_CHARS:
+        raise ShareCodeError(f"this is too long to be a share code ({len(code)} characters)")
+    data = _from_base32(code)
+    if len(data) < 4 or binascii.crc_hqx(data[:-2], 0) != int.from_bytes(data[-2:], "big"):
+        raise ShareCodeError("this share code is damaged (checksum): check it character by character")
+    if data[0] != VERSION:
+        raise ShareCodeError(f"this share code was made by another version of tutor (format {data[0]}; this one reads {VERSION})")
+    reader = _Reader(data[2:-2])
+    flags = data[1]
+    state: dict[str, Any] = {
+        "problem": dict(DEFAULT_PROBLEM),
+        "optimizers": list(DEFAULT_OPTIMIZERS),
+        "hp": Hyperparameters().as_dict(),
+        "step": 0,
+        "hidden": [],
+    }
+    for bit, field in enumerate(FIELD_BITS):
+        if not flags & (1 << bit):
+            continue
+        if field == "problem":
+            state["problem"] = _get_problem(reader)
+        elif field == "optimizers":
+            state["optimizers"] = _get_names(reader, OPTIMIZER_NAMES)
+        elif field in state["hp"]:
+            state["hp"][field] = _get_decimal(reader)
+        elif field == "step":
+            state["step"] = reader.varint()
+        else:
+            state["hidden"] = _get_names(reader, PANEL_NAMES)
+    if not reader.done():
+        raise ShareCodeError("this share code is damaged (it has bytes left over)")
+    try:
+        return _validated(state)
+    except ShareCodeError as error:
+        raise ShareCodeError(f"this share code cannot be opened: {error}") from None
+
+
+def _validated(state: dict[str, Any]) -> dict[str, Any]:
+    """The state in its canonical form, checked by the engine's own checks."""
+    if not isinstance(state, dict):
+        raise ShareCodeError(f"a state is a dict, not {type(state).__name__}")
+    unknown = set(state) - {"problem", "optimizers", "hp", "step", "hidden"}
+    if unknown:
+        raise ShareCodeError(f"unknown field {sorted(unknown)[0]!r}")
+    problem = dict(state.get("problem") or DEFAULT_PROBLEM)
+    problem.setdefault("kind", "matrix")
+    try:
+        make_problem(problem)
+    except ProblemError as error:
+        raise ShareCodeError(str(error)) from None
+    for name in set(problem) - {"kind"}:
+        if name not in PROBLEM_PARAMETERS.get(problem["kind"], ()):
+            raise ShareCodeError(f"problem {problem['kind']!r} has no parameter {name!r}")
+    optimizers = list(state.get("optimizers") or DEFAULT_OPTIMIZERS)
+    if len(optimizers) > MAX_OPTIMIZERS:
+        raise ShareCodeError(f"at most {MAX_OPTIMIZERS} optimizers, not {len(optimizers)}")
+    for key in optimizers:
+        try:
+            get_optimizer(key)
+        except (ValueError, TypeError) as error:
+            raise ShareCodeError(str(error)) from None
+    try:
+        hp = Hyperparameters.validated(**dict(state.get("hp") or {})).as_dict()
+    except (HyperparameterError, TypeError) as error:
+        raise ShareCodeError(str(error)) from None
+    step = state.get("step", 0)
+    if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step <= MAX_STEPS:
+        raise ShareCodeError(f"the step must be a whole number from 0 to {MAX_STEPS}, not {step!r}")
+    hidden = list(state.get("hidden") or [])
+    if len(hidden) > MAX_HIDDEN:
+        raise ShareCodeError(f"at most {MAX_HIDDEN} hidden panels, not {len(hidden)}")
+    for name in hidden:
+        if not isinstance(name, str) or not 0 < len(name) <= 40 or not name.isascii() or not name.isprintable():
+            raise ShareCodeError(f"a hidden panel's name must be a short plain name, not {name!r}")
+    return {"problem": problem, "optimizers": optimizers, "hp": hp, "step": step, "hidden": hidden}
+
+
+# --- base32 -----------------------------------------------------------------------------------
+
+
+def _to_base32(data: bytes) -> str:
+    bits = len(data) * 8
+    chars = -(-bits // 5)
+    number = int.from_bytes(data, "big") << (chars * 5 - bits)
+    return "".join(ALPHABET[(number >> (5 * (chars - 1 - i))) & 31] for i in range(chars))
+
+
+def _from_base32(code: str) -> bytes:
+    number = 0
+    chars = 0
+    for char in code.upper():
+        if char in _IGNORED:
+            continue
+        char = _FORGIVEN.get(char, char)
+        value = ALPHABET.find(char)
+        if value < 0:
+            shown = char if char.isprintable() else repr(char)
+            raise ShareCodeError(f"a share code has only digits and letters (no I, L, O, U), not {shown!r}")
+        number = number << 5 | value
+        chars += 1
+    size = chars * 5 // 8
+    spare = chars * 5 - size * 8
+    if -(-size * 8 // 5) != chars or number & ((1 << spare) - 1):
+        raise ShareCodeError("this share code is damaged (checksum): check it character by character")
+    return (number >> spare).to_bytes(size, "big")
+
+
+# --- fields -------------------------------------------------------------------------------------
+
+
+class _Reader:
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.at = 0
+
+    def byte(self) -> int:
+        if self.at >= len(self.data):
+            raise ShareCodeError("this share code is damaged (it ends too early)")
+        self.at += 1
+        return self.data[self.at - 1]
+
+    def varint(self) -> int:
+        number = shift = 0
+        while True:
+            byte = self.byte()
+            number |= (byte & 0x7F) << shift
+            shift += 7
+            if not byte & 0x80:
+                return number
+            if shift > 70:
+                raise ShareCodeError("this share code is damaged (a number is too long)")
+
+    def done(self) -> bool:
+        return self.at == len(self.data)
+
+
+def _put_varint(out: bytearray, number: int) -> None:
+    while number >= 0x80:
+        out.append(number & 0x7F | 0x80)
+        number >>= 7
+    out.append(number)
+
+
+def _zigzag(number: int) -> int:
+    return number * 2 if number >= 0 else -number * 2 - 1
+
+
+def _unzigzag(number: int) -> int:
+    return number // 2 if number % 2 == 0 else -(number + 1) // 2
+
+
+def _put_decimal(out: bytearray, value: float) -> None:
+    """A float as the shortest decimal that reads back to it: mantissa and power of ten."""
+    sign, digits, exponent = Decimal(repr(float(value))).as_tuple()
+    mantissa = int("".join(map(str, digits)))
+    while mantissa and mantissa % 10 == 0:
+        mantissa //= 10
+        exponent += 1  # type: ignore[operator]
+    _put_varint(out, _zigzag(-mantissa if sign else mantissa))
+    _put_varint(out, _zigzag(int(exponent) if mantissa else 0))
+
+
+def _get_decimal(reader: _Reader) -> float:
+    mantissa = _unzigzag(reader.varint())
+    exponent = _unzigzag(reader.varint())
+    if abs(exponent) > 400:
+        raise ShareCodeError("this share code is damaged (a number is out of range)")
+    value = float(Decimal(mantissa).scaleb(exponent))
+    if not math.isfinite(value):
+        raise ShareCodeError("this share code is damaged (a number is out of range)")
+    return value
+
+
+def _put_name(out: bytearray, name: str, table: tuple[str, ...]) -> None:
+    """A known name as its index in `table`; any other as its length (high bit set) and ASCII."""
+    if name in table:
+        out.append(table.index(name))
+    else:
+        raw = name.encode("ascii")
+        out.append(0x80 | len(raw))
+        out += raw
+
+
+def _get_name(reader: _Reader, table: tuple[str, ...]) -> str:
+    first = reader.byte()
+    if first & 0x80:
+        raw = bytes(reader.byte() for _ in range(first & 0x7F))
+        try:
+            return raw.decode("ascii")
+        except UnicodeDecodeError:
+            raise ShareCodeError("this share code is damaged (a name is not plain text)") from None
+    if first >= len(table):
+        raise ShareCodeError("this share code names something this version of tutor does not know")
+    return table[first]
+
+
+def _put_names(out: bytearray, names: list[str], table: tuple[str, ...]) -> None:
+    _put_varint(out, len(names))
+    for name in names:
+        _put_name(out, name, table)
+
+
+def _get_names(reader: _Reader, table: tuple[str, ...]) -> list[str]:
+    return [_get_name(reader, table) for _ in range(reader.varint())]
+
+
+def _put_problem(out: bytearray, problem: dict[str, Any]) -> None:
+    """The kind's index, which parameters are given (a bit each), then their values."""
+    kind = problem["kind"]
+    names = PROBLEM_PARAMETERS[kind]
+    mask = sum(1 << i for i, name in enumerate(names) if name in problem)
+    out.append(PROBLEM_KINDS.index(kind))
+    out.append(mask)
+    for name in names:
+        if name not in problem:
+            continue
+        if name in NAME_PARAMETERS:
+            _put_name(out, problem[name], NAME_PARAMETERS[name])
+        elif name in INT_PARAMETERS:
+            _put_varint(out, _zigzag(int(problem[name])))
+        else:
+            _put_decimal(out, problem[name])
+
+
+def _get_problem(reader: _Reader) -> dict[str, Any]:
+    index = reader.byte()
+    if index >= len(PROBLEM_KINDS):
+        raise ShareCodeError("this share code names a problem this version of tutor does not know")
+    kind = PROBLEM_KINDS[index]
+    mask = reader.byte()
+    names = PROBLEM_PARAMETERS[kind]
+    if mask >> len(names):
+        raise ShareCodeError("this share code is damaged (unknown problem parameters)")
+    problem: dict[str, Any] = {"kind": kind}
+    for i, name in enumerate(names):
+        if not mask & (1 << i):
+            continue
+        if name in NAME_PARAMETERS:
+            problem[name] = _get_name(reader, NAME_PARAMETERS[name])
+        elif name in INT_PARAMETERS:
+            problem[name] = _unzigzag(reader.varint())
+        else:
+            problem[name] = _get_decimal(reader)
+    return problem
