@@ -24,6 +24,7 @@ HIGH_CONTRAST_LOG = ("#000000", "#1a1a1a", "#333333", "#4d4d4d", "#808080", "#b3
 HIGH_CONTRAST_SIGNED = ("#0000ff", "#0000ff", "#5555ff", "#aaaaff", "#000000", "#ffaaaa", "#ff5555", "#ff0000", "#ff0000")
 
 CELL_WIDTH = 7
+COMPACT_CELL_WIDTH = 6
 
 
 def _foreground(hex_colour: str) -> str:
@@ -51,6 +52,7 @@ class GridView:
     colour: bool = True
     high_contrast: bool = False
     show_legend: bool = True
+    compact: bool = False  # narrower cells (6 characters, one space apart) so three 5x5 grids fit 120 columns
     _range: tuple[float, float] | None = field(default=None, init=False, repr=False)
 
     def _flat(self) -> np.ndarray:
@@ -99,8 +101,11 @@ class GridView:
         offset = round(abs(value) / high * half)
         return palette[half + offset if value > 0 else half - offset]
 
+    def _cell_width(self) -> int:
+        return COMPACT_CELL_WIDTH if self.compact else CELL_WIDTH
+
     def _cell(self, flat_index: int, value: float, idle: bool, low: float, high: float) -> Text:
-        text = fmt.IDLE if idle else fmt.cell(value, CELL_WIDTH)
+        text = fmt.IDLE if idle else fmt.cell(value, self._cell_width())
         style = Style()
         if self.colour and not idle:
             bg = self._colour_of(value, low, high)
@@ -110,7 +115,11 @@ class GridView:
             style = Style(dim=True, italic=True)
         if not math.isfinite(value) and not idle:
             style = Style(bold=True, color="red" if self.colour else None)
-        label = text.rjust(CELL_WIDTH)
+        label = text.rjust(self._cell_width())
+        if self.compact:
+            if flat_index == self.cursor:
+                return Text("▸", style="bold") + Text(label, style=style + Style(reverse=True, bold=True))
+            return Text(" ") + Text(label, style=style)
         if flat_index == self.cursor:
             # Brackets mark the cursor even without colour (headless, NO_COLOR).
             return Text("[", style="bold") + Text(label, style=style + Style(reverse=True, bold=True)) + Text("]", style="bold")
@@ -163,7 +172,7 @@ class GridView:
         yield from self.lines()
 
     def width(self) -> int:
-        return self._columns() * (CELL_WIDTH + 2)
+        return self._columns() * (self._cell_width() + (1 if self.compact else 2))
 
 
 def _measure(self: GridView, console: Console, options: ConsoleOptions):  # type: ignore[no-untyped-def]

@@ -13,7 +13,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from tutor.engine import Run
+from tutor.engine import Record, Run
 from tutor.views.chart import Series, loss_chart
 from tutor.views.format import idle_mask
 from tutor.views.grid import GridView
@@ -27,15 +27,18 @@ def quantity_grids(
     highlight: Sequence[str] = (),
     colour: bool = True,
     high_contrast: bool = False,
+    record: Record | None = None,
+    compact: bool = False,
 ) -> list[GridView]:
     """Grids for x, AX (matrix problem), the gradient, v, the effective step and momentum.
 
     `highlight` names the quantities the current narration phase changes ("x", "grad",
-    "mean_square", "effective_step", "momentum").
+    "mean_square", "effective_step", "momentum"); `record` replaces the run's current
+    record (a narrated phase's arrays mid-update); `compact` narrows the cells.
     """
-    record = run.current
+    record = record or run.current
     shape = record.x.shape
-    common = dict(cursor=cursor, colour=colour, high_contrast=high_contrast)
+    common = dict(cursor=cursor, colour=colour, high_contrast=high_contrast, compact=compact)
     grids = [GridView("x", record.x, "signed", highlight="x" in highlight, **common)]
     product = getattr(run.problem, "product", None)
     if product is not None:
