@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import threading
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import plotext as plt
@@ -137,6 +137,7 @@ def loss_chart(
     colours = (HIGH_CONTRAST_COLOURS if high_contrast else SERIES_COLOURS)[: len(series)]
     with _PLOTEXT_LOCK:
         plt.clf()
+        plt.limit_size(False, False)  # else plotext shrinks to the terminal (80x24 when piped)
         plt.theme("clear")
         plt.plotsize(width, height)
         plt.title(shown_title)
@@ -178,6 +179,7 @@ def log_bar_chart(
     finite = logs[np.isfinite(logs)]
     with _PLOTEXT_LOCK:
         plt.clf()
+        plt.limit_size(False, False)  # else plotext shrinks to the terminal (80x24 when piped)
         plt.theme("clear")
         plt.plotsize(width, height)
         plt.title(title)
@@ -191,3 +193,87 @@ def log_bar_chart(
             plt.yticks([p - floor for p in positions], tick_labels)
         lines = plt.uncolorize(plt.build()).split("\n")
     return _colour_text([line.rstrip() for line in lines], ["█"], [SERIES_COLOURS[0]], colour)
+
+
+# --- the 2-D surface view's contour chart -------------------------------------------
+
+CONTOUR_MARKER = "·"
+
+
+@dataclass(frozen=True)
+class ContourCanvas:
+    """A contour chart as plain text, and where its plot area sits in it.
+
+    `lines[top + r][left + c]` is the cell of plot-area row r (0 at the top) and column c;
+    it shows the point x = x_min + c (x_max - x_min) / (columns - 1),
+    y = y_max - r (y_max - y_min) / (rows - 1), which is how plotext places a point.
+    """
+
+    lines: tuple[str, ...]
+    top: int
+    left: int
+    rows: int
+    columns: int
+
+
+def _nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
+    """Round tick values (1, 2 or 5 times a power of ten apart) inside [low, high]."""
+    span = high - low
+    if not span > 0:
+        return [low]
+    raw = span / max(count - 1, 1)
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    first = math.ceil(low / step - 1e-9)
+    ticks = [k * step for k in range(first, int(math.floor(high / step + 1e-9)) + 1)]
+    return [0.0 if abs(t) < step * 1e-9 else t for t in ticks]
+
+
+def _frame_geometry(lines: list[str]) -> tuple[int, int, int, int]:
+    """(top, left, rows, columns) of the plot area inside plotext's frame."""
+    top = next(i for i, line in enumerate(lines) if "┌" in line)
+    bottom = next(i for i, line in enumerate(lines) if "└" in line)
+    left = lines[top].index("┌")
+    right = lines[top].index("┐")
+    return top + 1, left + 1, bottom - top - 1, right - left - 1
+
+
+def contour_chart(
+    bounds: tuple[float, float, float, float],
+    width: int,
+    height: int,
+    crossings: Callable[[int, int], np.ndarray],
+    title: str = "",
+) -> ContourCanvas:
+    """Axes over `bounds` = (x_min, x_max, y_min, y_max) with contour points in plain text.
+
+    `crossings(columns, rows)` returns a (rows, columns) bool array of the plot-area cells
+    a contour crosses (row 0 at the top), at the plot area's own resolution; each is drawn
+    as a light CONTOUR_MARKER point. Build it once per view and size and keep it: paths
+    are drawn over the text by the caller (see ContourCanvas for the cell mapping).
+    """
+    x_min, x_max, y_min, y_max = bounds
+    width, height = max(width, 24), max(height, 8)
+    x_ticks, y_ticks = _nice_ticks(x_min, x_max), _nice_ticks(y_min, y_max)
+    with _PLOTEXT_LOCK:
+        plt.clf()
+        # Without this plotext shrinks the plot to the terminal (80x24 when piped).
+        plt.limit_size(False, False)
+        plt.theme("clear")
+        plt.plotsize(width, height)
+        plt.title(title)
+        plt.xlim(x_min, x_max)
+        plt.ylim(y_min, y_max)
+        # plotext draws ticks only for an axis with data: an invisible point gives it some.
+        plt.scatter([x_min], [y_min], marker=" ")
+        plt.xticks(x_ticks, [f"{t:g}" for t in x_ticks])
+        plt.yticks(y_ticks, [f"{t:g}" for t in y_ticks])
+        top, left, rows, columns = _frame_geometry(plt.uncolorize(plt.build()).split("\n"))
+        cells = np.asarray(crossings(columns, rows), dtype=bool)
+        r, c = np.nonzero(cells)
+        if r.size:
+            dx = (x_max - x_min) / max(columns - 1, 1)
+            dy = (y_max - y_min) / max(rows - 1, 1)
+            plt.scatter((x_min + c * dx).tolist(), (y_max - r * dy).tolist(), marker=CONTOUR_MARKER)
+        lines = plt.uncolorize(plt.build()).split("\n")
+    return ContourCanvas(tuple(line.rstrip("\n") for line in lines), top, left, rows, columns)
