@@ -9,17 +9,20 @@ import pytest
 
 from tutor import share
 from tutor.engine.hyper import Hyperparameters
+from tutor.engine.problems import PROBLEM_KINDS, make_problem
 from tutor.share import ALPHABET, ShareCodeError, decode, encode
 
 DEFAULT_HP = Hyperparameters().as_dict()
 
 
-def state(problem=None, optimizers=None, step=0, hidden=None, **hp):
+def state(problem=None, optimizers=None, step=0, hidden=None, view="matrix", **hp):
+    """A state as the visualizer's state() gives it: the problem's own spec, every hyperparameter."""
     return {
-        "problem": problem or {"kind": "matrix"},
+        "problem": make_problem(problem or {"kind": "matrix"}).spec(),
         "optimizers": optimizers or ["rmsprop"],
         "hp": {**DEFAULT_HP, **hp},
         "step": step,
+        "view": view,
         "hidden": hidden or [],
     }
 
@@ -37,7 +40,7 @@ def random_float(rng: random.Random, low: float, high: float) -> float:
 
 
 def random_state(rng: random.Random) -> dict:
-    kind = rng.choice(share.PROBLEM_KINDS)
+    kind = rng.choice(share.PROBLEM_KINDS[:4])
     problem: dict = {"kind": kind}
     if kind == "matrix" and rng.random() < 0.5:
         problem["variant"] = rng.choice(["seed", "diagonal"])
@@ -47,12 +50,13 @@ def random_state(rng: random.Random) -> dict:
             scale=random_float(rng, -3, 3),
             activation=rng.choice(["linear", "sigmoid", "tanh", "relu"]),
         )
-        if rng.random() < 0.3:
-            problem.update(target=random_float(rng, -2, 2), input=random_float(rng, -2, 2))
     elif kind == "valley":
         problem.update(condition=random_float(rng, 1, 1000), angle=random_float(rng, -90, 90))
+    spec = make_problem(problem).spec()
+    if kind == "deep-chain" and rng.random() < 0.3:  # not in the chain's spec(), kept when not the default
+        spec.update(target=random_float(rng, -2, 2) + 3, input=random_float(rng, -2, 2) - 3)
     return {
-        "problem": problem,
+        "problem": spec,
         "optimizers": rng.sample(share.OPTIMIZER_NAMES, rng.randint(1, 3)),
         "hp": {
             "lr": 10 ** random_float(rng, -6, 1),
@@ -61,6 +65,7 @@ def random_state(rng: random.Random) -> dict:
             "mu": rng.choice([0.0, 0.9, random_float(rng, 0, 0.94)]),
         },
         "step": rng.choice([0, 1, 25, 127, 128, 3000, 100_000, rng.randint(0, 100_000)]),
+        "view": rng.choice(share.VIEW_NAMES + ("some-new-view",)),
         "hidden": rng.sample(list(share.PANEL_NAMES) + ["some-new-panel"], rng.randint(0, 3)),
     }
 
@@ -68,14 +73,37 @@ def random_state(rng: random.Random) -> dict:
 def test_the_common_case_is_short_and_round_trips() -> None:
     given = state(lr=0.01, step=25)
     code = encode(given)
-    assert code == "0520-40RS-PRBG"
+    assert code == "04C0-40RS-HGF0"
     assert decode(code) == given
 
 
 def test_defaults_cost_nothing() -> None:
     assert decode(encode(state())) == state()
     assert len(encode(state())) < len(encode(state(step=1)))
-    assert encode({}) == encode(state())
+    assert encode({}) == encode(state()) == encode({"problem": {"kind": "matrix"}}) == "0403-6C8"
+    assert decode(encode({"problem": {"kind": "deep-chain"}}))["problem"] == {
+        "kind": "deep-chain",
+        "depth": 10,
+        "scale": 0.5,
+        "activation": "linear",
+    }
+
+
+def test_every_problem_of_the_engine_round_trips_with_every_parameter_changed() -> None:
+    """A problem or parameter the engine gains is shared too (parameters follow the engine's fields)."""
+    for kind, cls in PROBLEM_KINDS.items():
+        assert kind in share.PROBLEM_KINDS, f"give {kind!r} a short index in share.PROBLEM_KINDS"
+        spec = {"kind": kind}
+        for name in share._parameters(kind):
+            default = cls.__dataclass_fields__[name].default
+            if isinstance(default, str):
+                spec[name] = next(v for v in share.NAME_PARAMETERS[name] if v != default)
+            else:
+                spec[name] = default + 1 if isinstance(default, int) else default * 1.5 + 0.25
+        given = state(problem=spec)
+        given["problem"] = share._canonical_problem(spec)
+        assert decode(encode(given)) == given
+        assert all(given["problem"][name] == value for name, value in spec.items())
 
 
 @pytest.mark.parametrize("seed", range(300))
@@ -92,7 +120,9 @@ def test_floats_round_trip_bit_for_bit() -> None:
 
 def test_a_classroom_state_stays_under_40_characters() -> None:
     race = state(optimizers=["gd", "rmsprop", "rmsprop-momentum"], lr=0.003, step=150, hidden=["inspector"])
-    chain = state(problem={"kind": "deep-chain", "depth": 20, "activation": "sigmoid"}, optimizers=["gd"], lr=0.1, step=40)
+    chain = state(
+        problem={"kind": "deep-chain", "depth": 20, "activation": "sigmoid"}, optimizers=["gd"], lr=0.1, step=40, view="chain"
+    )
     for given in (race, chain):
         assert len(encode(given)) < 40
         assert decode(encode(given)) == given
@@ -164,17 +194,18 @@ def test_a_code_from_another_version_says_so() -> None:
 @pytest.mark.parametrize(
     ("payload", "reason"),
     [
-        (bytes([1, 0b0100, 0x7F]), r"damaged \(it ends too early\)"),  # lr's exponent missing
+        (bytes([1, 0b1000, 0x7F]), r"damaged \(it ends too early\)"),  # lr's exponent missing
         (bytes([1, 0, 5]), r"damaged \(it has bytes left over\)"),
-        (bytes([1, 0b0001, 9, 0]), "a problem this version of tutor does not know"),
+        (bytes([1, 0b0001, 9, 0]), "names something this version of tutor does not know"),
+        (bytes([1, 0b0001, 0x84]) + b"cube" + bytes([0]), r"a problem this version of tutor does not know \('cube'\)"),
         (bytes([1, 0b0010, 1, 60]), "names something this version of tutor does not know"),
         (bytes([1, 0b0010, 1, 0x84]) + b"sgd!", r"cannot be opened: unknown optimizer 'sgd!'"),
         (bytes([1, 0b0010, 0]), ""),  # no optimizer at all: the default one
-        (bytes([1, 0b0100, 4, 6]), r"cannot be opened: lr must be > 0 and <= 1000, not 2000"),  # lr = 2e3
-        (bytes([1, 0b1000, 2, 0]), r"cannot be opened: decay must be in \[0, 1\), not 1"),
-        (bytes([1, 0b0100, 1, 0x90, 0x06]), r"damaged \(a number is out of range\)"),  # lr = -1e392
+        (bytes([1, 0b1000, 4, 6]), r"cannot be opened: lr must be > 0 and <= 1000, not 2000"),  # lr = 2e3
+        (bytes([1, 0b100000, 2, 0]), r"cannot be opened: decay must be in \[0, 1\), not 1"),
+        (bytes([1, 0b1000, 1, 0x90, 0x06]), r"damaged \(a number is out of range\)"),  # lr = -1e392
         (
-            bytes([1, 0b1000000, 0xA1, 0x8D, 0x06]),
+            bytes([1, 0b10000, 0xA1, 0x8D, 0x06]),
             r"cannot be opened: the step must be a whole number from 0 to 100000, not 100001",
         ),
         (bytes([1, 0b0001, 1, 0b1, 0x80 + 1]), r"damaged \(it ends too early\)"),
@@ -201,7 +232,7 @@ def test_a_deep_chain_too_deep_is_refused_with_the_engines_reason() -> None:
         (state(lr=float("nan")), "lr cannot be NaN"),
         (state(lr=-1.0), "lr must be > 0"),
         (state(optimizers=["sgd"]), "unknown optimizer 'sgd'"),
-        (state(problem={"kind": "torus"}), "unknown problem 'torus'"),
+        ({**state(), "problem": {"kind": "torus"}}, "unknown problem 'torus'"),
         (state(step=-1), "the step must be a whole number from 0 to 100000, not -1"),
         (state(step=2.5), "not 2.5"),
         (state(hidden=["x" * 41]), "short plain name"),

@@ -4,16 +4,17 @@ A code is Crockford base32 (digits and capitals, no I, L, O or U; read case-inse
 O/I/L typed for 0/1/1 are forgiven) of a few bytes, grouped by four with hyphens:
 
     byte 0        format version (1)
-    byte 1        which fields differ from the defaults (one bit each, see FIELD_BITS)
+    varint        which fields differ from the defaults (one bit each, see FIELD_BITS)
     then          those fields, in FIELD_BITS order, as varints / names / exact decimals
     last 2 bytes  CRC-16 (CCITT) of everything before: any one mistyped character, or two
                   neighbours swapped, is caught
 
-The state is a plain dict:
+The state is a plain dict (what the visualizer's `state()` returns):
     {"problem": make_problem spec, "optimizers": [keys], "hp": {"lr", "decay", "eps", "mu"},
-     "step": int, "hidden": [panel names]}
-Defaults (the seed's matrix, rmsprop, the seed's hyperparameters, step 0, nothing hidden)
-cost nothing, so the common code is 12-20 characters. Floats travel as the shortest decimal
+     "step": int, "view": name, "hidden": [panel names]}
+Missing fields take their defaults (the seed's matrix, rmsprop, the seed's hyperparameters,
+step 0, the matrix view, nothing hidden); decode returns every field, the problem as its
+full spec. Defaults cost nothing, so the common code is 12-20 characters. Floats travel as the shortest decimal
 that reads back to the same float (repr), so they round-trip exactly. Decoding checks the
 state with the engine's own checks, so a code can never open a state the app would refuse.
 """
@@ -27,6 +28,7 @@ from typing import Any
 
 from tutor.engine.hyper import HyperparameterError, Hyperparameters
 from tutor.engine.optimizers import get_optimizer
+from tutor.engine.problems import PROBLEM_KINDS as ENGINE_PROBLEMS
 from tutor.engine.problems import ProblemError, make_problem
 from tutor.engine.run import MAX_STEPS
 
@@ -40,23 +42,20 @@ MAX_HIDDEN = 16
 
 DEFAULT_PROBLEM: dict[str, Any] = {"kind": "matrix"}
 DEFAULT_OPTIMIZERS = ["rmsprop"]
+DEFAULT_VIEW = "matrix"
 
 # Fixed tables: a name's index is part of the format, so append only, never reorder.
-PROBLEM_KINDS = ("matrix", "deep-chain", "valley", "rosenbrock")
-PROBLEM_PARAMETERS: dict[str, tuple[str, ...]] = {
-    "matrix": ("variant",),
-    "deep-chain": ("depth", "scale", "activation", "target", "input"),
-    "valley": ("condition", "angle"),
-    "rosenbrock": (),
-}
+# Problem parameters follow the engine's dataclass fields; these tables only make common names short.
+PROBLEM_KINDS = ("matrix", "deep-chain", "valley", "rosenbrock", "minibatch")
 NAME_PARAMETERS = {"variant": ("seed", "diagonal"), "activation": ("linear", "sigmoid", "tanh", "relu")}
-INT_PARAMETERS = ("depth",)
 OPTIMIZER_NAMES = ("gd", "rmsprop", "rmsprop-momentum", "rmsprop-eps-inside", "rmsprop-centered", "rprop", "adam")
 PANEL_NAMES = (
     "x", "product", "grad", "mean_square", "effective_step", "momentum",
     "chart", "inspector", "status", "narration", "controls", "footer", "legend",
 )  # fmt: skip
-FIELD_BITS = ("problem", "optimizers", "lr", "decay", "eps", "mu", "step", "hidden")
+VIEW_NAMES = ("matrix", "chain", "surface", "race")
+# The seven most often changed fit the first flag byte.
+FIELD_BITS = ("problem", "optimizers", "view", "lr", "step", "decay", "eps", "mu", "hidden")
 
 
 class ShareCodeError(ValueError):
@@ -70,14 +69,16 @@ def encode(state: dict[str, Any]) -> str:
     except ShareCodeError as error:
         raise ShareCodeError(f"cannot make a share code: {error}") from None
     defaults = Hyperparameters().as_dict()
-    out = bytearray([VERSION, 0])
+    fields = bytearray()
     flags = 0
     for bit, field in enumerate(FIELD_BITS):
         chunk = bytearray()
-        if field == "problem" and clean["problem"] != DEFAULT_PROBLEM:
+        if field == "problem":
             _put_problem(chunk, clean["problem"])
         elif field == "optimizers" and clean["optimizers"] != DEFAULT_OPTIMIZERS:
             _put_names(chunk, clean["optimizers"], OPTIMIZER_NAMES)
+        elif field == "view" and clean["view"] != DEFAULT_VIEW:
+            _put_name(chunk, clean["view"], VIEW_NAMES)
         elif field in defaults and clean["hp"][field] != defaults[field]:
             _put_decimal(chunk, clean["hp"][field])
         elif field == "step" and clean["step"]:
@@ -86,8 +87,10 @@ def encode(state: dict[str, Any]) -> str:
             _put_names(chunk, clean["hidden"], PANEL_NAMES)
         if chunk:
             flags |= 1 << bit
-            out += chunk
-    out[1] = flags
+            fields += chunk
+    out = bytearray([VERSION])
+    _put_varint(out, flags)
+    out += fields
     out += binascii.crc_hqx(bytes(out), 0).to_bytes(2, "big")
     text = _to_base32(bytes(out))
     return "-".join(text[i : i + 4] for i in range(0, len(text), 4))
@@ -96,7 +99,7 @@ def encode(state: dict[str, Any]) -> str:
 def decode(code: str) -> dict[str, Any]:
     """The state a share code holds; ShareCodeError with a reason a learner can act on."""
     if not isinstance(code, str) or not code.strip():
-        raise ShareCodeError("the share code is empty: type the code exactly as it was given, e.g. 0520-40RS-PRBG")
+        raise ShareCodeError("the share code is empty: type the code exactly as it was given, e.g. 04C0-40RS-HGF0")
     if len(code) > MAX_CODE_CHARS:
         raise ShareCodeError(f"this is too long to be a share code ({len(code)} characters)")
     data = _from_base32(code)
@@ -104,15 +107,11 @@ def decode(code: str) -> dict[str, Any]:
         raise ShareCodeError("this share code is damaged (checksum): check it character by character")
     if data[0] != VERSION:
         raise ShareCodeError(f"this share code was made by another version of tutor (format {data[0]}; this one reads {VERSION})")
-    reader = _Reader(data[2:-2])
-    flags = data[1]
-    state: dict[str, Any] = {
-        "problem": dict(DEFAULT_PROBLEM),
-        "optimizers": list(DEFAULT_OPTIMIZERS),
-        "hp": Hyperparameters().as_dict(),
-        "step": 0,
-        "hidden": [],
-    }
+    reader = _Reader(data[1:-2])
+    flags = reader.varint()
+    if flags >> len(FIELD_BITS):
+        raise ShareCodeError("this share code holds something this version of tutor does not know")
+    state: dict[str, Any] = {"hp": Hyperparameters().as_dict()}
     for bit, field in enumerate(FIELD_BITS):
         if not flags & (1 << bit):
             continue
@@ -120,6 +119,8 @@ def decode(code: str) -> dict[str, Any]:
             state["problem"] = _get_problem(reader)
         elif field == "optimizers":
             state["optimizers"] = _get_names(reader, OPTIMIZER_NAMES)
+        elif field == "view":
+            state["view"] = _get_name(reader, VIEW_NAMES)
         elif field in state["hp"]:
             state["hp"][field] = _get_decimal(reader)
         elif field == "step":
@@ -138,18 +139,10 @@ def _validated(state: dict[str, Any]) -> dict[str, Any]:
     """The state in its canonical form, checked by the engine's own checks."""
     if not isinstance(state, dict):
         raise ShareCodeError(f"a state is a dict, not {type(state).__name__}")
-    unknown = set(state) - {"problem", "optimizers", "hp", "step", "hidden"}
+    unknown = set(state) - {"problem", "optimizers", "hp", "step", "view", "hidden"}
     if unknown:
         raise ShareCodeError(f"unknown field {sorted(unknown)[0]!r}")
-    problem = dict(state.get("problem") or DEFAULT_PROBLEM)
-    problem.setdefault("kind", "matrix")
-    try:
-        make_problem(problem)
-    except ProblemError as error:
-        raise ShareCodeError(str(error)) from None
-    for name in set(problem) - {"kind"}:
-        if name not in PROBLEM_PARAMETERS.get(problem["kind"], ()):
-            raise ShareCodeError(f"problem {problem['kind']!r} has no parameter {name!r}")
+    problem = _canonical_problem(dict(state.get("problem") or DEFAULT_PROBLEM))
     optimizers = list(state.get("optimizers") or DEFAULT_OPTIMIZERS)
     if len(optimizers) > MAX_OPTIMIZERS:
         raise ShareCodeError(f"at most {MAX_OPTIMIZERS} optimizers, not {len(optimizers)}")
@@ -169,9 +162,34 @@ def _validated(state: dict[str, Any]) -> dict[str, Any]:
     if len(hidden) > MAX_HIDDEN:
         raise ShareCodeError(f"at most {MAX_HIDDEN} hidden panels, not {len(hidden)}")
     for name in hidden:
-        if not isinstance(name, str) or not 0 < len(name) <= 40 or not name.isascii() or not name.isprintable():
+        if not _plain_name(name):
             raise ShareCodeError(f"a hidden panel's name must be a short plain name, not {name!r}")
-    return {"problem": problem, "optimizers": optimizers, "hp": hp, "step": step, "hidden": hidden}
+    view = state.get("view", DEFAULT_VIEW)
+    if not _plain_name(view):
+        raise ShareCodeError(f"a view's name must be a short plain name, not {view!r}")
+    return {"problem": problem, "optimizers": optimizers, "hp": hp, "step": step, "view": view, "hidden": hidden}
+
+
+def _plain_name(name: object) -> bool:
+    return isinstance(name, str) and 0 < len(name) <= 40 and name.isascii() and name.isprintable()
+
+
+def _parameter_default(kind: str, name: str) -> Any:
+    return ENGINE_PROBLEMS[kind].__dataclass_fields__[name].default
+
+
+def _canonical_problem(spec: dict[str, Any]) -> dict[str, Any]:
+    """The problem's own full spec, plus any parameter it leaves out there but that differs from its default."""
+    try:
+        problem = make_problem(spec)
+    except ProblemError as error:
+        raise ShareCodeError(str(error)) from None
+    canonical = problem.spec()
+    for name in _parameters(problem.kind):
+        value = getattr(problem, name)
+        if name not in canonical and value != _parameter_default(problem.kind, name):
+            canonical[name] = value
+    return canonical
 
 
 # --- base32 -----------------------------------------------------------------------------------
@@ -303,40 +321,49 @@ def _get_names(reader: _Reader, table: tuple[str, ...]) -> list[str]:
     return [_get_name(reader, table) for _ in range(reader.varint())]
 
 
+def _parameters(kind: str) -> tuple[str, ...]:
+    """A problem's parameters in the engine's field order; each travels as its default's type."""
+    fields = ENGINE_PROBLEMS[kind].__dataclass_fields__.values()
+    return tuple(f.name for f in fields if f.init and f.name != "kind")
+
+
 def _put_problem(out: bytearray, problem: dict[str, Any]) -> None:
-    """The kind's index, which parameters are given (a bit each), then their values."""
+    """The kind, which parameters differ from their defaults (a bit each), then their values."""
     kind = problem["kind"]
-    names = PROBLEM_PARAMETERS[kind]
-    mask = sum(1 << i for i, name in enumerate(names) if name in problem)
-    out.append(PROBLEM_KINDS.index(kind))
-    out.append(mask)
-    for name in names:
-        if name not in problem:
+    names = _parameters(kind)
+    mask = sum(1 << i for i, name in enumerate(names) if name in problem and problem[name] != _parameter_default(kind, name))
+    if kind == DEFAULT_PROBLEM["kind"] and not mask:
+        return
+    _put_name(out, kind, PROBLEM_KINDS)
+    _put_varint(out, mask)
+    for i, name in enumerate(names):
+        if not mask & (1 << i):
             continue
-        if name in NAME_PARAMETERS:
-            _put_name(out, problem[name], NAME_PARAMETERS[name])
-        elif name in INT_PARAMETERS:
+        default = _parameter_default(kind, name)
+        if isinstance(default, str):
+            _put_name(out, problem[name], NAME_PARAMETERS.get(name, ()))
+        elif isinstance(default, int):
             _put_varint(out, _zigzag(int(problem[name])))
         else:
             _put_decimal(out, problem[name])
 
 
 def _get_problem(reader: _Reader) -> dict[str, Any]:
-    index = reader.byte()
-    if index >= len(PROBLEM_KINDS):
-        raise ShareCodeError("this share code names a problem this version of tutor does not know")
-    kind = PROBLEM_KINDS[index]
-    mask = reader.byte()
-    names = PROBLEM_PARAMETERS[kind]
+    kind = _get_name(reader, PROBLEM_KINDS)
+    if kind not in ENGINE_PROBLEMS:
+        raise ShareCodeError(f"this share code names a problem this version of tutor does not know ({kind!r})")
+    names = _parameters(kind)
+    mask = reader.varint()
     if mask >> len(names):
         raise ShareCodeError("this share code is damaged (unknown problem parameters)")
     problem: dict[str, Any] = {"kind": kind}
     for i, name in enumerate(names):
         if not mask & (1 << i):
             continue
-        if name in NAME_PARAMETERS:
-            problem[name] = _get_name(reader, NAME_PARAMETERS[name])
-        elif name in INT_PARAMETERS:
+        default = _parameter_default(kind, name)
+        if isinstance(default, str):
+            problem[name] = _get_name(reader, NAME_PARAMETERS.get(name, ()))
+        elif isinstance(default, int):
             problem[name] = _unzigzag(reader.varint())
         else:
             problem[name] = _get_decimal(reader)
