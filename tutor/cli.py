@@ -78,6 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
     trace.add_argument("--format", default="jsonl", choices=["jsonl", "csv"])
     add_problem_arguments(trace)
     add_hyper_arguments(trace)
+
+    check = sub.add_parser("check-lesson", help="validate a lesson file and run its script headless")
+    check.add_argument("file", help="the lesson file, e.g. lessons/08-mine.md")
+    check.add_argument("--width", type=int, default=100, help="text width (default 100)")
     return parser
 
 
@@ -87,6 +91,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "trace":
             return _trace(args, parser)
+        if args.command == "check-lesson":
+            return _check_lesson(args, parser)
+        if args.run_all:
+            return _run_all(args, parser)
         parser.print_help()
         return 0
     except KeyboardInterrupt:
@@ -94,6 +102,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `tutor trace | head`
         sys.stderr.close()
         return 0
+
+
+def _check_width(width: int, parser: argparse.ArgumentParser) -> None:
+    if not 40 <= width <= 1000:
+        parser.error(f"--width must be from 40 to 1000, not {width}")
+
+
+def _run_all(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from tutor.headless import run_all
+
+    _check_width(args.width, parser)
+    return run_all(lesson_id=args.lesson, width=args.width)
+
+
+def _check_lesson(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from pathlib import Path
+
+    from tutor.headless import check_lesson
+
+    _check_width(args.width, parser)
+    return check_lesson(Path(args.file), width=args.width)
 
 
 def _trace(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:

@@ -36,7 +36,7 @@ ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]*")
 
 TOP_KEYS = ("id", "title", "order", "visualizer", "script", "check")
 VISUALIZER_KEYS = ("view", "problem", "optimizers", *Hyperparameters.NAMES)
-SCRIPT_KEYS = ("step", "inspect", "note", "problem", *Hyperparameters.NAMES)
+SCRIPT_KEYS = ("step", "inspect", "note", "phase", "problem", *Hyperparameters.NAMES)
 CHECK_KEYS = ("id", "prompt", "kind", "choices", "answer", "tolerance", "hint", "explanation")
 
 
@@ -71,8 +71,10 @@ class Setup:
 class ScriptStep:
     """One headless snapshot: go to `step` and print the view.
 
-    `inspect` is an element index of x to write out; `problem` and `hp` are this
-    snapshot's problem spec and hyperparameters when they differ from the setup's.
+    `inspect` is an element index of x to write out; `phase` names one narrated phase
+    of the next update ("gradient", "decay", "add", "step", "momentum", "move") to show
+    mid-update; `problem` and `hp` are this snapshot's problem spec and hyperparameters
+    when they differ from the setup's.
     """
 
     step: int
@@ -80,6 +82,7 @@ class ScriptStep:
     note: str
     problem: dict | None = None
     hp: Hyperparameters | None = None
+    phase: str | None = None
 
 
 @dataclass(frozen=True)
@@ -176,6 +179,14 @@ def load_lesson(path: Path) -> Lesson:
     except (OSError, UnicodeDecodeError) as error:
         raise LessonError(LessonProblem(path, None, f"cannot read the file: {error}")) from None
     return _Reader(path, source).lesson()
+
+
+def phase_names(spec: dict[str, Any], optimizer: str, hp: Hyperparameters) -> tuple[str, ...]:
+    """The narrated phases of one update of `optimizer` (gradient, decay, add, step, move, ...)."""
+    from tutor.engine.phases import narrated_update
+    from tutor.engine.run import Run
+
+    return tuple(phase.name for phase in narrated_update(Run.create(make_problem(spec), optimizer, hp)))
 
 
 def _display_path(path: Path) -> str:
@@ -474,7 +485,17 @@ class _Reader:
         if hp is None:
             raise _Invalid()
         inspect = self.inspect(entry, spec or setup.problem)
-        return ScriptStep(step, inspect, note, spec, hp if hp != setup.hp else None)
+        phase = self.phase(entry, spec or setup.problem, setup.optimizers, hp)
+        return ScriptStep(step, inspect, note, spec, hp if hp != setup.hp else None, phase)
+
+    def phase(self, entry: dict[str, Any], spec: dict[str, Any], optimizers: tuple[str, ...], hp: Hyperparameters) -> str | None:
+        name = self.typed(entry, "phase", str)
+        if name is None:
+            return None
+        known = phase_names(spec, optimizers[0], hp)
+        if name not in known:
+            raise self.problem(f"{optimizers[0]} has no phase {name!r}; its phases: {', '.join(known)}", "phase")
+        return name
 
     def inspect(self, entry: dict[str, Any], spec: dict[str, Any]) -> tuple[int, ...] | None:
         if "inspect" not in entry:

@@ -1,0 +1,274 @@
+"""`tutor --run-all` and `tutor check-lesson`: every lesson's script as plain text.
+
+Each lesson prints its title, its text (Markdown rendered by Rich), one snapshot per
+script step drawn by the same views the app uses, and its checks with the engine's
+answers. Fixed width, no colour, no clock: the output is the same bytes run after run,
+so tests keep it as golden files.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from pathlib import Path
+from typing import Any, Sequence, TextIO
+
+import numpy as np
+from rich.console import Console, Group, RenderableType
+from rich.markdown import Markdown
+from rich.rule import Rule
+from rich.text import Text
+
+from tutor.course import Course, Lesson, LessonError, ScriptStep, load_course, load_lesson
+from tutor.engine import Record, Run, make_problem
+from tutor.engine.experiments import SEED_PRINTED_LOSSES
+from tutor.engine.hyper import Hyperparameters
+from tutor.engine.phases import narrated_update
+from tutor.views import format as fmt
+from tutor.views.chart import log_bar_chart
+from tutor.views.inspector import element_update
+from tutor.views.status import status_line
+from tutor.views.visualizer import grid_rows, quantity_grids, run_chart, snapshot
+
+DEFAULT_WIDTH = 100
+CHART_HEIGHT = 14
+BAR_CHART_HEIGHT = 12
+SEED_STEPS = 300
+
+
+def console_for(file: TextIO, width: int) -> Console:
+    """A console whose output depends on nothing but what is printed: no colour, no terminal, fixed width."""
+    return Console(
+        file=file,
+        width=width,
+        color_system=None,
+        force_terminal=False,
+        force_jupyter=False,
+        force_interactive=False,
+        highlight=False,
+        emoji=False,
+        legacy_windows=False,
+        soft_wrap=False,
+        _environ={},
+    )
+
+
+def lesson_snapshot(lesson: Lesson, width: int = DEFAULT_WIDTH) -> str:
+    """The whole text snapshot of one lesson."""
+    buffer = io.StringIO()
+    console = console_for(buffer, width)
+    setup = lesson.setup
+    console.print(Rule(f"Lesson {lesson.order}: {lesson.title}", characters="═"))
+    problem = make_problem(setup.problem)
+    console.print(Text(f"id {lesson.id} · view {setup.view} · {problem.title()} · optimizers {', '.join(setup.optimizers)}"))
+    console.print()
+    console.print(Markdown(lesson.text, hyperlinks=False))
+    runs = _RunCache(lesson)
+    for number, script_step in enumerate(lesson.script, start=1):
+        console.print()
+        console.print(Rule(f"script {number}/{len(lesson.script)}: step {script_step.step}", characters="─"))
+        if script_step.note:
+            console.print(Text(script_step.note))
+            console.print()
+        console.print(script_view(lesson, script_step, runs.at(script_step), width))
+    for number, check in enumerate(lesson.checks, start=1):
+        console.print()
+        console.print(Rule(f"check {number}/{len(lesson.checks)}: {check.id}", characters="─"))
+        console.print(Text(check.prompt))
+        for index, choice in enumerate(check.choices, start=1):
+            console.print(Text(f"  {index}. {choice}"))
+        accepted = f" (accepted within {check.tolerance:.0%})" if check.kind == "number" and check.tolerance else ""
+        console.print(Text(f"engine's answer: {check.answer}{accepted}"))
+        console.print(Text(f"hint: {check.hint}"))
+        console.print(Text(f"explanation: {check.explanation}"))
+    # Rich pads Markdown lines to the full width; trailing blanks only make diffs noisy.
+    return "\n".join(line.rstrip() for line in buffer.getvalue().split("\n"))
+
+
+class _RunCache:
+    """Fresh runs per (problem, hyperparameters) of a lesson's script, reused across its steps."""
+
+    def __init__(self, lesson: Lesson) -> None:
+        self.lesson = lesson
+        self.runs: dict[str, list[Run]] = {}
+
+    def at(self, script_step: ScriptStep) -> list[Run]:
+        setup = self.lesson.setup
+        spec = script_step.problem or setup.problem
+        hp = script_step.hp or setup.hp
+        key = json.dumps([spec, hp.as_dict()], sort_keys=True)
+        if key not in self.runs:
+            problem = make_problem(spec)
+            self.runs[key] = [Run.create(problem, name, hp) for name in setup.optimizers]
+        runs = self.runs[key]
+        for run in runs:
+            run.goto(script_step.step)
+        return runs
+
+
+def script_view(lesson: Lesson, script_step: ScriptStep, runs: Sequence[Run], width: int) -> RenderableType:
+    """What the lesson's view shows at this script step."""
+    cursor = _flat_index(runs[0], script_step.inspect)
+    if script_step.phase:
+        return Group(*(phase_view(run, script_step.phase, cursor, width) for run in runs))
+    view = lesson.setup.view
+    if view == "race":
+        return race_view(runs, width, cursor)
+    if view == "chain":
+        return Group(*(_titled(run, len(runs), chain_view(run, width, cursor)) for run in runs))
+    if view == "surface":
+        surface = _surface_snapshot()
+        if surface is not None:
+            return surface(list(runs), width, CHART_HEIGHT + 8, False)
+    return Group(*(_titled(run, len(runs), snapshot(run, width, cursor=cursor, colour=False)) for run in runs))
+
+
+def _titled(run: Run, count: int, body: RenderableType) -> RenderableType:
+    if count == 1:
+        return body
+    return Group(Text(f"[{run.optimizer.label}]"), body, Text(""))
+
+
+def _flat_index(run: Run, index: tuple[int, ...] | None) -> int | None:
+    if index is None:
+        return None
+    return int(np.ravel_multi_index(index, run.current.x.shape))
+
+
+def _surface_snapshot() -> Any:
+    try:
+        from tutor.views.surface import surface_snapshot  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    return surface_snapshot
+
+
+def chain_view(run: Run, width: int, cursor: int | None) -> RenderableType:
+    """The per-layer gradient bars at the current x, then the run's grids and loss chart."""
+    gradients = run.problem.layer_gradients(run.current.x)  # type: ignore[attr-defined]
+    labels = [str(k) for k in range(1, len(gradients) + 1)]
+    title = f"|gradient| of each layer's bias, layer 1 (input) to {len(gradients)} (output), log scale"
+    bars = log_bar_chart(labels, gradients, width, BAR_CHART_HEIGHT, title, colour=False)
+    return Group(bars, Text(""), snapshot(run, width, cursor=cursor, colour=False))
+
+
+def race_view(runs: Sequence[Run], width: int, cursor: int | None) -> RenderableType:
+    """The runs' losses in one chart, then each run's A@X (as the seed prints it) and its loss at full precision."""
+    parts: list[RenderableType] = [status_line(run, colour=False) for run in runs]
+    parts += [Text(""), run_chart(list(runs), width, CHART_HEIGHT, colour=False)]
+    for run in runs:
+        record = run.current
+        parts.append(Text(""))
+        parts.append(Text(f"{run.optimizer.label} after {record.step} steps", style="bold"))
+        product = getattr(run.problem, "product", None)
+        if product is not None:
+            parts.append(Text(f"(A @ X).round(2) =\n{seed_array(product(record.x))}"))
+        parts.append(Text(f"loss = {fmt.exact(record.loss)}{_seed_comparison(run)}"))
+        if cursor is not None:
+            parts.extend(Text(line) for line in element_update(run, cursor))
+    return Group(*parts)
+
+
+def seed_array(matrix: np.ndarray) -> str:
+    """`np.round(m, 2)` printed as the seed's notebook prints it, whatever the global print options."""
+    with np.printoptions(precision=8, threshold=1000, edgeitems=3, linewidth=75, suppress=False, floatmode="maxprec", sign="-", legacy=False):
+        return repr(np.round(matrix, 2))
+
+
+def _seed_comparison(run: Run) -> str:
+    """`  (the seed printed 0.54...)` when this run is one of the seed's three at step 300."""
+    printed = SEED_PRINTED_LOSSES.get(run.optimizer.key)
+    seed_setup = run.problem.spec() == {"kind": "matrix", "variant": "seed"} and run.hp == Hyperparameters()
+    if printed is None or not seed_setup or run.current.step != SEED_STEPS:
+        return ""
+    return f"   (the seed printed {fmt.exact(printed)})"
+
+
+def phase_view(run: Run, phase_name: str, cursor: int | None, width: int) -> RenderableType:
+    """One narrated phase of the update after the current step, drawn with its half-updated arrays."""
+    phases = narrated_update(run, cursor or 0)
+    names = [phase.name for phase in phases]
+    if phase_name not in names:
+        return Text(f"[{run.optimizer.label}] has no phase {phase_name!r}")
+    index = names.index(phase_name)
+    phase = phases[index]
+    record = run.current
+    arrays = phase.arrays
+    mid_update = Record(
+        step=record.step,
+        x=arrays["x"],
+        grad=arrays.get("grad"),
+        buffers={name: arrays[name] for name in run.optimizer.buffers if name in arrays},
+        effective_step=arrays["effective_step"],
+        loss=phase.loss if phase.loss is not None else record.loss,
+        hp=run.hp,
+    )
+    heading = Text(f"[{run.optimizer.label}] update {record.step} -> {record.step + 1}, phase {index + 1}/{len(phases)}: {phase.name}")
+    grids = quantity_grids(run, cursor=cursor, highlight=(phase.highlight,), colour=False, record=mid_update)
+    return Group(heading, Text(phase.narration), Text(""), grid_rows(grids, width), Text(""))
+
+
+# -- commands ------------------------------------------------------------------------
+
+
+def run_all(
+    lesson_id: str | None = None,
+    width: int = DEFAULT_WIDTH,
+    directory: Path | None = None,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
+    """Print every lesson's snapshot (or one lesson's). 0 if all loaded and ran, 1 if any failed, 2 for an unknown id."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    course = load_course(directory)
+    lessons = course.lessons
+    if lesson_id is not None:
+        lesson = course.lesson(lesson_id)
+        if lesson is None:
+            known = ", ".join(course.ids) or "none (no lesson loaded)"
+            err.write(f"tutor: unknown lesson {lesson_id!r}; known: {known}\n")
+            return 2
+        lessons = [lesson]
+    failed = _report_problems(course, lesson_id, err)
+    for lesson in lessons:
+        failed |= not _print_lesson(lesson, width, out, err)
+    return 1 if failed else 0
+
+
+def check_lesson(path: Path, width: int = DEFAULT_WIDTH, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Validate one lesson file and run its script: the snapshot and 0, or the problems and 1."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    if not Path(path).is_file():
+        err.write(f"tutor: no such lesson file: {path}\n")
+        return 1
+    try:
+        lesson = load_lesson(Path(path))
+    except LessonError as error:
+        for problem in error.problems:
+            err.write(f"{problem}\n")
+        err.write(f"{len(error.problems)} problem{'s' if len(error.problems) != 1 else ''} in {path}\n")
+        return 1
+    if not _print_lesson(lesson, width, out, err):
+        return 1
+    err.write(f"{path}: ok ({len(lesson.script)} script steps, {len(lesson.checks)} checks)\n")
+    return 0
+
+
+def _report_problems(course: Course, lesson_id: str | None, err: TextIO) -> bool:
+    for problem in course.problems:
+        err.write(f"{problem}\n")
+    return bool(course.problems)
+
+
+def _print_lesson(lesson: Lesson, width: int, out: TextIO, err: TextIO) -> bool:
+    try:
+        text = lesson_snapshot(lesson, width)
+    except Exception as error:  # a lesson whose script fails must not hide the others
+        err.write(f"{lesson.path}: its script failed: {type(error).__name__}: {error}\n")
+        return False
+    out.write(text)
+    out.write("\n")
+    return True
