@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 from typing import Any, Callable, TypeVar
 
-from tutor.engine import Hyperparameters, Run, make_problem
+import numpy as np
+
+from tutor.engine import Hyperparameters, Run, experiments, make_problem
 from tutor.engine.problems import MatrixInverse
 
 FACTS: dict[str, Callable[..., Any]] = {}
@@ -72,3 +75,212 @@ def final_loss(
 def stable_lr(variant: str = "seed") -> float:
     """1/sigma_max(A)^2: the largest lr for which gradient descent on the matrix problem converges."""
     return MatrixInverse(variant=variant).stable_lr()
+
+
+# -- the lessons' experiments (tutor/engine/experiments.py); thin wrappers, no formatting ----------
+
+
+def _hp(lr: float | None, decay: float | None, eps: float | None, mu: float | None) -> Hyperparameters:
+    return hyperparameters(lr, decay, eps, mu)
+
+
+@fact
+def setting(name: str) -> float:
+    """The seed's default for a hyperparameter: lr, decay, eps or mu."""
+    return float(getattr(Hyperparameters(), name))
+
+
+@fact
+def chain_gradient(depth: int = 20, scale: float = 0.5, activation: str = "linear", layer: int = 1) -> float:
+    """|dF/db| of layer `layer` (1 = the first, depth = the last) of a deep chain at its start."""
+    return float(experiments.chain_gradients(depth, float(scale), activation)[layer - 1])
+
+
+@fact
+def chain_ratio(depth: int = 20, scale: float = 0.5, activation: str = "linear") -> float:
+    """The first layer's gradient over the last layer's, in a deep chain at its start."""
+    return experiments.chain_ratio(depth, float(scale), activation)
+
+
+@fact
+def chain_log2_ratio(depth: int = 20, scale: float = 0.5, activation: str = "linear") -> float:
+    """log2 of chain_ratio: the power of two between the first and the last layer's gradients."""
+    return math.log2(experiments.chain_ratio(depth, float(scale), activation))
+
+
+@fact
+def chain_factor(depth: int = 10, scale: float = 5.0, activation: str = "relu") -> float:
+    """How many times the gradient grows per layer going down the chain (the geometric mean)."""
+    return experiments.chain_factor_per_layer(depth, float(scale), activation)
+
+
+@fact
+def chain_stable_lr(depth: int = 20, scale: float = 0.5) -> float:
+    """The lr above which gradient descent on a linear deep chain diverges."""
+    return experiments.chain_stable_lr(depth, float(scale))
+
+
+@fact
+def move(
+    problem: dict[str, Any] | None = None,
+    optimizer: str = "gd",
+    steps: int = 1,
+    element: tuple[int, ...] = (0,),
+    lr: float | None = None,
+    decay: float | None = None,
+    eps: float | None = None,
+    mu: float | None = None,
+) -> float:
+    """How far element `element` of x has moved from the start after `steps` updates."""
+    moves = experiments.element_moves(problem, optimizer, steps, _hp(lr, decay, eps, mu))
+    return float(moves[tuple(element)])
+
+
+@fact
+def move_ratio(
+    problem: dict[str, Any] | None = None,
+    optimizer: str = "gd",
+    steps: int = 1,
+    element: tuple[int, ...] = (0,),
+    other: tuple[int, ...] = (-1,),
+    lr: float | None = None,
+    decay: float | None = None,
+    eps: float | None = None,
+    mu: float | None = None,
+) -> float:
+    """How far `element` has moved after `steps` updates, divided by how far `other` has."""
+    moves = experiments.element_moves(problem, optimizer, steps, _hp(lr, decay, eps, mu))
+    return float(moves[tuple(element)] / moves[tuple(other)])
+
+
+@fact
+def fastest_layer(problem: dict[str, Any] | None = None, optimizer: str = "gd", steps: int = 1, lr: float | None = None) -> int:
+    """The layer (1 = the first) whose bias has moved furthest after `steps` updates."""
+    return int(np.argmax(experiments.element_moves(problem, optimizer, steps, _hp(lr, None, None, None)))) + 1
+
+
+@fact
+def first_rise(
+    problem: dict[str, Any] | None = None, optimizer: str = "gd", steps: int = 300, lr: float | None = None
+) -> int | None:
+    """The first step whose loss is above the starting loss (None: none within `steps`)."""
+    return experiments.first_rise(problem, optimizer, steps, _hp(lr, None, None, None))
+
+
+@fact
+def diverging_choice(choices: tuple[float, ...] = (), problem: dict[str, Any] | None = None, steps: int = 300) -> str:
+    """Of the learning rates `choices`, the one whose gradient-descent loss after `steps` ends above its start.
+
+    Exactly one must; a lesson offering two diverging (or none) is refused.
+    """
+    diverging = [lr for lr in choices if experiments.first_rise(problem, "gd", steps, _hp(lr, None, None, None)) is not None]
+    if len(diverging) != 1:
+        raise ValueError(f"{len(diverging)} of the choices {list(choices)} diverge; a check needs exactly one")
+    return f"{diverging[0]:g}"
+
+
+@fact
+def value(
+    problem: dict[str, Any] | None = None,
+    optimizer: str = "gd",
+    step: int = 1,
+    quantity: str = "x",
+    element: tuple[int, ...] = (0, 0),
+    lr: float | None = None,
+    decay: float | None = None,
+    eps: float | None = None,
+    mu: float | None = None,
+) -> float:
+    """One element of x, grad, mean_square, effective_step, momentum or product (A@X) at `step`."""
+    return experiments.record_value(problem, optimizer, step, quantity, tuple(element), _hp(lr, decay, eps, mu))
+
+
+@fact
+def idle_count(problem: dict[str, Any] | None = None, optimizer: str = "rmsprop", step: int = 1) -> int:
+    """How many elements still have v = 0 (no gradient yet) at `step`."""
+    return len(experiments.idle_elements(problem, optimizer, step))
+
+
+@fact
+def idle_elements(problem: dict[str, Any] | None = None, optimizer: str = "rmsprop", step: int = 1) -> str:
+    """The elements that still have v = 0 at `step`, as (row, column) pairs."""
+    return ", ".join(str(element) for element in experiments.idle_elements(problem, optimizer, step))
+
+
+@fact
+def singular_value(index: int = 0, variant: str = "seed") -> float:
+    """The matrix's singular values, largest first (index 0 = sigma_max)."""
+    return float(MatrixInverse(variant=variant).singular_values()[index])
+
+
+@fact
+def axis_gain(optimizer: str = "rmsprop", steps: int = 300, lr: float | None = None) -> float:
+    """Final loss on the seed's A over the final loss on the diagonal A with the same singular values."""
+    return experiments.axis_gain(optimizer, steps, _hp(lr, None, None, None))
+
+
+@fact
+def valley_steps(angle: float = 0.0, optimizer: str = "rmsprop", lr: float = 0.1, condition: float = 20.0) -> int | None:
+    """Steps until the valley's loss first falls below 1e-3."""
+    return experiments.valley_path(float(angle), optimizer, _hp(lr, None, None, None), float(condition))[0]
+
+
+@fact
+def valley_detour(angle: float = 0.0, optimizer: str = "rmsprop", lr: float = 0.1, condition: float = 20.0) -> float:
+    """That path's length over the straight distance from its start to its end (1 = straight)."""
+    return experiments.valley_path(float(angle), optimizer, _hp(lr, None, None, None), float(condition))[1]
+
+
+@fact
+def straighter_valley(optimizer: str = "rmsprop", lr: float = 0.1, condition: float = 20.0) -> str:
+    """Which valley angle, "0" or "45", gives `optimizer` the straighter path."""
+    detours = {angle: valley_detour(angle, optimizer, lr, condition) for angle in (0, 45)}
+    return f"{min(detours, key=detours.get)}"
+
+
+@fact
+def winner(optimizers: tuple[str, ...] = ("gd", "rmsprop", "rmsprop-momentum"), steps: int = 300, problem: dict[str, Any] | None = None) -> str:
+    """The optimizer (of `optimizers`) with the lowest loss after `steps` updates, at the seed's defaults."""
+    return min(optimizers, key=lambda key: experiments.loss_after(problem, key, steps))
+
+
+@fact
+def seed_loss(optimizer: str = "gd") -> float:
+    """The final loss the seed's blog post prints after 300 steps."""
+    return experiments.SEED_PRINTED_LOSSES[optimizer]
+
+
+@fact
+def seed_disagreement(optimizer: str = "rmsprop") -> float:
+    """|engine's 300-step loss / the seed's printed loss - 1|."""
+    return experiments.seed_disagreement(optimizer)
+
+
+@fact
+def nudged_change(optimizer: str = "rmsprop", nudge: float = 1e-15) -> float:
+    """Relative change of the 300-step loss when the start moves by `nudge`."""
+    return experiments.nudged_change(optimizer, nudge)
+
+
+@fact
+def product(optimizer: str = "gd", steps: int = 300) -> np.ndarray:
+    """A @ X after `steps` updates, rounded to 2 decimals as the seed prints it."""
+    return np.round(experiments.product_after(optimizer, steps), 2)
+
+
+@fact
+def minibatch_position(optimizer: str = "rprop", steps: int = 100, decay: float | None = None) -> float:
+    """Where the mini-batch weight is after `steps` updates (it starts at 0)."""
+    return experiments.minibatch_position(optimizer, steps, _hp(None, decay, None, None))
+
+
+@fact
+def minibatch_drift_ratio(optimizer: str = "rprop", other: str = "rmsprop", steps: int = 100) -> float:
+    """How many times further `optimizer` has drifted than `other` on the mini-batch weight."""
+    return abs(minibatch_position(optimizer, steps)) / abs(minibatch_position(other, steps))
+
+
+@fact
+def eps_ratio(problem: dict[str, Any] | None = None, steps: int = 1, eps: float = 1e-3, element: tuple[int, ...] = (0,)) -> float:
+    """rmsprop's effective step (eps outside the root) over rmsprop-eps-inside's, for one element at `steps`."""
+    return experiments.eps_placement_ratio(problem, steps, eps, tuple(element))

@@ -14,6 +14,7 @@ from typing import Mapping
 
 import numpy as np
 
+from tutor.engine.problems import step_gradient
 from tutor.engine.run import Run
 
 
@@ -63,7 +64,7 @@ def narrated_update(run: Run, element: int = 0) -> list[Phase]:
         phases.append(Phase(name, narration, dict(state), highlight))
 
     with np.errstate(all="ignore"):  # overflow is shown as divergence, not raised
-        g = run.problem.grad(x0)
+        g = step_gradient(run.problem, x0, record.step)
         add(
             "gradient",
             f"Compute the gradient at the current x: g{at} = {_num(g.flat[element])}, "

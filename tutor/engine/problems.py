@@ -3,6 +3,7 @@
 - MatrixInverse: the seed's problem, find X with AX = I by minimising sum((AX - I)^2).
 - DeepChain: a chain of layers, for watching gradients vanish or explode.
 - Valley and Rosenbrock: two-parameter surfaces, for drawing an optimizer's path.
+- MiniBatchNoise: one weight whose mini-batch gradients cancel, for rprop's drift.
 """
 
 from __future__ import annotations
@@ -262,11 +263,67 @@ class Rosenbrock:
         return "rosenbrock: (1 - x)^2 + 100 (y - x^2)^2"
 
 
+@dataclass(frozen=True)
+class MiniBatchNoise:
+    """One weight w, trained on mini-batches whose gradients cycle and cancel.
+
+    Mini-batch t's gradient is curvature * w + n_t, where n_t is +size on period - 1
+    batches and -(period - 1) * size on the last: Hinton's rprop example (lecture 6.5,
+    +0.01 nine times, -0.09 once). The n_t average to zero, so w should stay where it
+    starts; the full-batch loss is the shallow bowl 1/2 curvature w^2 (minimum 0 at the start).
+    """
+
+    size: float = 0.01
+    period: int = 10
+    curvature: float = 0.001
+    kind: ClassVar[str] = "minibatch"
+
+    def __post_init__(self) -> None:
+        if isinstance(self.period, bool) or not isinstance(self.period, int) or not 2 <= self.period <= 1000:
+            raise ProblemError(f"period must be a whole number from 2 to 1000, not {self.period!r}")
+        for name in ("size", "curvature"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+                raise ProblemError(f"{name} must be a finite number >= 0, not {value!r}")
+
+    def noise(self, step: int) -> float:
+        """n_t for the update that starts at `step` (0, 1, ...)."""
+        return self.size if step % self.period < self.period - 1 else -(self.period - 1) * self.size
+
+    def start(self) -> np.ndarray:
+        return np.zeros(1)
+
+    def loss(self, x: np.ndarray) -> float:
+        return float(0.5 * self.curvature * np.sum(x**2))
+
+    def grad(self, x: np.ndarray) -> np.ndarray:
+        """The full-batch gradient: the mini-batch gradients averaged over a cycle."""
+        return self.curvature * x
+
+    def batch_grad(self, x: np.ndarray, step: int) -> np.ndarray:
+        """The gradient the update from `step` sees: its mini-batch's."""
+        return self.curvature * x + self.noise(step)
+
+    def spec(self) -> dict[str, Any]:
+        return {"kind": self.kind, "size": self.size, "period": self.period, "curvature": self.curvature}
+
+    def title(self) -> str:
+        rest = self.period - 1
+        return f"mini-batches: +{self.size:g} on {rest}, -{rest * self.size:g} on 1, repeating"
+
+
+def step_gradient(problem: Problem, x: np.ndarray, step: int) -> np.ndarray:
+    """The gradient the update from `step` uses: its mini-batch's if the problem has mini-batches."""
+    batch_grad = getattr(problem, "batch_grad", None)
+    return batch_grad(x, step) if batch_grad is not None else problem.grad(x)
+
+
 PROBLEM_KINDS: dict[str, type] = {
     "matrix": MatrixInverse,
     "deep-chain": DeepChain,
     "valley": Valley,
     "rosenbrock": Rosenbrock,
+    "minibatch": MiniBatchNoise,
 }
 
 
@@ -285,9 +342,10 @@ def make_problem(spec: dict[str, Any] | None = None) -> Problem:
     if unknown:
         hint = f"; known: {', '.join(sorted(allowed))}" if allowed else "; it takes none"
         raise ProblemError(f"problem {kind!r} has no parameter {sorted(unknown)[0]!r}{hint}")
-    if kind == "deep-chain" and isinstance(spec.get("depth"), float) and spec["depth"].is_integer():
-        spec["depth"] = int(spec["depth"])
-    for name in ("scale", "target", "input", "condition", "angle"):
+    for whole in ("depth", "period"):
+        if isinstance(spec.get(whole), float) and spec[whole].is_integer():
+            spec[whole] = int(spec[whole])
+    for name in ("scale", "target", "input", "condition", "angle", "size", "curvature"):
         if isinstance(spec.get(name), int) and not isinstance(spec.get(name), bool):
             spec[name] = float(spec[name])
     try:

@@ -13,7 +13,7 @@ import numpy as np
 
 from tutor.engine.hyper import Hyperparameters
 from tutor.engine.optimizers import Optimizer, get_optimizer
-from tutor.engine.problems import Problem
+from tutor.engine.problems import Problem, step_gradient
 
 # A run in play mode at 30 steps/s fills this in about an hour; older steps are kept.
 MAX_STEPS = 100_000
@@ -90,7 +90,7 @@ class Run:
     def next_record(self, record: Record) -> Record:
         """Apply one update to `record` with the run's hyperparameters."""
         with np.errstate(all="ignore"):  # overflow is shown as divergence, not raised
-            g = self.problem.grad(record.x)
+            g = step_gradient(self.problem, record.x, record.step)
             new_x, buffers, effective = self.optimizer.update(record.x, g, record.buffers, self.hp, record.step + 1)
             loss = self.problem.loss(new_x)
         return Record(record.step + 1, new_x, g, buffers, effective, loss, self.hp)

@@ -1,0 +1,175 @@
+"""The experiments the lessons quote: small, pure computations on the engine's runs.
+
+Each function builds its problem and runs from scratch and returns plain numbers, so a
+lesson's text (through tutor.course.facts) and the tests read the same values.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+
+from tutor.engine.hyper import Hyperparameters
+from tutor.engine.paths import path_length_ratio, steps_to
+from tutor.engine.problems import SEED_A, DeepChain, MatrixInverse, Valley, make_problem
+from tutor.engine.run import Run
+
+# The final losses the seed prints after 300 steps (In [8], [9], [10] of the blog post).
+SEED_PRINTED_LOSSES = {
+    "gd": 0.5469198476714346,
+    "rmsprop": 0.32394771623791685,
+    "rmsprop-momentum": 0.0006230388777262454,
+}
+
+
+def run_for(spec: dict[str, Any] | None, optimizer: str, steps: int, hp: Hyperparameters | None = None) -> Run:
+    """A fresh run of `optimizer` on the problem `spec` (the seed's matrix if None), stepped `steps` times."""
+    run = Run.create(make_problem(spec or {"kind": "matrix"}), optimizer, hp or Hyperparameters())
+    run.goto(steps)
+    return run
+
+
+# -- lesson 1: gradients through a deep chain ------------------------------------------
+
+
+def chain_gradients(depth: int, scale: float, activation: str) -> np.ndarray:
+    """|dF/db_k| for layers k = 1..depth at the start (all biases 0)."""
+    return DeepChain(depth=depth, scale=scale, activation=activation).layer_gradients()
+
+
+def chain_ratio(depth: int, scale: float, activation: str) -> float:
+    """The first layer's gradient divided by the last layer's."""
+    gradients = chain_gradients(depth, scale, activation)
+    return float(gradients[0] / gradients[-1])
+
+
+def chain_factor_per_layer(depth: int, scale: float, activation: str) -> float:
+    """The geometric mean of how much the gradient grows (> 1) or shrinks (< 1) per layer going down."""
+    return float(chain_ratio(depth, scale, activation) ** (1.0 / (depth - 1)))
+
+
+# -- lesson 2: one learning rate for every layer ---------------------------------------
+
+
+def chain_stable_lr(depth: int, scale: float) -> float:
+    """Gradient descent on a linear chain diverges above this lr.
+
+    h_depth is linear in the biases, h_depth = sum_k c_k b_k + const with c_k = scale^(depth-k),
+    so the loss's curvature is 2 c c^T; its one non-zero eigenvalue is 2 |c|^2 and gradient
+    descent is stable for lr < 2 / (2 |c|^2). c is read off the engine's gradient at the start.
+    """
+    chain = DeepChain(depth=depth, scale=scale, activation="linear")
+    start = chain.start()
+    h, _ = chain.forward(start)
+    c = chain.grad(start) / (2.0 * (h[-1] - chain.target))
+    return float(1.0 / np.sum(c**2))
+
+
+def element_moves(spec: dict[str, Any] | None, optimizer: str, steps: int, hp: Hyperparameters | None = None) -> np.ndarray:
+    """How far each element of x has moved from the start after `steps` updates."""
+    run = run_for(spec, optimizer, steps, hp)
+    return np.abs(run.current.x - run.records[0].x)
+
+
+def loss_after(spec: dict[str, Any] | None, optimizer: str, steps: int, hp: Hyperparameters | None = None) -> float:
+    return run_for(spec, optimizer, steps, hp).current.loss
+
+
+def first_rise(spec: dict[str, Any] | None, optimizer: str, steps: int, hp: Hyperparameters | None = None) -> int | None:
+    """The first step whose loss is above the starting loss (None if none is within `steps`)."""
+    losses = run_for(spec, optimizer, steps, hp).losses()
+    return next((step for step, loss in enumerate(losses) if not loss <= losses[0]), None)
+
+
+# -- lessons 3 and 4: one update on the seed's matrix ----------------------------------
+
+
+def record_value(
+    spec: dict[str, Any] | None, optimizer: str, step: int, quantity: str, element: tuple[int, ...], hp: Hyperparameters | None = None
+) -> float:
+    """One element of a quantity ("x", "grad", "mean_square", "effective_step", "momentum", "product") at `step`."""
+    run = run_for(spec, optimizer, step, hp)
+    record = run.current
+    if quantity == "product":
+        values = run.problem.product(record.x)  # type: ignore[attr-defined]
+    elif quantity in ("x", "grad", "effective_step"):
+        values = getattr(record, quantity)
+    else:
+        values = record.buffers[quantity]
+    return float(np.asarray(values)[element])
+
+
+def first_step_sizes(spec: dict[str, Any] | None, optimizer: str, hp: Hyperparameters | None = None) -> np.ndarray:
+    """|x_1 - x_0|: how far the first update moved each element."""
+    return element_moves(spec, optimizer, 1, hp)
+
+
+def idle_elements(spec: dict[str, Any] | None, optimizer: str, step: int, hp: Hyperparameters | None = None) -> list[tuple[int, ...]]:
+    """Elements whose mean square v is still exactly 0 at `step`: they have never had a gradient."""
+    v = run_for(spec, optimizer, step, hp).current.mean_square
+    return [] if v is None else [tuple(int(i) for i in index) for index in np.argwhere(v == 0)]
+
+
+# -- lesson 5: axis-aligned against rotated, and the valley ------------------------------
+
+
+def axis_gain(optimizer: str, steps: int, hp: Hyperparameters | None = None) -> float:
+    """Final loss on the seed's A divided by the final loss on the diagonal A (same singular values)."""
+    seed = loss_after({"kind": "matrix", "variant": "seed"}, optimizer, steps, hp)
+    diagonal = loss_after({"kind": "matrix", "variant": "diagonal"}, optimizer, steps, hp)
+    return seed / diagonal
+
+
+def valley_path(angle: float, optimizer: str, hp: Hyperparameters, condition: float = 20.0, below: float = 1e-3) -> tuple[int | None, float]:
+    """Steps until the loss on the valley first falls below `below`, and that path's length over the
+    straight distance from its start to its end (1.0 = straight; None steps: never got there)."""
+    run = Run.create(Valley(condition=condition, angle=angle), optimizer, hp)
+    steps = steps_to(run, below)
+    records = run.records if steps is None else run.records[: steps + 1]
+    return steps, path_length_ratio(records)
+
+
+# -- lesson 6: the race ---------------------------------------------------------------
+
+
+def product_after(optimizer: str, steps: int = 300, hp: Hyperparameters | None = None) -> np.ndarray:
+    """A @ X after `steps` updates on the seed's matrix: the seed prints it rounded to 2 decimals."""
+    run = run_for(None, optimizer, steps, hp)
+    return SEED_A @ run.current.x
+
+
+def seed_disagreement(optimizer: str) -> float:
+    """|engine's 300-step loss / the seed's printed loss - 1|."""
+    return abs(loss_after(None, optimizer, 300) / SEED_PRINTED_LOSSES[optimizer] - 1.0)
+
+
+def nudged_change(optimizer: str, nudge: float = 1e-15, steps: int = 300) -> float:
+    """Relative change of the final loss when every element of the start moves by `nudge`.
+
+    A chaotic run amplifies a difference far below any printed digit; this is why the
+    seed's RMSprop loss can be matched only to about 1e-5 (another numpy, another
+    summation order, and the last bits differ).
+    """
+    plain = Run.create(MatrixInverse(), optimizer)
+    nudged = Run.create(MatrixInverse(), optimizer)
+    nudged.records[0] = dataclasses.replace(nudged.records[0], x=nudged.records[0].x + nudge)
+    return abs(nudged.run_to(steps)[-1] / plain.run_to(steps)[-1] - 1.0)
+
+
+# -- lesson 7: mini-batches, eps, centered, Adam -----------------------------------------
+
+
+def minibatch_position(optimizer: str, steps: int, hp: Hyperparameters | None = None, curvature: float = 0.001) -> float:
+    """Where the mini-batch weight w is after `steps` updates (it starts at 0 and should stay near it)."""
+    spec = {"kind": "minibatch", "curvature": curvature}
+    return float(run_for(spec, optimizer, steps, hp).current.x[0])
+
+
+def eps_placement_ratio(spec: dict[str, Any] | None, steps: int, eps: float, element: tuple[int, ...] = (0,)) -> float:
+    """rmsprop's effective step (eps outside the root) over rmsprop-eps-inside's, at `step` for one element."""
+    hp = Hyperparameters(eps=eps)
+    outside = run_for(spec, "rmsprop", steps, hp).current.effective_step
+    inside = run_for(spec, "rmsprop-eps-inside", steps, hp).current.effective_step
+    return float(np.asarray(outside)[element] / np.asarray(inside)[element])
