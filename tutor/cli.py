@@ -82,6 +82,17 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check-lesson", help="validate a lesson file and run its script headless")
     check.add_argument("file", help="the lesson file, e.g. lessons/08-mine.md")
     check.add_argument("--width", type=int, default=100, help="text width (default 100)")
+
+    serve = sub.add_parser(
+        "serve",
+        help="serve the app to browsers (a class follows on its own screens)",
+        description="Serve the app to web browsers through textual-serve. Arguments after serve's own go to the app, "
+        "e.g. `tutor serve --public sandbox --optimizer gd`.",
+    )
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1; 0.0.0.0 with --public)")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+    serve.add_argument("--public", action="store_true", help="listen on every network interface, so others on the network can open it")
+    serve.add_argument("app_args", nargs=argparse.REMAINDER, metavar="...", help="the app to serve: nothing for `tutor`, or `sandbox ...`")
     return parser
 
 
@@ -93,6 +104,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _trace(args, parser)
         if args.command == "check-lesson":
             return _check_lesson(args, parser)
+        if args.command == "serve":
+            return _serve(args, parser)
         if args.run_all:
             return _run_all(args, parser)
         parser.print_help()
@@ -123,6 +136,18 @@ def _check_lesson(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
 
     _check_width(args.width, parser)
     return check_lesson(Path(args.file), width=args.width)
+
+
+def _serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from tutor.serve import serve
+
+    if not 1 <= args.port <= 65535:
+        parser.error(f"--port must be from 1 to 65535, not {args.port}")
+    app_args = args.app_args[1:] if args.app_args[:1] == ["--"] else args.app_args
+    if app_args and app_args[0] in ("serve", "trace", "check-lesson"):
+        parser.error(f"serve runs the app (`tutor` or `tutor sandbox ...`), not `tutor {app_args[0]}`")
+    build_parser().parse_args(app_args)  # a bad argument is refused here, not in every browser
+    return serve(args.host, args.port, args.public, app_args)
 
 
 def _trace(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:

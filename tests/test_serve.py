@@ -1,0 +1,133 @@
+"""`tutor serve`: textual-serve's page on loopback, stopped cleanly; bad addresses and arguments refused."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tutor import serve
+
+ROOT = Path(__file__).resolve().parent.parent
+TUTOR = [sys.executable, "-m", "tutor"]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def fetch_when_up(url: str, process: subprocess.Popen, limit: float = 20.0) -> str:
+    """The page, polled until the server answers (bounded)."""
+    deadline = time.monotonic() + limit
+    while True:
+        if process.poll() is not None:
+            raise AssertionError(f"tutor serve exited early with {process.returncode}: {process.stdout.read()}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return response.read().decode()
+        except (urllib.error.URLError, ConnectionError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+@pytest.fixture
+def server():
+    port = free_port()
+    process = subprocess.Popen(
+        [*TUTOR, "serve", "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        yield port, process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_serve_answers_with_textual_serves_page_and_stops_cleanly(server) -> None:
+    port, process = server
+    page = fetch_when_up(f"http://127.0.0.1:{port}/", process)
+    assert "<div>tutor</div>" in page  # the start card names the app
+    assert 'class="textual-terminal"' in page
+    assert f'data-session-websocket-url="ws://127.0.0.1:{port}/ws"' in page
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/js/textual.js", timeout=5) as script:
+        assert script.status == 200
+    process.send_signal(signal.SIGINT)  # Ctrl+C
+    output, _ = process.communicate(timeout=15)
+    assert process.returncode == 0
+    assert f"Open http://127.0.0.1:{port} in a browser" in output
+    assert "-m tutor" in output
+    assert "Traceback" not in output
+
+
+def test_the_page_links_back_to_the_address_the_browser_used(server) -> None:
+    """With --public the bind address is 0.0.0.0, which no browser can reach: links follow the request."""
+    port, process = server
+    page = fetch_when_up(f"http://localhost:{port}/", process)
+    assert f'data-session-websocket-url="ws://localhost:{port}/ws"' in page
+    assert f'src="http://localhost:{port}/static/js/textual.js"' in page
+
+
+def test_a_port_in_use_is_refused_with_a_reason() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run([*TUTOR, "serve", "--port", str(port)], cwd=ROOT, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "Choose another port with --port" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "reason"),
+    [
+        (["--port", "70000"], "--port must be from 1 to 65535, not 70000"),
+        (["--port", "http"], "argument --port: invalid int value: 'http'"),
+        (["trace"], "serve runs the app (`tutor` or `tutor sandbox ...`), not `tutor trace`"),
+        (["--", "--width", "5x"], "argument --width: invalid int value: '5x'"),
+    ],
+)
+def test_bad_arguments_are_refused_before_serving(args: list[str], reason: str) -> None:
+    result = subprocess.run([*TUTOR, "serve", *args], cwd=ROOT, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    assert reason in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_the_served_command_is_this_python_running_tutor_with_the_apps_arguments() -> None:
+    command = serve.app_command(["sandbox", "--optimizer", "gd", "--state", "04C0 40RS"])
+    assert command == f"{sys.executable} -m tutor sandbox --optimizer gd --state '04C0 40RS'"
+
+
+def test_public_banner_names_the_lan_addresses(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(serve, "lan_addresses", lambda: ["192.168.1.20", "10.0.0.5"])
+    text = serve.banner("0.0.0.0", 8000, True, "tutor")
+    assert "Students on this network open: http://192.168.1.20:8000  or  http://10.0.0.5:8000" in text
+    assert "On this machine: http://127.0.0.1:8000" in text
+
+
+def test_public_banner_without_a_lan_address_says_how_to_find_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(serve, "lan_addresses", lambda: [])
+    text = serve.banner("0.0.0.0", 8000, True, "tutor")
+    assert "http://<this machine's address>:8000" in text
+    assert "hostname -I" in text
+
+
+def test_lan_addresses_never_include_loopback() -> None:
+    assert all(not address.startswith("127.") for address in serve.lan_addresses())
