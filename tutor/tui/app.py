@@ -1,0 +1,309 @@
+"""TutorApp: the lesson list, lessons, the sandbox, help, the command palette and themes.
+
+The app owns keys that work everywhere, the course and the learner's progress; the screens
+own their layout; the Visualizer widget owns stepping. Screens and the course load lazily,
+so `tutor` paints its first screen about as fast as a bare Textual app.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textual import events
+from textual.app import App
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.reactive import reactive
+
+from tutor.tui.commands import TutorCommands
+from tutor.tui.screens.dialogs import TooSmallScreen
+from tutor.tui.themes import DEFAULT_THEME, HIGH_CONTRAST, THEMES, is_high_contrast
+
+if TYPE_CHECKING:
+    from textual.screen import Screen
+    from textual.widget import Widget
+
+    from tutor.course import Course, Lesson
+    from tutor.course.progress import Progress
+    from tutor.engine import Run
+
+HERE = Path(__file__).resolve().parent
+# Below this the visualizer's grids cannot fit one beside the chart: we say so instead.
+MIN_WIDTH = 60
+MIN_HEIGHT = 20
+# The three optimizers of the seed, stepped together in compare mode.
+COMPARE_OPTIMIZERS = ("gd", "rmsprop", "rmsprop-momentum")
+# Which visualizer view suits each problem kind.
+VIEW_FOR_PROBLEM = {"matrix": "matrix", "deep-chain": "chain", "valley": "surface", "rosenbrock": "surface"}
+
+
+def view_for(problem_spec: dict[str, Any]) -> str:
+    return VIEW_FOR_PROBLEM.get(str(problem_spec.get("kind", "matrix")), "matrix")
+
+
+@dataclass
+class SandboxSetup:
+    """What `tutor sandbox` opens: the runs (already at `step`), the view and hidden panels."""
+
+    runs: list[Run]
+    view: str = "matrix"
+    hidden: frozenset[str] = frozenset()
+    step: int = 0
+
+
+def _stylesheets() -> list[str | Path]:
+    # visualizer.tcss belongs to the Visualizer widget; both style one app.
+    return [HERE / name for name in ("tutor.tcss", "visualizer.tcss") if (HERE / name).exists()]
+
+
+class TutorApp(App[None]):
+    """Lessons on vanishing/exploding gradients and optimizers stepped one update at a time."""
+
+    CSS_PATH = _stylesheets()
+    TITLE = "tutor"
+    SUB_TITLE = "why RMSprop exists"
+    COMMANDS = App.COMMANDS | {TutorCommands}
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="quit"),
+        # Textual 8 copies text on ctrl+c; in tutor it quits, keeping progress.
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="quit-ctrl-c"),
+        Binding("question_mark", "help", "Help", key_display="?", id="help"),
+        Binding("s", "share", "Share code", id="share"),
+        Binding("escape", "lesson_list", "Lessons", id="lesson-list"),
+    ]
+
+    high_contrast: reactive[bool] = reactive(False)
+    """True while the high-contrast theme is on; the Visualizer draws its grids to match."""
+
+    def __init__(
+        self,
+        lessons_dir: Path | None = None,
+        progress_path: Path | None = None,
+        sandbox: SandboxSetup | None = None,
+        theme: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.lessons_dir = lessons_dir
+        self.progress_path = progress_path
+        self.sandbox = sandbox
+        self._start_theme = theme
+        self._theme_before_contrast = DEFAULT_THEME
+        self._course: Course | None = None
+        self._progress: Progress | None = None
+
+    # --- start and stop -------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        for theme in THEMES:
+            self.register_theme(theme)
+        if self._start_theme:
+            self.theme = self._start_theme
+        if self.progress.warning:
+            self.notify(self.progress.warning, title="Progress", severity="warning", timeout=12)
+        if self.sandbox is not None:
+            self._push_sandbox(self.sandbox)
+        else:
+            self.push_screen(self._lesson_list_screen())
+        self._check_size(self.size)
+
+    async def action_quit(self) -> None:
+        self.save_progress()
+        self.exit()
+
+    def _fatal_error(self) -> None:
+        """An unexpected error: one line for the learner, the traceback in the crash log."""
+        from rich.text import Text
+
+        from tutor.crash import one_line
+
+        self.bell()
+        error = self._exception
+        message = one_line(error) if error is not None else "tutor stopped on an unexpected error"
+        self._exit_renderables.append(Text(message, style="bold red"))
+        self._close_messages_no_wait()
+
+    # --- the course and the learner's progress ----------------------------------------
+
+    @property
+    def course(self) -> Course:
+        if self._course is None:
+            from tutor.course import load_course
+
+            self._course = load_course(self.lessons_dir)
+        return self._course
+
+    @property
+    def progress(self) -> Progress:
+        if self._progress is None:
+            from tutor.course.progress import Progress
+
+            self._progress = Progress.load(self.progress_path)
+        return self._progress
+
+    def save_progress(self) -> None:
+        """Write progress now; a disk that refuses is reported, never fatal."""
+        if self._progress is not None and not self._progress.save():
+            self.notify(self._progress.warning or "Progress could not be saved.", title="Progress", severity="error")
+
+    def lesson(self, lesson_id: str) -> Lesson | None:
+        return next((lesson for lesson in self.course.lessons if lesson.id == lesson_id), None)
+
+    def open_lesson(self, lesson_id: str) -> None:
+        from tutor.tui.screens.lesson import LessonScreen
+
+        lesson = self.lesson(lesson_id)
+        if lesson is not None:
+            self.push_screen(LessonScreen(lesson))
+
+    # --- screens -------------------------------------------------------------------
+
+    def _lesson_list_screen(self) -> Screen:
+        from tutor.tui.screens.lessons import LessonListScreen
+
+        return LessonListScreen()
+
+    def _push_sandbox(self, setup: SandboxSetup) -> None:
+        from tutor.tui.screens.sandbox import SandboxScreen
+
+        screen = SandboxScreen(setup.runs, setup.view, setup.hidden)
+        self.push_screen(screen)
+        if setup.step:
+            # The runs already stand at `step`; the widget's counter must say so too.
+            self.call_after_refresh(self._set_step, screen, setup.step)
+
+    @staticmethod
+    def _set_step(screen: Screen, step: int) -> None:
+        for visualizer in screen.query("Visualizer"):
+            visualizer.step = step  # type: ignore[attr-defined]
+
+    def sandbox_runs(self, optimizers: tuple[str, ...] | None = None) -> SandboxSetup:
+        """Runs on the problem and hyperparameters on screen (the seed's matrix if none)."""
+        from tutor.engine import Hyperparameters, Run, make_problem
+
+        visualizer = self.visualizer_on_screen()
+        state = visualizer.state() if visualizer is not None else {}
+        spec = state.get("problem", {"kind": "matrix"})
+        hp = Hyperparameters.validated(**state["hp"]) if "hp" in state else Hyperparameters()
+        keys = optimizers or tuple(state.get("optimizers", ("rmsprop",)))
+        return SandboxSetup([Run.create(make_problem(spec), key, hp) for key in keys], view_for(spec))
+
+    def action_sandbox(self) -> None:
+        from tutor.engine import Run, make_problem
+
+        self._push_sandbox(SandboxSetup([Run.create(make_problem({"kind": "matrix"}), "rmsprop")]))
+
+    def action_compare(self) -> None:
+        self._push_sandbox(self.sandbox_runs(COMPARE_OPTIMIZERS))
+
+    def action_lesson_list(self) -> None:
+        """Back to the lesson list: close screens above it, or open it (after `tutor sandbox`)."""
+        from tutor.tui.screens.lessons import LessonListScreen
+
+        if isinstance(self.screen, LessonListScreen):
+            return
+        if any(isinstance(screen, LessonListScreen) for screen in self.screen_stack):
+            while not isinstance(self.screen, LessonListScreen):
+                self.pop_screen()
+        else:
+            self.switch_screen(LessonListScreen())
+
+    def action_help(self) -> None:
+        from tutor.tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    # --- the visualizer on screen: share code, panels ---------------------------------
+
+    def visualizer_on_screen(self, screen: Screen | None = None) -> Widget | None:
+        # Queried by type name so the lesson list never imports the visualizer module.
+        found = (screen or self.screen).query("Visualizer")
+        return found.first() if found else None
+
+    def action_share(self) -> None:
+        from tutor.share import ShareCodeError, encode
+        from tutor.tui.screens.dialogs import ShareCodeScreen
+
+        visualizer = self.visualizer_on_screen()
+        if visualizer is None:
+            self.notify("Open a lesson or the sandbox first: the share code describes the visualizer.")
+            return
+        try:
+            code = encode(visualizer.state())  # type: ignore[attr-defined]
+        except ShareCodeError as error:
+            self.notify(str(error), title="Share code", severity="error")
+            return
+        self.push_screen(ShareCodeScreen(code, f"tutor sandbox --state {code}"))
+
+    def panel_names(self) -> tuple[str, ...]:
+        from tutor.share import PANEL_NAMES
+
+        return PANEL_NAMES
+
+    def toggle_panel(self, panel: str) -> None:
+        visualizer = self.visualizer_on_screen()
+        if visualizer is None:
+            return
+        hidden = frozenset(visualizer.hidden)  # type: ignore[attr-defined]
+        visualizer.hidden = hidden - {panel} if panel in hidden else hidden | {panel}  # type: ignore[attr-defined]
+
+    # --- themes ---------------------------------------------------------------------
+
+    def watch_theme(self, theme: str) -> None:
+        self.high_contrast = is_high_contrast(theme)
+
+    def action_toggle_high_contrast(self) -> None:
+        if self.high_contrast:
+            self.theme = self._theme_before_contrast
+        else:
+            self._theme_before_contrast = self.theme
+            self.theme = HIGH_CONTRAST
+
+    # --- progress reset ---------------------------------------------------------------
+
+    def action_reset_progress(self) -> None:
+        from tutor.tui.screens.dialogs import ConfirmScreen
+
+        def reset(confirmed: bool | None) -> None:
+            if not confirmed:
+                return
+            self.progress.reset()
+            self.save_progress()
+            self.notify("Progress reset: no lesson is marked complete.", title="Progress")
+            refresh = getattr(self.screen, "refresh_lessons", None)
+            if refresh is not None:
+                refresh()
+
+        self.push_screen(ConfirmScreen("Forget all progress: completed lessons, passed checks and where you stopped?", "Reset"), reset)
+
+    # --- terminal size ------------------------------------------------------------------
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._check_size(event.size)
+
+    def _check_size(self, size: Size) -> None:
+        too_small = size.width < MIN_WIDTH or size.height < MIN_HEIGHT
+        showing = isinstance(self.screen, TooSmallScreen)
+        if too_small and not showing:
+            self.push_screen(TooSmallScreen(MIN_WIDTH, MIN_HEIGHT))
+        elif showing and not too_small:
+            self.pop_screen()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if isinstance(self.screen, TooSmallScreen):
+            return action == "quit"
+        if action == "share":
+            return self.visualizer_on_screen() is not None
+        return True
+
+
+def make_app(
+    lessons_dir: Path | None = None,
+    progress_path: Path | None = None,
+    sandbox: SandboxSetup | None = None,
+    theme: str | None = None,
+) -> TutorApp:
+    """The app as `tutor` starts it; tests pass their own lesson folder and progress file."""
+    return TutorApp(lessons_dir=lessons_dir, progress_path=progress_path, sandbox=sandbox, theme=theme)

@@ -1,0 +1,134 @@
+"""A lesson: its Markdown text and checks beside its step visualizer.
+
+The checks sit at the end of the text, where the reader arrives after reading. Passing a
+check is recorded at once; the visualizer's step is remembered (saved after a short pause,
+so holding `space` does not write the file dozens of times a second).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Header, Input, Markdown, Static
+
+from tutor.engine import Run, make_problem
+from tutor.tui.widgets.visualizer import Visualizer
+
+if TYPE_CHECKING:
+    from tutor.course import Check, Lesson
+    from tutor.tui.app import TutorApp
+
+# Seconds without a step before the position is written to disk.
+SAVE_DELAY = 1.0
+
+
+class CheckCard(Vertical):
+    """One question: prompt, choices, an answer box and the verdict."""
+
+    class Passed(Message):
+        def __init__(self, check: Check) -> None:
+            super().__init__()
+            self.check = check
+
+    def __init__(self, check: Check, number: int, passed: bool) -> None:
+        super().__init__(classes="check-card", id=f"check-{check.id}")
+        self.check = check
+        self.number = number
+        self.passed = passed
+        self.tries = 0
+
+    def compose(self) -> ComposeResult:
+        mark = "✓ " if self.passed else ""
+        yield Static(f"{mark}Check {self.number}. {self.check.prompt}", classes="check-prompt", markup=False)
+        if self.check.kind == "choice":
+            choices = "\n".join(f"  {n}. {choice}" for n, choice in enumerate(self.check.choices, 1))
+            yield Static(choices, classes="check-choices", markup=False)
+        placeholder = "type a number or the choice, then enter" if self.check.kind == "choice" else "type a number, then enter"
+        yield Input(placeholder=placeholder, classes="check-input")
+        feedback = Static("", classes="check-feedback", markup=False)
+        if self.passed:
+            feedback.update(f"Passed. {self.check.explanation}".strip())
+            self.add_class("-right")
+        yield feedback
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        verdict = self.check.grade(event.value)
+        self.query_one(".check-feedback", Static).update(verdict.message)
+        self.set_class(verdict.malformed, "-malformed")
+        self.set_class(not verdict.malformed and not verdict.correct, "-wrong")
+        self.set_class(verdict.correct, "-right")
+        if verdict.malformed:
+            return
+        self.tries += 1
+        if verdict.correct and not self.passed:
+            self.passed = True
+            self.query_one(".check-prompt", Static).update(f"✓ Check {self.number}. {self.check.prompt}")
+            self.post_message(self.Passed(self.check))
+
+
+class LessonScreen(Screen[None]):
+    """The lesson's text (scrollable) with its checks, and the visualizer it sets up."""
+
+    app: TutorApp  # type: ignore[assignment]
+    # Below 110 columns the text goes above the visualizer instead of beside it.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+
+    def __init__(self, lesson: Lesson) -> None:
+        super().__init__()
+        self.lesson = lesson
+        setup = lesson.setup
+        self.runs = [Run.create(make_problem(setup.problem), key, setup.hp) for key in setup.optimizers]
+        self._save_timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        progress = self.app.progress
+        yield Header()
+        with Horizontal(id="lesson-body"):
+            with VerticalScroll(id="lesson-text"):
+                yield Markdown(self.lesson.text, id="lesson-markdown")
+                if self.lesson.checks:
+                    with Vertical(id="checks"):
+                        yield Static("Checks", id="checks-title")
+                        for number, check in enumerate(self.lesson.checks, 1):
+                            yield CheckCard(check, number, progress.has_passed(self.lesson.id, check.id))
+            yield Visualizer(self.runs, self.lesson.setup.view, frozenset(), id="visualizer")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = self.lesson.title
+        visualizer = self.query_one(Visualizer)
+        step = self.app.progress.position(self.lesson.id)
+        if step:
+            visualizer.step = step
+        else:
+            self.app.progress.set_position(self.lesson.id, 0)  # this is where the learner is now
+        visualizer.focus()
+
+    def on_visualizer_stepped(self, message: Visualizer.Stepped) -> None:
+        progress = self.app.progress
+        progress.set_position(self.lesson.id, message.step)
+        if not self.lesson.checks and message.step > 0 and not progress.is_complete(self.lesson.id):
+            progress.complete(self.lesson.id)  # nothing to answer: stepping through it is the lesson
+        if self._save_timer is not None:
+            self._save_timer.stop()
+        self._save_timer = self.set_timer(SAVE_DELAY, self.app.save_progress)
+
+    def on_check_card_passed(self, message: CheckCard.Passed) -> None:
+        progress = self.app.progress
+        progress.passed(self.lesson.id, message.check.id)
+        if all(progress.has_passed(self.lesson.id, check.id) for check in self.lesson.checks):
+            if not progress.is_complete(self.lesson.id):
+                progress.complete(self.lesson.id)
+                self.notify(f"Lesson complete: {self.lesson.title} ✓", title="Well done")
+        self.app.save_progress()
+
+    def on_unmount(self) -> None:
+        if self._save_timer is not None:
+            self._save_timer.stop()
+        self.app.save_progress()

@@ -1,0 +1,81 @@
+"""The lesson list: every lesson with ✓ when complete, where the learner stopped, broken files."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Header, OptionList, Static
+from textual.widgets.option_list import Option
+
+if TYPE_CHECKING:
+    from tutor.course import Lesson
+    from tutor.tui.app import TutorApp
+
+DONE = "✓"
+RESUME = "▸"
+
+
+class LessonListScreen(Screen[None]):
+    """Choose a lesson: enter or a click opens it."""
+
+    app: TutorApp  # type: ignore[assignment]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="lessons-body"):
+            yield Static("Lessons", id="lessons-title")
+            yield OptionList(id="lesson-options")
+            yield Static("", id="lessons-resume")
+            yield Static("", id="lessons-problems")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.refresh_lessons()
+        self.query_one(OptionList).focus()
+
+    def on_screen_resume(self) -> None:
+        self.refresh_lessons()
+
+    def refresh_lessons(self) -> None:
+        """Redraw the list from the course and the learner's progress."""
+        course, progress = self.app.course, self.app.progress
+        options = self.query_one(OptionList)
+        options.clear_options()
+        options.add_options([Option(self._label(lesson), id=lesson.id) for lesson in course.lessons])
+        last = course.lesson(progress.last_lesson) if progress.last_lesson else None
+        resume = self.query_one("#lessons-resume", Static)
+        if last is not None:
+            options.highlighted = course.lessons.index(last)
+            step = progress.position(last.id)
+            where = f", at step {step}" if step else ""
+            resume.update(f"{RESUME} You stopped in “{last.title}”{where}. Enter continues.")
+        else:
+            options.highlighted = 0 if course.lessons else None
+            resume.update("Start with the first lesson: enter opens it.")
+        if not course.lessons:
+            resume.update("No lesson could be loaded; see the problems below.")
+        problems = self.query_one("#lessons-problems", Static)
+        problems.display = bool(course.problems)
+        if course.problems:
+            report = Text("Lesson files with problems (the other lessons still open):\n", style="bold")
+            for problem in course.problems:
+                report.append(f"  {problem}\n", style="")
+            problems.update(report)
+
+    def _label(self, lesson: Lesson) -> Text:
+        progress = self.app.progress
+        label = Text()
+        label.append(f" {DONE} " if progress.is_complete(lesson.id) else "   ", style="bold green")
+        label.append(f"{lesson.order:>2}. ", style="dim")
+        label.append(lesson.title)
+        if lesson.id == progress.last_lesson:
+            label.append(f"  {RESUME} you stopped here", style="italic")
+        return label
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id is not None:
+            self.app.open_lesson(event.option.id)
