@@ -383,7 +383,7 @@ class _Reader:
         if table is None:
             self.problem("missing table [visualizer]: say which view, problem and optimizers the lesson starts with", line=2)
             return None
-        self.where, self.label = ("visualizer",), "[visualizer] "
+        self.where = ("visualizer",)
         try:
             if not isinstance(table, dict):
                 raise self.problem("visualizer must be a table")
@@ -402,7 +402,7 @@ class _Reader:
         except _Invalid:
             return None
         finally:
-            self.where, self.label = (), ""
+            self.where = ()
 
     def view_fits(self, view: str, spec: dict[str, Any]) -> None:
         problem = make_problem(spec)
@@ -420,7 +420,9 @@ class _Reader:
             make_problem(spec)
         except ProblemError as error:
             message = str(error)
-            culprit = next((k for k in spec if f"'{k}'" in message or message.startswith(f"{k} ")), None)
+            named = [k for k in spec if f"'{k}'" in message or message.startswith(f"{k} ")]
+            named += [k for k in spec if isinstance(spec[k], str) and repr(spec[k]) in message]
+            culprit = named[0] if named else None
             self.problem(message, *key, *((culprit,) if culprit else ()))
             return None
         return spec
@@ -434,7 +436,7 @@ class _Reader:
             return None
         for name in names:
             if name not in OPTIMIZERS:
-                self.problem(f"unknown optimizer {_describe(name)}; known: {', '.join(OPTIMIZERS)}", "optimizers")
+                self.problem(f"unknown optimizer {name!r}; known: {', '.join(OPTIMIZERS)}", "optimizers")
                 return None
         return tuple(names)
 

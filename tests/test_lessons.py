@@ -1,0 +1,314 @@
+"""Lesson files: the validator's messages and lines, placeholders, check grading, the shipped lessons."""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from tutor.course import Check, LessonError, load_course, load_lesson
+from tutor.course import placeholders
+from tutor.course.facts import FACTS, final_loss
+from tutor.course.lesson import lessons_directory
+from tutor.engine.optimizers import OPTIMIZERS
+from tutor.engine.problems import PROBLEM_KINDS
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures"
+KNOWN_OPTIMIZERS = ", ".join(OPTIMIZERS)
+
+# Line numbers below refer to this file: keep it in step with the table.
+BASE = '''+++
+id = "base"
+title = "Base lesson"
+order = 1
+
+[visualizer]
+view = "matrix"
+optimizers = ["rmsprop"]
+lr = 0.001
+
+[visualizer.problem]
+kind = "matrix"
+
+[[script]]
+step = 2
+note = "Two steps."
+inspect = [1, 2]
+
+[[check]]
+id = "choose"
+prompt = "Which?"
+kind = "choice"
+choices = ["a", "b"]
+answer = "a"
+hint = "The first."
+explanation = "Because."
++++
+# Base
+
+Loss after 3 steps: {{ final_loss(optimizer="rmsprop", steps=3) }}.
+'''
+
+BROKEN = [
+    # (case, replace this, with this, line, message)
+    ("missing field", 'title = "Base lesson"\n', "", 1, "missing field 'title'"),
+    ("wrong type", "order = 1", 'order = "one"', 4, 'order must be a whole number, not "one"'),
+    ("unknown optimizer", '["rmsprop"]', '["adamw"]', 8, f"unknown optimizer 'adamw'; known: {KNOWN_OPTIMIZERS}"),
+    (
+        "invalid TOML",
+        'view = "matrix"',
+        'view "matrix"',
+        7,
+        "invalid TOML in the front matter: expected '=' after a key in a key/value pair (column 6)",
+    ),
+    (
+        "unknown fact",
+        "{{ final_loss(",
+        "{{ final_los(",
+        30,
+        '{{ final_los(optimizer="rmsprop", steps=3) }}: unknown fact \'final_los\'; known: ' + ", ".join(sorted(FACTS)),
+    ),
+    (
+        "placeholder that raises",
+        'optimizer="rmsprop", steps=3',
+        'optimizer="adamw", steps=3',
+        30,
+        '{{ final_loss(optimizer="adamw", steps=3) }} failed: ValueError: unknown optimizer \'adamw\'; known: ' + KNOWN_OPTIMIZERS,
+    ),
+    (
+        "placeholder with a call inside",
+        'optimizer="rmsprop", steps=3',
+        'optimizer=__import__("os"), steps=3',
+        30,
+        '{{ final_loss(optimizer=__import__("os"), steps=3) }}: arguments must be plain values '
+        '(numbers, "strings", [lists], {dicts}, True, None)',
+    ),
+    (
+        "placeholder with an unknown argument",
+        'optimizer="rmsprop", steps=3',
+        'optimiser="rmsprop", steps=3',
+        30,
+        '{{ final_loss(optimiser="rmsprop", steps=3) }}: final_loss() got an unexpected keyword argument \'optimiser\'',
+    ),
+    (
+        "placeholder with a bad format",
+        "steps=3) }}",
+        "steps=3) | .3q }}",
+        30,
+        '{{ final_loss(optimizer="rmsprop", steps=3) | .3q }}: unknown format \'.3q\'; use exact, int, sci or a Python format such as .3g or .2f',
+    ),
+    ("script step out of range", "step = 2", "step = 200000", 15, "[[script]] #1: step 200000 is out of range 0..100000"),
+    ("unknown view", 'view = "matrix"', 'view = "heatmap"', 7, "unknown view 'heatmap'; known: matrix, chain, surface, race"),
+    ("bad lr", "lr = 0.001", "lr = -1", 9, "lr must be > 0 and <= 1000, not -1"),
+    ("bad decay", "lr = 0.001", "decay = 1.5", 9, "decay must be in [0, 1), not 1.5: it is the share of v kept each step"),
+    ("answer not among choices", 'answer = "a"', 'answer = "c"', 24, '[[check]] choose: answer "c" is not among its choices: "a", "b"'),
+    (
+        "number answer typed by hand",
+        'kind = "choice"\nchoices = ["a", "b"]\nanswer = "a"',
+        'kind = "number"\nanswer = "0.5"',
+        23,
+        '[[check]] choose: a number answer must come from the engine: write answer = "{{ some_fact(...) }}", not "0.5"',
+    ),
+    ("unknown check kind", 'kind = "choice"', 'kind = "essay"', 22, "[[check]] choose: unknown kind 'essay'; known: number, choice"),
+    ("unknown problem parameter", 'kind = "matrix"', 'kind = "matrix"\ndepth = 3', 13, "problem 'matrix' has no parameter 'depth'; known: variant"),
+    ("unknown problem", 'kind = "matrix"', 'kind = "maze"', 12, f"unknown problem 'maze'; known: {', '.join(PROBLEM_KINDS)}"),
+    ("inspect outside x", "inspect = [1, 2]", "inspect = [5, 0]", 17, "[[script]] #1: inspect [5, 0] is not an element of x, which is 5x5 (indices from 0)"),
+    ("unknown field", 'title = "Base lesson"', 'title = "Base lesson"\ntitel = "typo"', 4, "unknown field 'titel' in front matter; known: id, title, order, visualizer, script, check"),
+    ("bad id", 'id = "base"', 'id = "Base Lesson"', 2, 'id must be lowercase letters, digits and dashes, such as "deep-chain", not "Base Lesson"'),
+    ("no front matter", "+++\nid", "id", 1, "a lesson starts with a line '+++', then its TOML front matter, then '+++' and the text"),
+    ("unclosed front matter", "+++\n# Base", "# Base", 1, "the front matter opened on line 1 is never closed with a '+++' line"),
+    ("chain view on the matrix", 'view = "matrix"', 'view = "chain"', 7, "view 'chain' needs problem kind 'deep-chain', not 'matrix'"),
+    ("phase the optimizer lacks", 'note = "Two steps."', 'note = "Two steps."\nphase = "momentum"', 17, "[[script]] #1: rmsprop has no phase 'momentum'; its phases: gradient, decay, add, step, move"),
+]
+
+
+def write(directory: Path, name: str, text: str) -> Path:
+    path = directory / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_base_lesson_loads(tmp_path: Path) -> None:
+    lesson = load_lesson(write(tmp_path, "01-base.md", BASE))
+    assert (lesson.id, lesson.title, lesson.order) == ("base", "Base lesson", 1)
+    assert lesson.setup.optimizers == ("rmsprop",)
+    assert lesson.script[0].step == 2 and lesson.script[0].inspect == (1, 2)
+    assert lesson.text == f"# Base\n\nLoss after 3 steps: {final_loss(optimizer='rmsprop', steps=3):.3g}.\n"
+
+
+@pytest.mark.parametrize(("case", "old", "new", "line", "message"), BROKEN, ids=[case[0] for case in BROKEN])
+def test_broken_lesson_reports_line_and_reason(tmp_path: Path, case: str, old: str, new: str, line: int, message: str) -> None:
+    assert old in BASE, case
+    path = write(tmp_path, "02-broken.md", BASE.replace(old, new, 1))
+    with pytest.raises(LessonError) as raised:
+        load_lesson(path)
+    problem = raised.value.problem
+    assert (problem.line, problem.message) == (line, message)
+    assert str(problem).endswith(f"02-broken.md:{line}: {message}")
+
+
+@pytest.mark.parametrize(("case", "old", "new", "line", "message"), BROKEN[:6], ids=[case[0] for case in BROKEN[:6]])
+def test_one_broken_lesson_does_not_stop_the_others(tmp_path: Path, case: str, old: str, new: str, line: int, message: str) -> None:
+    write(tmp_path, "01-good.md", BASE)
+    write(tmp_path, "02-broken.md", BASE.replace(old, new, 1).replace('id = "base"', 'id = "broken"'))
+    write(tmp_path, "03-good.md", BASE.replace('id = "base"', 'id = "other"').replace("order = 1", "order = 3"))
+    course = load_course(tmp_path)
+    assert course.ids == ["base", "other"]
+    assert [(p.path.name, p.line, p.message) for p in course.problems] == [("02-broken.md", line, message)]
+
+
+def test_duplicate_ids_are_reported_on_the_second_file(tmp_path: Path) -> None:
+    write(tmp_path, "01-first.md", BASE)
+    write(tmp_path, "02-second.md", BASE)
+    course = load_course(tmp_path)
+    assert course.ids == ["base"]
+    [problem] = course.problems
+    assert (problem.path.name, problem.line) == ("02-second.md", 2)
+    assert problem.message.startswith("duplicate lesson id 'base': ") and problem.message.endswith("01-first.md has it too")
+
+
+def test_several_problems_in_one_file_are_all_reported(tmp_path: Path) -> None:
+    text = BASE.replace("order = 1", 'order = "one"').replace("lr = 0.001", "lr = 0").replace('answer = "a"', 'answer = "z"')
+    with pytest.raises(LessonError) as raised:
+        load_lesson(write(tmp_path, "04-many.md", text))
+    assert [p.line for p in raised.value.problems] == [4, 9, 24]
+
+
+def test_lessons_are_ordered_by_order_then_file_name(tmp_path: Path) -> None:
+    write(tmp_path, "a.md", BASE.replace('id = "base"', 'id = "late"').replace("order = 1", "order = 9"))
+    write(tmp_path, "b.md", BASE.replace('id = "base"', 'id = "early"'))
+    write(tmp_path, "README.md", "# not a lesson\n")
+    assert load_course(tmp_path).ids == ["early", "late"]
+
+
+def test_missing_directory_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    course = load_course(tmp_path / "nowhere")
+    assert course.lessons == [] and course.problems[0].message == "no such lessons directory"
+
+
+def test_lessons_dir_env_overrides(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(tmp_path, "01-base.md", BASE)
+    monkeypatch.setenv("TUTOR_LESSONS_DIR", str(tmp_path))
+    assert lessons_directory() == tmp_path
+    assert load_course().ids == ["base"]
+
+
+def test_checkout_lessons_directory_is_found(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TUTOR_LESSONS_DIR", raising=False)
+    assert lessons_directory() == ROOT / "lessons"
+
+
+# -- placeholders ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('{{ final_loss(optimizer="gd", steps=300) | exact }}', repr(final_loss(optimizer="gd", steps=300))),
+        ('{{ final_loss(optimizer="gd", steps=300) }}', f"{final_loss(optimizer='gd', steps=300):.3g}"),
+        ('{{ final_loss(optimizer="gd", steps=300) | .5f }}', f"{final_loss(optimizer='gd', steps=300):.5f}"),
+        ('{{ final_loss(optimizer="gd", steps=300) | sci }}', f"{final_loss(optimizer='gd', steps=300):.2e}"),
+        ("{{ stable_lr }}", f"{FACTS['stable_lr']():.3g}"),
+        ("no placeholder here", "no placeholder here"),
+    ],
+)
+def test_placeholders_fill(text: str, expected: str) -> None:
+    assert placeholders.fill(text, FACTS) == expected
+
+
+def test_gd_final_loss_fact_is_the_seeds() -> None:
+    assert math.isclose(final_loss(optimizer="gd", steps=300), 0.5469198476714346, rel_tol=1e-9)
+
+
+# -- grading ---------------------------------------------------------------------------
+
+NUMBER = Check("v", "v after one step?", "number", (), "0.0123", 0.01, "v = 0.1 g^2 at the first step.", "Only 1-decay of g^2 gets in.")
+CHOICE = Check("lr", "Which lr diverges?", "choice", ("0.001", "0.01", "0.1"), "0.1", 0.0, "Compare with 1/sigma_max^2.", "Above the edge.")
+
+
+@pytest.mark.parametrize(
+    ("check", "response", "correct", "malformed", "message"),
+    [
+        (NUMBER, "0.0123", True, False, "Right. Only 1-decay of g^2 gets in."),
+        (NUMBER, " 0.01235 ", True, False, "Right. Only 1-decay of g^2 gets in."),
+        (NUMBER, "1.23e-2", True, False, "Right. Only 1-decay of g^2 gets in."),
+        (NUMBER, "0.013", False, False, "Not quite. Hint: v = 0.1 g^2 at the first step."),
+        (NUMBER, "-0.0123", False, False, "Not quite: check the sign. Hint: v = 0.1 g^2 at the first step."),
+        (NUMBER, "abc", False, True, "'abc' is not a number: type digits such as 0.5, -2 or 1e-3."),
+        (NUMBER, "", False, True, "Type an answer first."),
+        (NUMBER, "1e999", False, True, "1e999 is not a finite number: type a value such as 0.5 or 1e-3."),
+        (NUMBER, "nan", False, True, "nan is not a finite number: type a value such as 0.5 or 1e-3."),
+        (CHOICE, "3", True, False, "Right. Above the edge."),
+        (CHOICE, "0.1", True, False, "Right. Above the edge."),
+        (CHOICE, "1", False, False, "Not quite. Hint: Compare with 1/sigma_max^2."),
+        (CHOICE, "0.01", False, False, "Not quite. Hint: Compare with 1/sigma_max^2."),
+        (CHOICE, "4", False, True, "There is no choice 4. Pick one of the choices: type its number (1 to 3) or its text."),
+        (CHOICE, "abc", False, True, "'abc' is not one of the choices. Pick one of the choices: type its number (1 to 3) or its text."),
+        (CHOICE, "", False, True, "Pick one of the choices: type its number (1 to 3) or its text."),
+    ],
+)
+def test_grading(check: Check, response: str, correct: bool, malformed: bool, message: str) -> None:
+    verdict = check.grade(response)
+    assert (verdict.correct, verdict.malformed, verdict.message) == (correct, malformed, message)
+
+
+def test_zero_answer_uses_the_tolerance_as_an_absolute_margin() -> None:
+    zero = Check("z", "?", "number", (), "0.0", 0.01, "h", "e")
+    assert zero.grade("0.005").correct and not zero.grade("0.02").correct
+
+
+# -- the shipped lessons -----------------------------------------------------------------
+
+
+def shipped() -> list[Path]:
+    return sorted(p for p in (ROOT / "lessons").glob("*.md") if p.name != "README.md")
+
+
+def test_shipped_lessons_load_without_problems() -> None:
+    course = load_course(ROOT / "lessons")
+    assert [str(p) for p in course.problems] == []
+    assert len(course.lessons) == len(shipped())
+
+
+def test_shipped_lessons_each_end_with_a_check() -> None:
+    for lesson in load_course(ROOT / "lessons").lessons:
+        assert lesson.checks, f"{lesson.path.name} has no [[check]]"
+
+
+# A decimal with three or more significant digits typed into a lesson is a number the
+# engine should have computed (hyperparameters such as 0.001 or 0.9 have fewer).
+HAND_TYPED = re.compile(r"(?<![\w.])-?\d*\.?\d+(?:e[-+]?\d+)?(?![\w.])", re.IGNORECASE)
+
+
+def _significant_digits(token: str) -> int:
+    """0.000123 -> 3, 1.50e-3 -> 2, 0.9 -> 1."""
+    mantissa = token.lower().lstrip("-").split("e")[0].replace(".", "")
+    return len(mantissa.strip("0"))
+
+
+def test_significant_digits() -> None:
+    assert [_significant_digits(t) for t in ("0.000123", "1.50e-3", "0.9", "0.5469198476714346")] == [3, 2, 1, 16]
+
+
+def test_shipped_lessons_type_no_computed_number_by_hand() -> None:
+    """Every measured number in a lesson's text comes from a placeholder, so the text cannot drift from the engine."""
+    offenders = []
+    for path in shipped():
+        body = path.read_text(encoding="utf-8").split("+++", 2)[2]
+        prose = placeholders.PATTERN.sub(" ", body)
+        prose = re.sub(r"`[^`]*`", " ", prose)  # code such as `lr=0.001` names a setting, not a result
+        for token in HAND_TYPED.findall(prose):
+            if ("." in token or "e" in token.lower()) and _significant_digits(token) >= 3:
+                offenders.append(f"{path.name}: {token}")
+    assert offenders == []
+
+
+def test_loading_every_shipped_lesson_is_fast() -> None:
+    load_course(ROOT / "lessons")  # warm: facts are cached per process
+    started = time.perf_counter()
+    load_course(ROOT / "lessons")
+    assert time.perf_counter() - started < 0.5
