@@ -7,6 +7,7 @@ Textual and `tutor` starts as fast as a bare Textual app.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any, Sequence
 
@@ -93,6 +94,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
     serve.add_argument("--public", action="store_true", help="listen on every network interface, so others on the network can open it")
     serve.add_argument("app_args", nargs=argparse.REMAINDER, metavar="...", help="the app to serve: nothing for `tutor`, or `sandbox ...`")
+
+    sandbox = sub.add_parser("sandbox", help="the step visualizer on its own, for free play and classroom demos")
+    sandbox.add_argument("--optimizer", choices=list(OPTIMIZERS), help="the optimizer to step (default rmsprop)")
+    sandbox.add_argument("--compare", action="store_true", help="gd, rmsprop and rmsprop-momentum stepping together")
+    sandbox.add_argument("--state", metavar="CODE", help="open the exact moment a share code describes (press s in the app for one)")
+    sandbox.add_argument("--hide", metavar="PANELS", help="comma-separated panels to hide for a demo, e.g. grids,chart")
+    sandbox.add_argument("--high-contrast", action="store_true", help="start in the high-contrast theme (projectors)")
+    add_problem_arguments(sandbox)
+    add_hyper_arguments(sandbox)
     return parser
 
 
@@ -108,13 +118,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _serve(args, parser)
         if args.run_all:
             return _run_all(args, parser)
-        parser.print_help()
-        return 0
+        if args.command == "sandbox":
+            return _sandbox(args)
+        return _lessons()
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `tutor trace | head`
         sys.stderr.close()
         return 0
+    except Exception as error:  # never a traceback: one line here, the details in the crash log
+        from tutor.crash import one_line
+
+        print(one_line(error), file=sys.stderr)
+        return 1
 
 
 def _check_width(width: int, parser: argparse.ArgumentParser) -> None:
@@ -162,6 +178,103 @@ def _trace(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         parser.error(str(error))
     write(run, args.steps, sys.stdout, args.format)
     return 0
+
+
+NEEDS_TERMINAL = "tutor needs a terminal; try `tutor --run-all` or `tutor trace`"
+# Panel groups a teacher can name in --hide besides the single panels.
+PANEL_GROUPS = {"grids": ("x", "product", "grad", "mean_square", "effective_step", "momentum")}
+
+
+def _terminal_problem() -> str | None:
+    """Why the full-screen app cannot start here, or None if it can."""
+    if os.environ.get("TEXTUAL_DRIVER"):  # `tutor serve`: textual-serve talks to the app through pipes
+        return None
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        return NEEDS_TERMINAL
+    if os.environ.get("TERM", "") == "dumb":
+        return f"{NEEDS_TERMINAL} (TERM=dumb cannot draw the app)"
+    return None
+
+
+def _run_tui(make: Any) -> int:
+    """Start the app `make()` builds, or say why this terminal cannot show it (exit 2)."""
+    problem = _terminal_problem()
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
+    app = make()
+    app.run()
+    return app.return_code or 0
+
+
+def _lessons() -> int:
+    def make() -> Any:
+        from tutor.tui.app import make_app
+
+        return make_app()
+
+    return _run_tui(make)
+
+
+def _hidden_panels(text: str | None) -> frozenset[str]:
+    from tutor.share import PANEL_NAMES
+
+    names: set[str] = set()
+    for name in (part.strip() for part in (text or "").split(",")):
+        if not name:
+            continue
+        if name not in PANEL_NAMES and name not in PANEL_GROUPS:
+            raise ValueError(f"--hide: unknown panel {name!r}; panels: {', '.join((*PANEL_GROUPS, *PANEL_NAMES))}")
+        names.update(PANEL_GROUPS.get(name, (name,)))
+    return frozenset(names)
+
+
+def sandbox_setup(args: argparse.Namespace) -> Any:
+    """The runs, view and hidden panels `tutor sandbox` opens (a share code, or the options)."""
+    from tutor.engine import Run
+    from tutor.share import decode
+    from tutor.tui.app import COMPARE_OPTIMIZERS, SandboxSetup, view_for
+
+    hidden = _hidden_panels(args.hide)
+    if args.state is not None:
+        given = [f"--{name}" for name in ("optimizer", "lr", "decay", "eps", "mu") if getattr(args, name) is not None]
+        given += [f"--{name}" for names in PROBLEM_OPTIONS.values() for name in names if getattr(args, name) is not None]
+        given += ["--compare"] * args.compare + ["--problem"] * (args.problem != "matrix")
+        if given:
+            raise ValueError(f"--state already holds the problem, optimizers and hyperparameters: drop {', '.join(given)}")
+        state = decode(args.state)
+        spec, keys, step, view = state["problem"], state["optimizers"], state["step"], state["view"]
+        hp = Hyperparameters.validated(**state["hp"])
+        hidden |= frozenset(state["hidden"])
+    else:
+        if args.compare and args.optimizer:
+            raise ValueError("--compare steps gd, rmsprop and rmsprop-momentum together: drop --optimizer")
+        spec, hp, step = problem_spec(args), hyperparameters(args), 0
+        keys = list(COMPARE_OPTIMIZERS) if args.compare else [args.optimizer or "rmsprop"]
+        view = view_for(spec)
+    problem = make_problem(spec)
+    runs = [Run.create(problem, key, hp) for key in keys]
+    for run in runs:
+        run.goto(step)
+    return SandboxSetup(runs, view, hidden, step)
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    from tutor.share import ShareCodeError
+
+    try:
+        setup = sandbox_setup(args)
+    except (HyperparameterError, ProblemError, ShareCodeError, ValueError) as error:
+        print(f"tutor sandbox: {error}", file=sys.stderr)
+        return 2
+
+    def make() -> Any:
+        from tutor.tui.app import make_app
+        from tutor.tui.themes import HIGH_CONTRAST
+
+        return make_app(sandbox=setup, theme=HIGH_CONTRAST if args.high_contrast else None)
+
+    return _run_tui(make)
 
 
 if __name__ == "__main__":
