@@ -115,7 +115,8 @@ def base_bounds(problem: Problem) -> Bounds:
     centre = np.asarray(getattr(problem, "minimum", lambda: np.zeros(2))(), dtype=float)
     start = np.asarray(problem.start(), dtype=float)
     half = 1.15 * float(np.max(np.abs(start - centre))) or 1.0
-    return Bounds(centre[0] - half, centre[0] + half, centre[1] - half, centre[1] + half)
+    cx, cy = float(centre[0]), float(centre[1])
+    return Bounds(cx - half, cx + half, cy - half, cy + half)
 
 
 def view_bounds(problem: Problem, paths: Iterable[np.ndarray] = ()) -> tuple[Bounds, bool]:
@@ -143,7 +144,7 @@ def view_bounds(problem: Problem, paths: Iterable[np.ndarray] = ()) -> tuple[Bou
     return bounds, not fits(bounds)
 
 
-def contour_levels(problem: Problem, bounds: Bounds, count: int = 8) -> np.ndarray:
+def contour_levels(problem: Problem, bounds: Bounds, count: int = 6) -> np.ndarray:
     """Log-spaced loss levels, from just above the minimum to the loss at the start.
 
     Half a decade apart where the range allows, at most `count` of them.
