@@ -1,0 +1,196 @@
+"""The 2-D surface view (tutor/views/surface.py): contours cached, paths where the engine put
+them, per-axis numbers from the records, clipping, and byte-deterministic snapshots."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from rich.console import Console
+
+from tutor.engine import Hyperparameters, Rosenbrock, Run, Valley
+from tutor.engine.paths import view_bounds
+from tutor.views import format as fmt
+from tutor.views import surface
+from tutor.views.chart import CONTOUR_MARKER
+from tutor.views.surface import HEAD_MARKERS, TRAIL_MARKERS, contour_canvas, plot_text, surface_snapshot, surface_view
+
+
+def compare_runs(angle: float = 45.0, steps: int = 0) -> list[Run]:
+    problem = Valley(20.0, angle)
+    runs = [
+        Run.create(problem, "gd", Hyperparameters(lr=0.09)),
+        Run.create(problem, "rmsprop", Hyperparameters(lr=0.1)),
+        Run.create(problem, "rmsprop-momentum", Hyperparameters(lr=0.1)),
+    ]
+    for run in runs:
+        run.goto(steps)
+    return runs
+
+
+def plain(renderable, width: int) -> str:
+    console = Console(width=width, color_system=None, record=True, file=open(os.devnull, "w"))
+    console.print(renderable)
+    return console.export_text()
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    contour_canvas.cache_clear()
+    yield
+    contour_canvas.cache_clear()
+
+
+@pytest.fixture
+def contour_calls(monkeypatch):
+    calls = []
+    original = surface.contour_chart
+
+    def counting(*args, **kwargs):
+        calls.append(args[1:3])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(surface, "contour_chart", counting)
+    return calls
+
+
+def test_the_contour_is_computed_once_while_stepping(contour_calls):
+    runs = compare_runs(45.0)
+    for _ in range(60):
+        for run in runs:
+            run.forward()
+        surface_view(runs, 120, 40)
+    for _ in range(20):
+        for run in runs:
+            run.back()
+        surface_view(runs, 120, 40)
+    assert len(contour_calls) == 1
+    surface_view(compare_runs(45.0, 3), 120, 40)  # new runs, same problem: same contour
+    assert len(contour_calls) == 1
+    surface_view(runs, 80, 24)  # a new size draws it again, once
+    surface_view(runs, 80, 24)
+    assert len(contour_calls) == 2
+    surface_view(compare_runs(0.0), 80, 24)  # new parameters
+    assert len(contour_calls) == 3
+
+
+def cell_of(xy, bounds, canvas):
+    column = round((xy[0] - bounds.x_min) / (bounds.x_max - bounds.x_min) * (canvas.columns - 1))
+    row = round((bounds.y_max - xy[1]) / (bounds.y_max - bounds.y_min) * (canvas.rows - 1))
+    return canvas.top + row, canvas.left + column
+
+
+def test_each_current_point_is_drawn_where_the_engine_put_it():
+    runs = compare_runs(0.0, 7)
+    width, height = 70, 30
+    lines, warnings = plot_text(runs, width, height, colour=False)
+    bounds, _ = view_bounds(runs[0].problem, [np.array([r.x for r in run.records]) for run in runs])
+    canvas = contour_canvas(runs[0].problem, bounds, width, height)
+    assert not warnings
+    heads = {}
+    for index, run in enumerate(runs):
+        heads.setdefault(cell_of(run.current.x, bounds, canvas), index)
+    for index, run in enumerate(runs):
+        row, column = cell_of(run.current.x, bounds, canvas)
+        drawn = lines[row].plain[column]
+        # Where two heads share a cell, the later run's marker is on top.
+        later = max(i for i, r in enumerate(runs) if cell_of(r.current.x, bounds, canvas) == (row, column))
+        assert drawn == HEAD_MARKERS[later]
+    # The start (-3, 1) is on gradient descent's trail or under a head; the minimum is marked.
+    text = "\n".join(line.plain for line in lines)
+    assert TRAIL_MARKERS[0] in text and TRAIL_MARKERS[1] in text and CONTOUR_MARKER in text
+
+
+def test_the_panel_shows_each_axis_numbers_from_the_record():
+    runs = compare_runs(45.0, 5)
+    text = plain(surface_snapshot(runs, 120, 40, colour=False), 120)
+    for run in runs:
+        assert run.optimizer.label in text
+        record = run.current
+        for axis in range(2):
+            assert fmt.cell(record.grad[axis], 8, 3) in text
+            assert fmt.cell(record.effective_step[axis], 8, 3) in text
+            if record.mean_square is not None:
+                assert fmt.cell(record.mean_square[axis], 8, 3) in text
+
+
+def test_before_the_first_step_v_and_the_step_are_idle():
+    runs = compare_runs(45.0, 0)
+    text = plain(surface_snapshot(runs, 120, 40, colour=False), 120)
+    rows = [line for line in text.splitlines() if "  x " in line or "  y " in line]
+    assert len(rows) == 6
+    assert sum(line.count(fmt.IDLE) for line in rows) == 8  # v and step on both axes, for both RMSprops
+    assert all("none yet" in line for line in rows)
+
+
+def test_a_larger_step_gets_a_longer_bar():
+    run = Run.create(Valley(20.0, 0.0), "rmsprop", Hyperparameters(lr=0.1))
+    run.goto(3)  # along x the gradient is small, so its step lr/sqrt(v) is the larger one
+    assert run.current.effective_step[0] > 5 * run.current.effective_step[1]
+    lines = surface.axis_panel([run], 50, colour=False)
+    x_row = next(line.plain for line in lines if line.plain.startswith("  x "))
+    y_row = next(line.plain for line in lines if line.plain.startswith("  y "))
+    step_column = slice(len(x_row) - 16, len(x_row))
+    assert x_row[step_column].count("█") > y_row[step_column].count("█")
+
+
+def test_the_snapshot_is_byte_deterministic_and_independent_of_the_terminal():
+    runs = compare_runs(45.0, 12)
+    first = plain(surface_snapshot(runs, 100, 30, colour=False), 100)
+    contour_canvas.cache_clear()
+    assert plain(surface_snapshot(compare_runs(45.0, 12), 100, 30, colour=False), 100) == first
+    script = (
+        "import os, sys\n"
+        "from rich.console import Console\n"
+        "from tests.test_surface import compare_runs\n"
+        "from tutor.views.surface import surface_snapshot\n"
+        "c = Console(width=100, color_system=None, record=True, file=open(os.devnull, 'w'))\n"
+        "c.print(surface_snapshot(compare_runs(45.0, 12), 100, 30, colour=False))\n"
+        "sys.stdout.write(c.export_text())\n"
+    )
+    env = dict(os.environ, COLUMNS="40", LINES="10")  # plotext must not shrink to this terminal
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=root, check=True)
+    assert out.stdout == first
+    assert len(first.splitlines()) <= 30 and max(len(line) for line in first.splitlines()) <= 100
+
+
+def test_a_diverging_path_is_clipped_at_the_edge_with_a_warning():
+    problem = Valley(20.0, 45.0)
+    runs = [Run.create(problem, "gd", Hyperparameters(lr=0.2)), Run.create(problem, "rmsprop", Hyperparameters(lr=0.1))]
+    for steps in (6, 30, 400):  # leaving the view, far outside it, overflowed to inf
+        for run in runs:
+            run.goto(steps)
+        text = plain(surface_view(runs, 100, 30, colour=False), 100)
+        assert "gradient descent's path left the view" in text or "DIVERGED" in text, steps
+        assert "DIVERG" in text
+        assert len(text.splitlines()) <= 30
+    assert runs[0].current.diverged and "DIVERGED" in text
+    bounds, clipped = view_bounds(problem, [np.array([r.x for r in runs[0].records[:7]])])
+    assert clipped
+
+
+def test_rosenbrock_and_a_narrow_terminal_stack_the_panel_under_the_plot():
+    runs = [Run.create(Rosenbrock(), "rmsprop-momentum", Hyperparameters(lr=0.002))]
+    runs[0].goto(100)
+    text = plain(surface_view(runs, 60, 40, colour=False), 60)
+    lines = text.splitlines()
+    plot_end = max(i for i, line in enumerate(lines) if "┘" in line)
+    assert any("rmsprop+momentum" in line for line in lines[plot_end:])
+    assert max(len(line) for line in lines) <= 60 and len(lines) <= 40
+
+
+def test_a_narrated_phase_moves_the_head_and_shows_its_arrays():
+    runs = compare_runs(0.0, 4)
+    rmsprop = runs[1]
+    phase = {"x": np.array([0.0, 0.0]), "grad": np.array([123.0, -4.5]), "mean_square": rmsprop.current.mean_square}
+    phases = [None, phase, None]
+    text = plain(surface_view(runs, 120, 40, colour=False, highlight=("grad",), phases=phases), 120)
+    assert "123" in text and "-4.5" in text
+    lines, _ = plot_text(runs, 70, 36, colour=False, heads=[None, phase["x"], None])
+    bounds, _ = view_bounds(runs[0].problem)
+    row, column = cell_of(phase["x"], bounds, contour_canvas(runs[0].problem, bounds, 70, 36))
+    assert lines[row].plain[column] == HEAD_MARKERS[1]  # on the minimum, where "+" was
+    plain_lines, _ = plot_text(runs, 70, 36, colour=False)
+    assert plain_lines[row].plain[column] == surface.MINIMUM_MARKER
