@@ -1,6 +1,7 @@
 """The 2-D surface view (tutor/views/surface.py): contours cached, paths where the engine put
 them, per-axis numbers from the records, clipping, and byte-deterministic snapshots."""
 
+import math
 import os
 import subprocess
 import sys
@@ -76,8 +77,9 @@ def test_the_contour_is_computed_once_while_stepping(contour_calls):
 
 
 def cell_of(xy, bounds, canvas):
-    column = round((xy[0] - bounds.x_min) / (bounds.x_max - bounds.x_min) * (canvas.columns - 1))
-    row = round((bounds.y_max - xy[1]) / (bounds.y_max - bounds.y_min) * (canvas.rows - 1))
+    """plotext's placement: floor(0.5 + (n - 1) * share), so a half rounds up."""
+    column = math.floor(0.5 + (xy[0] - bounds.x_min) / (bounds.x_max - bounds.x_min) * (canvas.columns - 1))
+    row = math.floor(0.5 + (bounds.y_max - xy[1]) / (bounds.y_max - bounds.y_min) * (canvas.rows - 1))
     return canvas.top + row, canvas.left + column
 
 
