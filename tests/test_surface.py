@@ -196,3 +196,16 @@ def test_a_narrated_phase_moves_the_head_and_shows_its_arrays():
     assert lines[row].plain[column] == HEAD_MARKERS[1]  # on the minimum, where "+" was
     plain_lines, _ = plot_text(runs, 70, 36, colour=False)
     assert plain_lines[row].plain[column] == surface.MINIMUM_MARKER
+
+
+def test_the_sandbox_on_a_surface_starts_with_a_learning_rate_that_moves_the_paths():
+    from tutor.cli import build_parser, sandbox_setup
+
+    def lrs(*argv):
+        setup = sandbox_setup(build_parser().parse_args(["sandbox", *argv]))
+        return setup.view, [run.hp.lr for run in setup.runs]
+
+    assert lrs("--problem", "valley", "--angle", "45", "--compare") == ("surface", [0.09] * 3)
+    assert lrs("--problem", "rosenbrock") == ("surface", [0.002])
+    assert lrs("--problem", "valley", "--lr", "0.3") == ("surface", [0.3])
+    assert lrs() == ("matrix", [0.001])  # the seed's default stays for the matrix

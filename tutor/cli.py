@@ -250,6 +250,10 @@ def sandbox_setup(args: argparse.Namespace) -> Any:
         if args.compare and args.optimizer:
             raise ValueError("--compare steps gd, rmsprop and rmsprop-momentum together: drop --optimizer")
         spec, hp, step = problem_spec(args), hyperparameters(args), 0
+        if args.lr is None:  # on a 2-D surface the seed's lr 0.001 barely moves a path
+            from tutor.engine.paths import SURFACE_LEARNING_RATES
+
+            hp = hp.with_value("lr", SURFACE_LEARNING_RATES.get(spec["kind"], hp.lr))
         keys = list(COMPARE_OPTIMIZERS) if args.compare else [args.optimizer or "rmsprop"]
         view = view_for(spec)
     problem = make_problem(spec)
