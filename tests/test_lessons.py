@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import re
 import time
 from pathlib import Path
@@ -312,3 +313,40 @@ def test_loading_every_shipped_lesson_is_fast() -> None:
     started = time.perf_counter()
     load_course(ROOT / "lessons")
     assert time.perf_counter() - started < 0.5
+
+
+# -- lessons/README.md, the teachers' guide --------------------------------------------------
+
+README = ROOT / "lessons" / "README.md"
+FACTS_BLOCK = re.compile(r"(<!-- facts:[^\n]*-->\n)(.*?)(<!-- /facts -->)", re.DOTALL)
+
+
+def test_readme_lists_every_fact_from_its_docstring() -> None:
+    """The facts list is generated; TUTOR_UPDATE_GOLDEN=1 rewrites it after a fact is added or changed."""
+    text = README.read_text(encoding="utf-8")
+    found = FACTS_BLOCK.search(text)
+    assert found, "lessons/README.md lost its <!-- facts --> markers"
+    generated = placeholders.reference(FACTS)
+    if os.environ.get("TUTOR_UPDATE_GOLDEN") == "1" and found.group(2) != generated:
+        README.write_text(text[: found.start(2)] + generated + text[found.end(2) :], encoding="utf-8", newline="\n")
+        return
+    assert found.group(2) == generated, "run TUTOR_UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/test_lessons.py"
+    for name, function in FACTS.items():
+        assert function.__doc__, f"fact {name} needs a docstring: lessons/README.md lists it"
+
+
+def test_readme_example_is_a_valid_lesson(tmp_path: Path) -> None:
+    text = README.read_text(encoding="utf-8")
+    example = text.split("```markdown\n", 1)[1].split("\n```\n", 1)[0] + "\n"
+    lesson = load_lesson(write(tmp_path, "08-first-steps.md", example))
+    assert [check.id for check in lesson.checks] == ["v-after-one", "idle", "larger-step"]
+    assert lesson.script[1].phase == "add"
+    assert "{{" not in lesson.text
+
+
+def test_readme_names_every_view_optimizer_and_problem() -> None:
+    from tutor.course.lesson import VIEWS
+
+    text = README.read_text(encoding="utf-8")
+    for name in (*VIEWS, *OPTIMIZERS, *PROBLEM_KINDS):
+        assert f"`{name}`" in text, name

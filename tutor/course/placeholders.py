@@ -114,7 +114,7 @@ def format_value(value: Any, fmt: str | None, source: str = "") -> str:
             return _short(value)
         return str(value)
     if fmt == "exact":
-        return repr(float(value))
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else repr(float(value))
     if fmt == "int":
         return str(int(round(float(value))))
     if fmt == "sci":
@@ -161,3 +161,17 @@ def _check_format(fmt: str, source: str) -> None:
         raise PlaceholderError(
             f"{source}: unknown format {fmt!r}; use exact, int, sci or a Python format such as .3g or .2f"
         ) from None
+
+
+def reference(facts: Mapping[str, Callable[..., Any]]) -> str:
+    """A Markdown list of the facts, their arguments and the first line of their docstrings (lessons/README.md)."""
+    lines = []
+    for name in sorted(facts):
+        function = facts[name]
+        parameters = ", ".join(
+            f"{p.name}={p.default!r}" if p.default is not inspect.Parameter.empty else p.name
+            for p in inspect.signature(function).parameters.values()
+        )
+        summary = (function.__doc__ or "").strip().split("\n")[0]
+        lines.append(f"- `{name}({parameters})`: {summary}")
+    return "\n".join(lines) + "\n"
