@@ -233,9 +233,9 @@ def valley_detour(angle: float = 0.0, optimizer: str = "rmsprop", lr: float = 0.
 
 @fact
 def straighter_valley(optimizer: str = "rmsprop", lr: float = 0.1, condition: float = 20.0) -> str:
-    """Which valley angle, "0" or "45", gives `optimizer` the straighter path."""
+    """Which valley angle, "angle 0" or "angle 45", gives `optimizer` the straighter path."""
     detours = {angle: valley_detour(angle, optimizer, lr, condition) for angle in (0, 45)}
-    return f"{min(detours, key=detours.get)}"
+    return f"angle {min(detours, key=detours.get)}"
 
 
 @fact
@@ -284,3 +284,71 @@ def minibatch_drift_ratio(optimizer: str = "rprop", other: str = "rmsprop", step
 def eps_ratio(problem: dict[str, Any] | None = None, steps: int = 1, eps: float = 1e-3, element: tuple[int, ...] = (0,)) -> float:
     """rmsprop's effective step (eps outside the root) over rmsprop-eps-inside's, for one element at `steps`."""
     return experiments.eps_placement_ratio(problem, steps, eps, tuple(element))
+
+
+@fact
+def loss_ratio(
+    optimizer: str = "rmsprop",
+    other: str = "rmsprop-momentum",
+    steps: int = 300,
+    problem: dict[str, Any] | None = None,
+    lr: float | None = None,
+) -> float:
+    """`optimizer`'s loss after `steps` updates divided by `other`'s (same problem and lr)."""
+    hp = _hp(lr, None, None, None)
+    return experiments.loss_after(problem, optimizer, steps, hp) / experiments.loss_after(problem, other, steps, hp)
+
+
+@fact
+def axis_winner(optimizer: str = "rmsprop", steps: int = 300, lr: float | None = None) -> str:
+    """Which matrix `optimizer` ends lower on: "the seed's A" or "the diagonal A"."""
+    return "the diagonal A" if axis_gain(optimizer, steps, lr) > 1 else "the seed's A"
+
+
+@fact
+def inverse_element(row: int = 0, column: int = 0, variant: str = "seed") -> float:
+    """An element of A's inverse: where X has to go."""
+    return float(np.linalg.inv(MatrixInverse(variant=variant).A)[row, column])
+
+
+@fact
+def drift_winner(optimizers: tuple[str, ...] = ("gd", "rprop", "rmsprop"), steps: int = 100) -> str:
+    """Of `optimizers`, the one whose mini-batch weight ends furthest from its start."""
+    return max(optimizers, key=lambda key: abs(minibatch_position(key, steps)))
+
+
+@fact
+def curvature_spread(variant: str = "seed") -> float:
+    """(sigma_max / sigma_min)^2: how much steeper the matrix loss is along its steepest direction than its flattest."""
+    values = MatrixInverse(variant=variant).singular_values()
+    return float((values[0] / values[-1]) ** 2)
+
+
+@fact
+def first_rmsprop_step(lr: float | None = None, decay: float | None = None) -> float:
+    """lr / sqrt(1 - decay): RMSprop's first step for any element with a gradient well above eps."""
+    hp = _hp(lr, decay, None, None)
+    return hp.lr / math.sqrt(1.0 - hp.decay)
+
+
+@fact
+def value_ratio(
+    problem: dict[str, Any] | None = None,
+    optimizer: str = "rmsprop",
+    step: int = 1,
+    quantity: str = "effective_step",
+    element: tuple[int, ...] = (0,),
+    other: tuple[int, ...] = (-1,),
+    lr: float | None = None,
+) -> float:
+    """One element of a quantity divided by another element of it, at `step`."""
+    hp = _hp(lr, None, None, None)
+    return experiments.record_value(problem, optimizer, step, quantity, tuple(element), hp) / experiments.record_value(
+        problem, optimizer, step, quantity, tuple(other), hp
+    )
+
+
+@fact
+def valley_stable_lr(condition: float = 20.0) -> float:
+    """Gradient descent on the valley diverges above this lr: 2 / condition (the steep direction's curvature is condition)."""
+    return experiments.valley_stable_lr(float(condition))

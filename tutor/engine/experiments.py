@@ -89,11 +89,14 @@ def first_rise(spec: dict[str, Any] | None, optimizer: str, steps: int, hp: Hype
 def record_value(
     spec: dict[str, Any] | None, optimizer: str, step: int, quantity: str, element: tuple[int, ...], hp: Hyperparameters | None = None
 ) -> float:
-    """One element of a quantity ("x", "grad", "mean_square", "effective_step", "momentum", "product") at `step`."""
+    """One element of a quantity at `step`: "x", "grad", "mean_square", "effective_step", "momentum",
+    "product" (A @ X) or "scaled_grad" (effective step times gradient)."""
     run = run_for(spec, optimizer, step, hp)
     record = run.current
     if quantity == "product":
         values = run.problem.product(record.x)  # type: ignore[attr-defined]
+    elif quantity == "scaled_grad":  # what the update adds to momentum: effective step times gradient
+        values = record.effective_step * record.grad
     elif quantity in ("x", "grad", "effective_step"):
         values = getattr(record, quantity)
     else:
@@ -129,6 +132,17 @@ def valley_path(angle: float, optimizer: str, hp: Hyperparameters, condition: fl
     steps = steps_to(run, below)
     records = run.records if steps is None else run.records[: steps + 1]
     return steps, path_length_ratio(records)
+
+
+def valley_stable_lr(condition: float) -> float:
+    """Gradient descent on the valley diverges above 2 / (largest curvature); the Hessian's eigenvalues are 1 and condition."""
+    hessian_eigenvalues = np.linalg.eigvalsh(_valley_hessian(Valley(condition=condition)))
+    return float(2.0 / hessian_eigenvalues.max())
+
+
+def _valley_hessian(valley: Valley) -> np.ndarray:
+    """The valley is quadratic, so its gradient is linear: the Hessian's columns are the gradients of the unit vectors."""
+    return np.column_stack([valley.grad(np.array([1.0, 0.0])), valley.grad(np.array([0.0, 1.0]))])
 
 
 # -- lesson 6: the race ---------------------------------------------------------------
