@@ -9,14 +9,19 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
-from tutor.engine.hyper import HyperparameterError, Hyperparameters
-from tutor.engine.optimizers import OPTIMIZERS
-from tutor.engine.problems import ACTIVATIONS, PROBLEM_KINDS, ProblemError, make_problem
+if TYPE_CHECKING:
+    from tutor.engine.hyper import Hyperparameters
+
+# The engine (and numpy) load inside the functions that need them: plain `tutor` skips
+# argparse and the engine, and paints before the lessons load in the background.
 
 
 def add_problem_arguments(parser: argparse.ArgumentParser) -> None:
+    from tutor.engine.problems import ACTIVATIONS, PROBLEM_KINDS
+
     group = parser.add_argument_group("problem")
     group.add_argument("--problem", default="matrix", choices=list(PROBLEM_KINDS), help="what to minimise (default: the seed's matrix inversion)")
     group.add_argument("--variant", choices=["seed", "diagonal"], help="matrix: the seed's A or a diagonal A with its singular values")
@@ -46,6 +51,8 @@ PROBLEM_OPTIONS = {
 
 def problem_spec(args: argparse.Namespace) -> dict[str, Any]:
     """The problem the arguments describe; options of another problem are refused, not ignored."""
+    from tutor.engine.problems import ProblemError
+
     spec: dict[str, Any] = {"kind": args.problem}
     for kind, names in PROBLEM_OPTIONS.items():
         for name in names:
@@ -59,10 +66,14 @@ def problem_spec(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def hyperparameters(args: argparse.Namespace) -> Hyperparameters:
+    from tutor.engine.hyper import Hyperparameters
+
     return Hyperparameters.validated(**{name: getattr(args, name, None) for name in Hyperparameters.NAMES})
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from tutor.engine.optimizers import OPTIMIZERS
+
     parser = argparse.ArgumentParser(
         prog="tutor",
         description="Learn why RMSprop exists: lessons on vanishing and exploding gradients, "
@@ -107,9 +118,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
+        if not argv:  # plain `tutor`: straight to the lesson list, no parser, no engine yet
+            return _lessons()
+        parser = build_parser()
+        args = parser.parse_args(argv)
         if args.command == "trace":
             return _trace(args, parser)
         if args.command == "check-lesson":
@@ -167,7 +181,7 @@ def _serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 
 def _trace(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from tutor.engine import Run
+    from tutor.engine import HyperparameterError, ProblemError, Run, make_problem
     from tutor.trace import write
 
     if not 1 <= args.steps <= 1_000_000:
@@ -231,7 +245,7 @@ def _hidden_panels(text: str | None) -> frozenset[str]:
 
 def sandbox_setup(args: argparse.Namespace) -> Any:
     """The runs, view and hidden panels `tutor sandbox` opens (a share code, or the options)."""
-    from tutor.engine import Run
+    from tutor.engine import Hyperparameters, Run, make_problem
     from tutor.share import decode
     from tutor.tui.app import COMPARE_OPTIMIZERS, SandboxSetup, view_for
 
@@ -264,6 +278,7 @@ def sandbox_setup(args: argparse.Namespace) -> Any:
 
 
 def _sandbox(args: argparse.Namespace) -> int:
+    from tutor.engine import HyperparameterError, ProblemError
     from tutor.share import ShareCodeError
 
     try:

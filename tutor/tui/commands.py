@@ -6,8 +6,9 @@ Commands that need a visualizer (share code, hide/show panels) appear only when 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING, Callable, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
@@ -23,7 +24,7 @@ class Command(NamedTuple):
     run: Callable[[], object]
 
 
-def tutor_commands(app: "TutorApp", screen: "Screen") -> list[Command]:
+def tutor_commands(app: TutorApp, screen: Screen) -> list[Command]:
     """The commands that apply to the screen under the palette."""
     commands = [
         Command("Open the sandbox", "The step visualizer on the seed's matrix problem, RMSprop", app.action_sandbox),
