@@ -222,7 +222,7 @@ def run_all(
     """Print every lesson's snapshot (or one lesson's). 0 if all loaded and ran, 1 if any failed, 2 for an unknown id."""
     out = out or sys.stdout
     err = err or sys.stderr
-    course = load_course(directory)
+    course = load_course(directory, evaluate=True)
     lessons = course.lessons
     if lesson_id is not None:
         lesson = course.lesson(lesson_id)
@@ -245,7 +245,7 @@ def check_lesson(path: Path, width: int = DEFAULT_WIDTH, out: TextIO | None = No
         err.write(f"tutor: no such lesson file: {path}\n")
         return 1
     try:
-        lesson = load_lesson(Path(path))
+        lesson = load_lesson(Path(path), evaluate=True)
     except LessonError as error:
         for problem in error.problems:
             err.write(f"{problem}\n")

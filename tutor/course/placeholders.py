@@ -7,6 +7,7 @@ True/False/None); nothing a lesson file contains is ever executed.
 from __future__ import annotations
 
 import ast
+import functools
 import inspect
 import math
 import re
@@ -14,6 +15,9 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 PATTERN = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
+
+# Loading checks every placeholder's arguments against its fact: read each signature once.
+_signature = functools.lru_cache(maxsize=None)(inspect.signature)
 
 # Formats with a name; anything else after the bar is a Python format spec such as .3g or .2f.
 NAMED_FORMATS = ("exact", "int", "sci")
@@ -68,7 +72,7 @@ def parse(source: str, inner: str, offset: int, facts: Mapping[str, Callable[...
     except ValueError:
         raise PlaceholderError(f"{source}: arguments must be plain values (numbers, \"strings\", [lists], {{dicts}}, True, None)") from None
     try:
-        inspect.signature(facts[name]).bind(*args, **kwargs)
+        _signature(facts[name]).bind(*args, **kwargs)
     except TypeError as error:
         raise PlaceholderError(f"{source}: {name}() {error}") from None
     if fmt is not None:
