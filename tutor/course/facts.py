@@ -17,7 +17,7 @@ from typing import Any, Callable, TypeVar
 import numpy as np
 
 from tutor.engine import Hyperparameters, Run, experiments, make_problem
-from tutor.engine.problems import MatrixInverse
+from tutor.engine.problems import MatrixInverse, MiniBatchNoise
 
 FACTS: dict[str, Callable[..., Any]] = {}
 
@@ -352,3 +352,21 @@ def value_ratio(
 def valley_stable_lr(condition: float = 20.0) -> float:
     """Gradient descent on the valley diverges above this lr: 2 / condition (the steep direction's curvature is condition)."""
     return experiments.valley_stable_lr(float(condition))
+
+
+@fact
+def overtake_step(optimizer: str = "rmsprop", other: str = "gd", steps: int = 300) -> int | None:
+    """The step from which `optimizer`'s loss on the seed's matrix stays below `other`'s."""
+    return experiments.overtake_step(optimizer, other, steps)
+
+
+@fact
+def product_deviation(optimizer: str = "rmsprop-momentum", steps: int = 300) -> float:
+    """The largest |A @ X - I| element after `steps` updates on the seed's matrix."""
+    return float(np.max(np.abs(experiments.product_after(optimizer, steps) - np.eye(len(MatrixInverse().A)))))
+
+
+@fact
+def minibatch_gradient(batch: int = 1, size: float = 0.01, period: int = 10) -> float:
+    """The mini-batch problem's gradient (at its start) on batch `batch` of a cycle (1 = the first)."""
+    return MiniBatchNoise(size=float(size), period=period).noise(batch - 1)

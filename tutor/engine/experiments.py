@@ -148,6 +148,17 @@ def _valley_hessian(valley: Valley) -> np.ndarray:
 # -- lesson 6: the race ---------------------------------------------------------------
 
 
+def overtake_step(optimizer: str, other: str, steps: int = 300, hp: Hyperparameters | None = None) -> int | None:
+    """The step from which `optimizer`'s loss stays below `other`'s up to `steps` (None: it never does)."""
+    mine = np.array(run_for(None, optimizer, steps, hp).losses())
+    theirs = np.array(run_for(None, other, steps, hp).losses())
+    behind = np.flatnonzero(~(mine < theirs))
+    if len(behind) == 0:
+        return 0
+    last_behind = int(behind[-1])
+    return None if last_behind == steps else last_behind + 1
+
+
 def product_after(optimizer: str, steps: int = 300, hp: Hyperparameters | None = None) -> np.ndarray:
     """A @ X after `steps` updates on the seed's matrix: the seed prints it rounded to 2 decimals."""
     run = run_for(None, optimizer, steps, hp)
