@@ -21,7 +21,7 @@ from rich.rule import Rule
 from rich.text import Text
 
 from tutor.course import Course, Lesson, LessonError, ScriptStep, load_course, load_lesson
-from tutor.engine import Record, Run, make_problem
+from tutor.engine import Run, make_problem
 from tutor.engine.experiments import SEED_PRINTED_LOSSES
 from tutor.engine.hyper import Hyperparameters
 from tutor.engine.phases import narrated_update
@@ -29,7 +29,7 @@ from tutor.views import format as fmt
 from tutor.views.chart import log_bar_chart
 from tutor.views.inspector import element_update
 from tutor.views.status import status_line
-from tutor.views.visualizer import grid_rows, quantity_grids, run_chart, snapshot
+from tutor.views.visualizer import grid_rows, phase_record, quantity_grids, run_chart, snapshot
 
 DEFAULT_WIDTH = 100
 CHART_HEIGHT = 14
@@ -194,18 +194,8 @@ def phase_view(run: Run, phase_name: str, cursor: int | None, width: int) -> Ren
     index = names.index(phase_name)
     phase = phases[index]
     record = run.current
-    arrays = phase.arrays
-    mid_update = Record(
-        step=record.step,
-        x=arrays["x"],
-        grad=arrays.get("grad"),
-        buffers={name: arrays[name] for name in run.optimizer.buffers if name in arrays},
-        effective_step=arrays["effective_step"],
-        loss=phase.loss if phase.loss is not None else record.loss,
-        hp=run.hp,
-    )
     heading = Text(f"[{run.optimizer.label}] update {record.step} -> {record.step + 1}, phase {index + 1}/{len(phases)}: {phase.name}")
-    grids = quantity_grids(run, cursor=cursor, highlight=(phase.highlight,), colour=False, record=mid_update)
+    grids = quantity_grids(run, cursor=cursor, highlight=(phase.highlight,), colour=False, record=phase_record(run, phase))
     return Group(heading, Text(phase.narration), Text(""), grid_rows(grids, width), Text(""))
 
 

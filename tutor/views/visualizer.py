@@ -6,6 +6,7 @@ show the same grids, chart and status for the same state.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Sequence
 
 import numpy as np
@@ -14,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tutor.engine import Record, Run
+from tutor.engine.phases import Phase
 from tutor.views.chart import Series, loss_chart
 from tutor.views.format import idle_mask
 from tutor.views.grid import GridView
@@ -109,3 +111,16 @@ def snapshot(
     parts.append(Text(""))
     parts.append(run_chart([run], width, chart_height, colour=colour))
     return Group(*parts)
+
+
+def phase_record(run: Run, phase: Phase) -> Record:
+    """The run's current record with a narrated phase's half-updated arrays (what the grids show mid-update)."""
+    current = run.current
+    arrays = phase.arrays
+    return replace(
+        current,
+        x=arrays["x"],
+        grad=arrays.get("grad", current.grad),
+        effective_step=arrays["effective_step"],
+        buffers={name: arrays[name] for name in current.buffers if name in arrays},
+    )
