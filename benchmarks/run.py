@@ -1,0 +1,294 @@
+"""tutor's speed, measured in a real terminal against a bare Textual app, in one run.
+
+    .venv/bin/python benchmarks/run.py            # prints the table, writes benchmarks/RESULTS.md
+
+Drives the real app in tmux at 120x40 (send-keys, poll the screen through a tmux control client):
+  launch   start -> the first whole frame (the screen shows its first state and stays so for 0.5 s),
+           `tutor sandbox` and `tutor` (the lesson list) against benchmarks/bare_app.py, launches interleaved
+  key      `space` in `tutor sandbox` -> the whole new frame: the status shows "step N", the loss chart's
+           braille changed, and the screen then stays unchanged for 0.1 s; median and p95 over the presses
+  run mode `r`, then the step counter read over 3 s; and how long `r` takes to pause it again
+  run-all  `tutor --run-all` wall time (all lessons, output thrown away)
+  engine   steps/s of each optimizer on the seed's matrix problem, no screen
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(ROOT))
+
+from tmux import Tmux, TmuxError  # noqa: E402
+
+WIDTH, HEIGHT = 120, 40
+BRAILLE = re.compile("[\u2801-\u28ff]")
+TARGETS = {
+    "launch_ratio": 1.2,
+    "key_median_ms": 20.0,
+    "key_p95_ms": 40.0,
+    "run_steps_per_s": 30.0,
+    "run_all_s": 5.0,
+}
+
+
+def tutor_command() -> list[str]:
+    script = Path(sys.executable).parent / "tutor"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "tutor"]
+
+
+def shell(args: list[str], data_dir: str) -> str:
+    """The pane's command: progress goes to a scratch data directory, never the user's."""
+    quoted = " ".join(f'"{a}"' for a in args)
+    return f"cd {ROOT} && XDG_DATA_HOME={data_dir} exec {quoted}"
+
+
+def step_shown(text: str, step: int) -> bool:
+    return re.search(rf"\bstep {step}\b", text) is not None
+
+
+def steps_on_screen(text: str) -> int | None:
+    found = re.search(r"\bstep (\d+)\b", text)
+    return int(found.group(1)) if found else None
+
+
+def chart_of(text: str) -> str:
+    """The loss chart's pixels: every braille character on the screen, in order."""
+    return "".join(BRAILLE.findall(text))
+
+
+def p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[94] if len(values) > 1 else values[0]
+
+
+@dataclass
+class Results:
+    launch: dict[str, list[float]] = field(default_factory=dict)
+    keys: dict[str, list[float]] = field(default_factory=dict)
+    chart_unchanged: int = 0
+    run_rate: float | None = None
+    pause_ms: float | None = None
+    run_all: list[float] = field(default_factory=list)
+    run_all_error: str | None = None
+    engine: dict[str, float] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+
+def measure_launches(tmux: Tmux, apps: dict[str, tuple[str, object]], rounds: int, results: Results) -> None:
+    """Launch each app `rounds` times, interleaved so a busy moment hits them alike."""
+    for round_ in range(rounds):
+        for label, (command, ready) in apps.items():
+            name = f"launch-{label.replace(' ', '-')}-{round_}"
+            try:
+                started = tmux.start(name, command, WIDTH, HEIGHT)
+                frame = tmux.wait_for(name, ready, started, timeout=30, settle=0.5)  # type: ignore[arg-type]
+                results.launch.setdefault(label, []).append(frame.at - started)
+            except TmuxError as error:
+                results.errors.append(f"launch {label}: {error}")
+            finally:
+                tmux.kill(name)
+
+
+def measure_keys(tmux: Tmux, label: str, command: str, presses: int, results: Results, chart: bool) -> None:
+    name = f"keys-{label.replace(' ', '-')}"
+    try:
+        started = tmux.start(name, command, WIDTH, HEIGHT)
+        frame = tmux.wait_for(name, lambda text: step_shown(text, 0), started, timeout=30, settle=0.5)
+        latencies: list[float] = []
+        for step in range(1, presses + 1):
+            before = chart_of(frame.text)
+            sent = tmux.keys(name, "Space")
+            if chart:
+                try:
+                    frame = tmux.wait_for(
+                        name, lambda text, s=step: step_shown(text, s) and chart_of(text) != before, sent, timeout=2
+                    )
+                except TmuxError:  # the chart looked the same after this step: time the rest of the frame
+                    results.chart_unchanged += 1
+                    frame = tmux.wait_for(name, lambda text, s=step: step_shown(text, s), sent, timeout=10)
+            else:
+                frame = tmux.wait_for(name, lambda text, s=step: step_shown(text, s), sent, timeout=10)
+            latencies.append((frame.at - sent) * 1000)
+        results.keys[label] = latencies
+    except TmuxError as error:
+        results.errors.append(f"keys {label}: {error}")
+    finally:
+        tmux.kill(name)
+
+
+def measure_run_mode(tmux: Tmux, command: str, results: Results) -> None:
+    name = "run-mode"
+    try:
+        started = tmux.start(name, command, WIDTH, HEIGHT)
+        tmux.wait_for(name, lambda text: step_shown(text, 0), started, timeout=30, settle=0.5)
+        tmux.keys(name, "r")
+        time.sleep(0.5)
+        first = tmux.capture(name)
+        time.sleep(3.0)
+        last = tmux.capture(name)
+        low, high = steps_on_screen(first.text), steps_on_screen(last.text)
+        if low is None or high is None:
+            raise TmuxError(f"no step counter on the screen:\n{last.text}")
+        results.run_rate = (high - low) / (last.at - first.at)
+        sent = tmux.keys(name, "r")
+        # Paused once the counter stops: the first frame of the value it then keeps for 0.3 s.
+        stopped = tmux.wait_for(name, lambda text: steps_on_screen(text) is not None, sent, timeout=10, settle=0.3)
+        results.pause_ms = (stopped.at - sent) * 1000
+    except TmuxError as error:
+        results.errors.append(f"run mode: {error}")
+    finally:
+        tmux.kill(name)
+
+
+def measure_run_all(rounds: int, data_dir: str, results: Results) -> None:
+    env = {**os.environ, "XDG_DATA_HOME": data_dir}
+    for _ in range(rounds):
+        started = time.perf_counter()
+        done = subprocess.run(
+            [*tutor_command(), "--run-all"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        )
+        elapsed = time.perf_counter() - started
+        if done.returncode != 0:
+            results.run_all_error = f"exit {done.returncode}: {done.stderr.strip().splitlines()[-1:] or ''}"
+            return
+        results.run_all.append(elapsed)
+
+
+def measure_engine(steps: int, results: Results) -> None:
+    from tutor.engine import OPTIMIZERS, Hyperparameters, MatrixInverse, Run
+
+    for key in OPTIMIZERS:
+        run = Run.create(MatrixInverse(), key, Hyperparameters())
+        started = time.perf_counter()
+        run.forward(steps)
+        results.engine[key] = steps / (time.perf_counter() - started)
+
+
+# --- the report ---------------------------------------------------------------------------------
+
+
+def _met(value: float | None, target: float, at_most: bool) -> str:
+    if value is None:
+        return "not measured"
+    return "yes" if (value <= target if at_most else value >= target) else "**no**"
+
+
+def report(results: Results, presses: int, launches: int) -> str:
+    import textual
+
+    lines = [
+        f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores, Python {platform.python_version()},",
+        f"Textual {textual.__version__}, tmux at {WIDTH}x{HEIGHT}; launches: median of {launches}, keys: {presses} presses of space.",
+        "",
+        "| measure | tutor | bare Textual app | ratio | target | met |",
+        "|---|---|---|---|---|---|",
+    ]
+    bare_launch = statistics.median(results.launch["bare"]) if results.launch.get("bare") else None
+    for label in ("tutor sandbox", "tutor"):
+        times = results.launch.get(label)
+        if not times or bare_launch is None:
+            lines.append(
+                f"| launch to first whole frame, `{label}` | failed | | | <= {TARGETS['launch_ratio']}x bare | not measured |"
+            )
+            continue
+        ratio = statistics.median(times) / bare_launch
+        lines.append(
+            f"| launch to first whole frame, `{label}` | {statistics.median(times):.2f} s | {bare_launch:.2f} s | {ratio:.2f}x"
+            f" | <= {TARGETS['launch_ratio']}x bare | {_met(ratio, TARGETS['launch_ratio'], True)} |"
+        )
+    tutor_keys, bare_keys = results.keys.get("tutor sandbox"), results.keys.get("bare")
+    for what, stat, target in (("median", statistics.median, "key_median_ms"), ("p95", p95, "key_p95_ms")):
+        mine = stat(tutor_keys) if tutor_keys else None
+        base = stat(bare_keys) if bare_keys else None
+        lines.append(
+            f"| key (space) to whole frame, {what} | {f'{mine:.1f} ms' if mine is not None else 'failed'}"
+            f" | {f'{base:.1f} ms' if base is not None else 'failed'}"
+            f" | {f'{mine / base:.1f}x' if mine and base else ''} | <= {TARGETS[target]:g} ms | {_met(mine, TARGETS[target], True)} |"
+        )
+    if tutor_keys:
+        lines.append(f"| key (space) to whole frame, max | {max(tutor_keys):.1f} ms | {max(bare_keys or [0]):.1f} ms | | | |")
+    rate = results.run_rate
+    lines.append(
+        f"| run mode (`r`), steps shown per second | {f'{rate:.1f}' if rate is not None else 'failed'} | | |"
+        f" >= {TARGETS['run_steps_per_s']:g} | {_met(rate, TARGETS['run_steps_per_s'], False)} |"
+    )
+    if results.pause_ms is not None:
+        lines.append(f"| run mode: `r` again to the counter standing still | {results.pause_ms:.0f} ms | | | | |")
+    run_all = statistics.median(results.run_all) if results.run_all else None
+    lines.append(
+        f"| `tutor --run-all`, wall time | {f'{run_all:.2f} s' if run_all is not None else results.run_all_error or 'failed'} | | |"
+        f" <= {TARGETS['run_all_s']:g} s | {_met(run_all, TARGETS['run_all_s'], True)} |"
+    )
+    lines += ["", "Engine alone (the seed's 5x5 matrix problem, no screen):", "", "| optimizer | steps/s |", "|---|---|"]
+    lines += [f"| {key} | {rate:,.0f} |" for key, rate in results.engine.items()]
+    if results.chart_unchanged:
+        lines += [
+            "",
+            f"{results.chart_unchanged} of {presses} presses left the chart's pixels unchanged (timed to the step counter).",
+        ]
+    if results.errors:
+        lines += ["", "Errors:", ""] + [f"- {error.splitlines()[0]}" for error in results.errors]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--presses", type=int, default=60, help="key presses timed per app (default 60)")
+    parser.add_argument("--launches", type=int, default=5, help="launches per app (default 5)")
+    parser.add_argument(
+        "--out", type=Path, default=HERE / "RESULTS.md", help="where to write the table (default benchmarks/RESULTS.md)"
+    )
+    parser.add_argument("--no-write", action="store_true", help="print the table only")
+    args = parser.parse_args()
+
+    results = Results()
+    with tempfile.TemporaryDirectory(prefix="tutor-bench-") as data_dir, Tmux() as tmux:
+        bare = shell([sys.executable, str(HERE / "bare_app.py")], data_dir)
+        sandbox = shell([*tutor_command(), "sandbox"], data_dir)
+        lessons = shell(tutor_command(), data_dir)
+
+        def has_content(text: str) -> bool:
+            return sum(1 for line in text.splitlines() if line.strip()) > 3
+
+        apps = {
+            "bare": (bare, lambda text: step_shown(text, 0)),
+            "tutor sandbox": (sandbox, lambda text: step_shown(text, 0)),
+            "tutor": (lessons, has_content),
+        }
+        print("launching...", file=sys.stderr)
+        measure_launches(tmux, apps, args.launches, results)
+        print("keys...", file=sys.stderr)
+        measure_keys(tmux, "bare", bare, args.presses, results, chart=False)
+        measure_keys(tmux, "tutor sandbox", sandbox, args.presses, results, chart=True)
+        print("run mode...", file=sys.stderr)
+        measure_run_mode(tmux, sandbox, results)
+        print("run-all...", file=sys.stderr)
+        measure_run_all(3, data_dir, results)
+    measure_engine(2000, results)
+
+    table = report(results, args.presses, args.launches)
+    print(table)
+    if not args.no_write:
+        args.out.write_text(
+            "# Benchmark results\n\nWritten by `.venv/bin/python benchmarks/run.py` (see its docstring for what each row measures).\n\n"
+            + table
+            + "\n"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
