@@ -114,7 +114,7 @@ def measure_keys(tmux: Tmux, label: str, command: str, presses: int, results: Re
             if chart:
                 try:
                     frame = tmux.wait_for(
-                        name, lambda text, s=step: step_shown(text, s) and chart_of(text) != before, sent, timeout=2
+                        name, lambda text, s=step, b=before: step_shown(text, s) and chart_of(text) != b, sent, timeout=2
                     )
                 except TmuxError:  # the chart looked the same after this step: time the rest of the frame
                     results.chart_unchanged += 1

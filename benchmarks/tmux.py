@@ -174,7 +174,7 @@ class Tmux:
         self.control.kill()
         self.control.wait()
 
-    def __enter__(self) -> "Tmux":
+    def __enter__(self) -> Tmux:
         return self
 
     def __exit__(self, *exc: object) -> None:
