@@ -117,8 +117,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _replace_unencodable() -> None:
+    """Where stdout cannot encode everything (a latin-1 or ASCII locale, PYTHONIOENCODING=ascii),
+    print '?' for a character it cannot show rather than stop on a UnicodeEncodeError."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "").replace("_", "")
+        if encoding not in ("utf8", "utf16", "utf32") and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    _replace_unencodable()
     try:
         if not argv:  # plain `tutor`: straight to the lesson list, no parser, no engine yet
             return _lessons()
