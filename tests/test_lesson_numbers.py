@@ -1,0 +1,347 @@
+"""The lessons say only what the engine computes.
+
+(a) No number is typed into a lesson's text except settings (values the lesson's front
+    matter or its placeholders' arguments also use: the experiment's inputs, never its
+    results) and the few whitelisted below, each with its reason.
+(b) Every check's answer is recomputed here from the engine directly, not through facts.
+(c) The texts' qualitative claims ("straighter at angle 0", "momentum wins") hold in the engine.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import re
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+import pytest
+
+from tutor.course import load_course
+from tutor.course.placeholders import PATTERN, _split_format
+from tutor.engine import Hyperparameters, MatrixInverse, Run, make_problem
+from tutor.engine.problems import SEED_A
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib  # type: ignore[no-redef]
+
+LESSONS = Path(__file__).resolve().parents[1] / "lessons"
+COURSE = load_course(LESSONS, evaluate=True)
+BY_ID = {lesson.id: lesson for lesson in COURSE.lessons}
+CHAIN = {"kind": "deep-chain", "depth": 20, "scale": 0.5, "activation": "linear"}
+DIAGONAL = {"kind": "matrix", "variant": "diagonal"}
+MINIBATCH = {"kind": "minibatch"}
+
+
+def run(spec: dict | None = None, optimizer: str = "gd", steps: int = 300, **hp: float) -> Run:
+    r = Run.create(make_problem(spec or {"kind": "matrix"}), optimizer, Hyperparameters(**hp))
+    r.goto(steps)
+    return r
+
+
+def loss(spec: dict | None = None, optimizer: str = "gd", steps: int = 300, **hp: float) -> float:
+    return run(spec, optimizer, steps, **hp).current.loss
+
+
+def test_every_lesson_loads_in_order():
+    assert COURSE.problems == []
+    assert [lesson.id for lesson in COURSE.lessons] == [
+        "deep-chain", "one-learning-rate", "gradient-descent", "rmsprop", "momentum", "valley", "race", "beyond",
+    ]
+    assert [lesson.order for lesson in COURSE.lessons] == list(range(1, 9))
+
+
+# -- (a) no typed results --------------------------------------------------------------------
+
+# Numbers a lesson may type although no setting uses them: (pattern, reason).
+WHITELIST = [
+    (r"lectures? 6(\.5)?", "the number of Hinton's Coursera lecture, a citation"),
+    (r"\b(2012|2013|2015)\b", "publication years of the cited lecture and papers"),
+    (r"issue 23796", "the cited PyTorch issue's number"),
+    (r"\b5x5\b|\b25 elements\b|has 25\b", "the seed's matrix is 5x5 (asserted below)"),
+    (r"[Ll]essons? [1-8](,? and [1-8])?", "cross-references to other lessons (asserted to exist below)"),
+    (r"\b2\^|\b2 to the power", "the base of a power of two; the exponent is a placeholder"),
+    (r"\^2\b|\b1 - (decay|mu)\b", "constants of formulas written in plain text: squares, 1 - decay"),
+]
+# The seed's defaults may be named anywhere (asserted equal to the engine's defaults below).
+SEED_DEFAULTS = {"lr": 0.001, "decay": 0.9, "eps": 1e-8, "mu": 0.9, "steps": 300}
+# Formulas in `code` may use only these constants (as in `(1 - decay) * g^2`, `-2 A^T`, `v = 0`).
+FORMULA_CONSTANTS = {0.0, 1.0, 2.0}
+NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?(?![\w.]*\w)")
+
+
+def test_whitelisted_facts_are_true():
+    assert SEED_A.shape == (5, 5)
+    defaults = Hyperparameters()
+    assert (defaults.lr, defaults.decay, defaults.eps, defaults.mu) == tuple(SEED_DEFAULTS[k] for k in ("lr", "decay", "eps", "mu"))
+    orders = {lesson.order for lesson in COURSE.lessons}
+    for lesson in COURSE.lessons:
+        for text in learner_texts(lesson):
+            for match in re.finditer(r"[Ll]essons? ([1-8])(?:,? and ([1-8]))?", text):
+                assert {int(n) for n in match.groups() if n} <= orders
+
+
+def numbers_in(value: Any) -> Iterator[float]:
+    if isinstance(value, bool):
+        return
+    if isinstance(value, (int, float)):
+        yield float(value)
+    elif isinstance(value, str):
+        for match in NUMBER.finditer(value):
+            yield float(match.group(0))
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from numbers_in(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from numbers_in(item)
+
+
+def settings(lesson) -> set[float]:
+    """Every number the lesson's front matter sets, and every placeholder argument it passes."""
+    source = lesson.path.read_text(encoding="utf-8")
+    front = source.split("+++")[1]
+    data = tomllib.loads(front)
+    scripts = [{key: value for key, value in entry.items() if key != "note"} for entry in data.get("script", [])]
+    found = set(numbers_in([data.get("visualizer", {}), scripts]))
+    for check in data.get("check", []):
+        found |= set(numbers_in(check.get("choices", [])))
+    for match in PATTERN.finditer(source):
+        call = ast.parse(_split_format(match.group(1))[0].strip(), mode="eval").body
+        if isinstance(call, ast.Call):
+            for node in [*call.args, *(k.value for k in call.keywords)]:
+                found |= set(numbers_in(ast.literal_eval(node)))
+    return found | set(SEED_DEFAULTS.values())
+
+
+def learner_texts(lesson) -> list[str]:
+    """Everything a learner reads, as written (placeholders unfilled)."""
+    source = lesson.source
+    texts = [lesson.title, source.body, *(note.raw for note in source.notes)]
+    for check in source.checks:
+        texts += [check.prompt.raw, check.hint.raw, check.explanation.raw, *(choice.raw for choice in check.choices)]
+    return texts
+
+
+def typed_numbers(text: str, allowed: set[float]) -> list[str]:
+    """Numbers in `text` outside placeholders that are neither settings nor whitelisted."""
+    text = PATTERN.sub(" ", text)
+    bad = []
+    for code in re.findall(r"```.*?```|`[^`]*`", text, flags=re.S):
+        bad += [f"{n:g} in formula {code!r}" for n in numbers_in(code) if abs(n) not in FORMULA_CONSTANTS]
+    text = re.sub(r"```.*?```|`[^`]*`", " ", text, flags=re.S)
+    for pattern, _reason in WHITELIST:
+        text = re.sub(pattern, " ", text)
+    for match in NUMBER.finditer(text):
+        value = float(match.group(0))
+        if not any(math.isclose(value, s, rel_tol=1e-12) or math.isclose(abs(value), s, rel_tol=1e-12) for s in allowed):
+            context = text[max(0, match.start() - 30) : match.end() + 30].replace("\n", " ")
+            bad.append(f"{match.group(0)!r} in '...{context}...'")
+    return bad
+
+
+@pytest.mark.parametrize("lesson", COURSE.lessons, ids=lambda lesson: lesson.id)
+def test_no_result_is_typed_into_a_lesson(lesson):
+    allowed = settings(lesson)
+    bad = [problem for text in learner_texts(lesson) for problem in typed_numbers(text, allowed)]
+    assert bad == [], f"{lesson.path.name}: numbers typed by hand (make them placeholders): {bad}"
+
+
+def test_the_digit_check_catches_a_typed_result():
+    allowed = {20.0, 0.5}
+    assert typed_numbers("20 layers with w = 0.5 and {{ chain_ratio() }}", allowed) == []
+    assert typed_numbers("the loss is 0.547 after 20 steps", allowed) != []
+    assert typed_numbers("`v <- decay * v + (1 - decay) * g^2`", allowed) == []
+    assert typed_numbers("`x <- x - 0.001 * g`", allowed) != []
+    assert typed_numbers("Hinton's lecture 6.5 (2012), lessons 1 and 2, 2^{{ chain_log2_ratio() }}", allowed) == []
+
+
+# -- (b) every check's answer, recomputed from the engine ------------------------------------
+
+
+def chain_log2(depth, scale, activation):
+    g = make_problem({"kind": "deep-chain", "depth": depth, "scale": scale, "activation": activation}).layer_gradients()
+    return math.log2(g[0] / g[-1])
+
+
+def lr_that_diverges(spec, choices, steps):
+    start = make_problem(spec or {"kind": "matrix"}).loss(make_problem(spec or {"kind": "matrix"}).start())
+    diverging = [lr for lr in choices if max(run(spec, "gd", steps, lr=lr).losses()) > start]
+    assert len(diverging) == 1
+    return f"{diverging[0]:g}"
+
+
+def straighter_angle():
+    def detour(angle):
+        r = Run.create(make_problem({"kind": "valley", "angle": float(angle)}), "rmsprop", Hyperparameters(lr=0.1))
+        while r.current.loss >= 1e-3:
+            r.forward()
+        xy = np.array([rec.x for rec in r.records])
+        return np.sum(np.linalg.norm(np.diff(xy, axis=0), axis=1)) / np.linalg.norm(xy[-1] - xy[0])
+
+    return "angle 0" if detour(0) < detour(45) else "angle 45"
+
+
+def valley_steps(angle):
+    r = Run.create(make_problem({"kind": "valley", "angle": float(angle)}), "rmsprop", Hyperparameters(lr=0.1))
+    while r.current.loss >= 1e-3:
+        r.forward()
+    return r.step
+
+
+def rmsprop_overtakes_gd():
+    gd, rms = run(None, "gd").losses(), run(None, "rmsprop").losses()
+    return max(step for step in range(301) if rms[step] >= gd[step]) + 1
+
+
+def furthest_drift():
+    return max(("gd", "rprop", "rmsprop"), key=lambda key: abs(run(MINIBATCH, key, 100).current.x[0]))
+
+
+ANSWERS = {
+    ("deep-chain", "power-of-two"): lambda: chain_log2(10, 0.5, "linear"),
+    ("deep-chain", "relu-growth"): lambda: 2 ** (chain_log2(10, 5.0, "relu") / 9),
+    ("one-learning-rate", "which-diverges"): lambda: lr_that_diverges(CHAIN, [0.1, 0.5, 0.7, 0.8], 50),
+    ("one-learning-rate", "fastest-layer"): lambda: float(np.argmax(np.abs(run(CHAIN, "gd", 50, lr=0.5).current.x)) + 1),
+    ("gradient-descent", "first-x"): lambda: 0.001 * 2 * SEED_A[0, 0],
+    ("gradient-descent", "diverging-lr"): lambda: lr_that_diverges(None, [0.001, 0.002, 0.0035, 0.0036], 300),
+    ("rmsprop", "next-v"): lambda: float(run(None, "rmsprop", 2).current.mean_square[0, 0]),
+    ("rmsprop", "first-step"): lambda: abs(float(run(None, "rmsprop", 1).current.x[0, 4])),
+    ("rmsprop", "idle-count"): lambda: float(np.sum(SEED_A == 0)),
+    ("momentum", "next-m"): lambda: float(run(None, "rmsprop-momentum", 2).current.momentum[0, 0]),
+    ("momentum", "axis-aligned"): lambda: "the diagonal A" if loss(DIAGONAL, "rmsprop", lr=0.01) < loss(None, "rmsprop", lr=0.01) else "the seed's A",
+    ("valley", "straighter"): straighter_angle,
+    ("valley", "steps-at-45"): lambda: float(valley_steps(45)),
+    ("race", "winner"): lambda: min(("gd", "rmsprop", "rmsprop-momentum"), key=lambda key: loss(None, key)),
+    ("race", "overtake"): lambda: float(rmsprop_overtakes_gd()),
+    ("beyond", "drift"): furthest_drift,
+    ("beyond", "eps-placement"): lambda: math.sqrt(0.1 * 0.01**2 + 1e-3) / (math.sqrt(0.1 * 0.01**2) + 1e-3),
+    ("beyond", "centered"): lambda: min(("rmsprop", "rmsprop-centered"), key=lambda key: loss(None, key)),
+}
+
+ALL_CHECKS = [(lesson, check) for lesson in COURSE.lessons for check in lesson.checks]
+
+
+def test_every_check_has_an_independent_answer_here():
+    assert {(lesson.id, check.id) for lesson, check in ALL_CHECKS} == set(ANSWERS)
+    assert all(len(lesson.checks) >= 1 for lesson in COURSE.lessons)
+
+
+@pytest.mark.parametrize("lesson, check", ALL_CHECKS, ids=lambda item: getattr(item, "id", ""))
+def test_check_answer_is_the_engines(lesson, check):
+    expected = ANSWERS[(lesson.id, check.id)]()
+    if check.kind == "number":
+        assert float(check.answer) == pytest.approx(float(expected), rel=1e-9)
+        assert check.grade(check.answer).correct
+        assert not check.grade(repr(float(check.answer) * 1.5 + 1)).correct
+        assert check.grade("a lot").malformed
+    else:
+        assert check.answer == expected
+        assert check.grade(check.answer).correct
+        wrong = next(choice for choice in check.choices if choice != check.answer)
+        assert not check.grade(wrong).correct and not check.grade(wrong).malformed
+        assert check.grade(str(check.choices.index(check.answer) + 1)).correct
+    assert check.hint and check.explanation
+
+
+# -- (c) what the texts claim ---------------------------------------------------------------
+
+
+def test_deep_chain_claims():
+    linear = make_problem(CHAIN).layer_gradients()
+    assert np.argmax(linear) == len(linear) - 1  # "the last layer's is the tallest"
+    assert chain_log2(20, 0.5, "linear") == -19.0  # "2^-19 of the last"
+    sigmoid = make_problem({"kind": "deep-chain", "depth": 10, "scale": 4.0, "activation": "sigmoid"}).layer_gradients()
+    assert sigmoid[0] < 1e-12 < 1e-4 < sigmoid[-1]  # "vanishes far faster than a factor of w"
+    relu = make_problem({"kind": "deep-chain", "depth": 10, "scale": 5.0, "activation": "relu"}).layer_gradients()
+    assert np.argmax(relu) == 0  # "now the first layer has the largest gradient by far"
+    assert np.allclose(relu[:-1] / relu[1:], 5.0)
+
+
+def test_one_learning_rate_claims():
+    edge = 1.0 / sum(0.5 ** (2 * j) for j in range(20))
+    assert 0.7 < edge < 0.8  # 0.5 and 0.7 are safe, 0.8 is not
+    safe = run(CHAIN, "gd", 50, lr=0.5)
+    assert safe.current.loss < 1e-12  # "the loss is gone, learned by the top layers alone"
+    assert abs(safe.current.x[0]) < 1e-5 < 0.5 < abs(safe.current.x[-1])  # "the bottom layers learned nothing"
+    assert safe.current.loss == 0.0  # "once the loss is zero ... nothing moves any more"
+    assert np.array_equal(run(CHAIN, "gd", 60, lr=0.5).current.x, safe.current.x)
+    exploding = run(CHAIN, "gd", 50, lr=0.8).losses()
+    assert exploding[-1] > 1e4 and exploding[5] > exploding[4]  # "every step overshoots further"
+
+
+def test_gradient_descent_claims():
+    edge = MatrixInverse().stable_lr()
+    assert 0.0035 < edge < 0.0036
+    above = run(None, "gd", 300, lr=0.0036).losses()
+    assert above[1] < above[0]  # "the loss still falls at first"
+    assert above[-1] > 1e6 * above[0]
+    losses = run(None, "gd", 3).losses()
+    assert losses[0] > losses[1] > losses[2] > losses[3]  # "falls fast at first"
+
+
+def test_rmsprop_claims():
+    first = run(None, "rmsprop", 1).current
+    moved = np.abs(first.x)
+    assert np.allclose(moved[first.grad != 0], 0.001 / math.sqrt(0.1), rtol=1e-7)  # "the same distance"
+    assert np.all(first.mean_square[first.grad == 0] == 0)
+    chain = run(CHAIN, "rmsprop", 50, lr=0.01).current.x
+    assert 0.9 < chain[0] / chain[-1] < 1.1  # "about as far": every layer learns
+    smallest = make_problem(CHAIN).layer_gradients()[0]
+    assert 100 < smallest / 1e-8 < 1000  # "only a few hundred times eps"
+    chain_first = run(CHAIN, "rmsprop", 1, lr=0.01).current.x
+    assert chain_first[0] < chain_first[-1]  # eps takes a share of the first layer's step
+    assert np.allclose(chain_first[10:], 0.01 / math.sqrt(0.1), rtol=1e-5)  # "... the layers near the top take"
+
+
+def test_momentum_claims():
+    two = run(None, "rmsprop-momentum", 2).current
+    assert abs(two.momentum[0, 0]) > 0.001 / math.sqrt(0.1)  # "already bigger than a single step"
+    assert loss(None, "rmsprop-momentum") < loss(None, "rmsprop")  # "momentum ends far lower"
+    assert loss(DIAGONAL, "gd") == pytest.approx(loss(None, "gd"), abs=1e-12)  # "does not care about rotation"
+    assert loss(DIAGONAL, "rmsprop", lr=0.01) < loss(None, "rmsprop", lr=0.01)  # "does care"
+    assert loss(DIAGONAL, "rmsprop") > loss(None, "rmsprop")  # "worse than ... on the seed's A"
+    assert loss(DIAGONAL, "rmsprop-momentum") < loss(None, "rmsprop-momentum")  # "the alignment pays again"
+    late = run(DIAGONAL, "rmsprop", 300).current
+    scaled = abs(late.effective_step[4, 4] * late.grad[4, 4])
+    assert 0.5 * 0.001 < scaled < 1.5 * 0.001  # "about lr per update"
+    assert late.x[4, 4] < 0.5 / np.linalg.svd(SEED_A, compute_uv=False)[-1]  # "has it at only ..."
+
+
+def test_valley_claims():
+    assert straighter_angle() == "angle 0"
+    assert 1.7 < valley_steps(45) / valley_steps(0) < 2.3  # "about twice as long"
+    for angle in (0, 45):  # gradient descent "zigzags ... at both angles"
+        r = Run.create(make_problem({"kind": "valley", "angle": float(angle)}), "gd", Hyperparameters(lr=0.09))
+        while r.current.loss >= 1e-3:
+            r.forward()
+        xy = np.array([rec.x for rec in r.records])
+        assert np.sum(np.linalg.norm(np.diff(xy, axis=0), axis=1)) > 2 * np.linalg.norm(xy[-1] - xy[0])
+    assert 0.09 < 2 / 20.0  # lr 0.09 is below gradient descent's edge on this valley
+
+
+def test_race_claims():
+    at_50 = {key: loss(None, key, 50) for key in ("gd", "rmsprop", "rmsprop-momentum")}
+    assert at_50["rmsprop-momentum"] < at_50["gd"] < at_50["rmsprop"]  # the step-50 note
+    product = SEED_A @ run(None, "rmsprop-momentum").current.x
+    assert np.max(np.abs(product - np.eye(5))) < 0.02
+
+
+def test_beyond_claims():
+    def at(key, steps, **hp):
+        return run(MINIBATCH, key, steps, **hp).current.x[0]
+
+    assert abs(at("gd", 100)) < 1e-6  # gradient descent's steps cancel
+    assert abs(at("rprop", 10)) < abs(at("rprop", 100)) < abs(at("rprop", 300))  # "drifts further every cycle"
+    first_cycle = abs(at("rmsprop", 10))
+    later = abs(at("rmsprop", 300) - at("rmsprop", 10))
+    assert later < 0.2 * abs(at("rprop", 300))  # "then hardly more"
+    assert first_cycle > 0.25 * abs(at("rmsprop", 300))  # "moves during the first cycle"
+    adaptive = {key: abs(at(key, 100)) for key in ("rprop", "rmsprop", "rmsprop-centered", "adam")}
+    assert min(adaptive, key=adaptive.get) == "adam"  # "it drifts least of the adaptive ones"
+    outside, inside = loss(None, "rmsprop", eps=1e-3), loss(None, "rmsprop-eps-inside", eps=1e-3)
+    assert abs(outside / inside - 1) < 1e-3  # on the matrix the placement barely matters
+    assert loss(None, "rmsprop-centered") < loss(None, "rmsprop")
