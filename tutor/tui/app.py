@@ -100,8 +100,6 @@ class TutorApp(App[None]):
             self.register_theme(theme)
         if self._start_theme:
             self.theme = self._start_theme
-        if self.progress.warning:
-            self.notify(self.progress.warning, title="Progress", severity="warning", timeout=12)
         if self.sandbox is not None:
             self._push_sandbox(self.sandbox)
         else:
@@ -127,6 +125,11 @@ class TutorApp(App[None]):
     # --- the course and the learner's progress ----------------------------------------
 
     @property
+    def loaded(self) -> bool:
+        """True once the course and the progress are in memory (the lesson list loads them in a thread)."""
+        return self._course is not None and self._progress is not None
+
+    @property
     def course(self) -> Course:
         if self._course is None:
             from tutor.course import load_course
@@ -139,7 +142,10 @@ class TutorApp(App[None]):
         if self._progress is None:
             from tutor.course.progress import Progress
 
-            self._progress = Progress.load(self.progress_path)
+            progress = Progress.load(self.progress_path)
+            if progress.warning:  # a damaged file was moved aside: say so, start anyway
+                self.notify(progress.warning, title="Progress", severity="warning", timeout=12)
+            self._progress = progress
         return self._progress
 
     def save_progress(self) -> None:

@@ -10,6 +10,7 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
+from textual.worker import Worker, WorkerState
 
 if TYPE_CHECKING:
     from tutor.course import Lesson
@@ -29,16 +30,35 @@ class LessonListScreen(Screen[None]):
         with Vertical(id="lessons-body"):
             yield Static("Lessons", id="lessons-title")
             yield OptionList(id="lesson-options")
-            yield Static("", id="lessons-resume")
+            yield Static("Loading the lessons…", id="lessons-resume")
             yield Static("", id="lessons-problems")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.refresh_lessons()
         self.query_one(OptionList).focus()
+        if self.app.loaded:
+            self.refresh_lessons()
+        else:
+            # Paint first, then load: the lessons' numbers come from the engine (numpy).
+            self.call_after_refresh(self.run_worker, self._load, thread=True, exit_on_error=False, name="load-lessons")
+
+    def _load(self) -> None:
+        self.app.course  # noqa: B018 (loads and caches)
+        self.app.progress  # noqa: B018
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.name != "load-lessons":
+            return
+        if event.state == WorkerState.SUCCESS:
+            self.refresh_lessons()
+        elif event.state == WorkerState.ERROR and event.worker.error is not None:
+            from tutor.crash import one_line
+
+            self.query_one("#lessons-resume", Static).update(one_line(event.worker.error))
 
     def on_screen_resume(self) -> None:
-        self.refresh_lessons()
+        if self.app.loaded:
+            self.refresh_lessons()
 
     def refresh_lessons(self) -> None:
         """Redraw the list from the course and the learner's progress."""
