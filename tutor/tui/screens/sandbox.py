@@ -11,17 +11,18 @@ from tutor.tui.widgets.visualizer import Visualizer
 
 
 class SandboxScreen(Screen):
-    """One visualizer filling the screen, with the keys in the footer."""
+    """One visualizer filling the screen, with the keys in the footer (unless a teacher hid it)."""
 
     def __init__(self, runs: list[Run], view: str = "matrix", hidden: frozenset[str] = frozenset()) -> None:
         super().__init__()
         self.runs = runs
         self.view = view
-        self.hidden = hidden
+        self.hidden = frozenset(hidden)
 
     def compose(self) -> ComposeResult:
         yield Visualizer(self.runs, self.view, self.hidden, id="visualizer")
-        yield Footer()
+        if "footer" not in self.hidden:
+            yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one(Visualizer).focus()
+        self.query_one(Visualizer).query_one("#grids").focus()

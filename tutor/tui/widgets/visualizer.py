@@ -1,34 +1,112 @@
 """The step visualizer: grids, loss chart, status, inspector and narrated phases for one or more runs.
 
-Placeholder published early so the app can code against the contract; the full widget follows.
+State lives in reactives (`step`, `cursor`, `selected`, `running`, `speed`, `hidden`); the
+watch methods tell the panels what to show, and each panel draws in its own `render()`,
+so a burst of changes costs one drawing per frame. The chart is rebuilt only when its
+data or size changed. No maths here: the engine steps, tutor.views draws.
 """
 
 from __future__ import annotations
 
+import math
+from dataclasses import replace
 from typing import Any
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.events import Resize
 from textual.message import Message
 from textual.reactive import reactive
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Static
 
-from tutor.engine import Run
-from tutor.views.status import status_line
+from tutor.engine import DeepChain, Hyperparameters, Record, Run
+from tutor.engine.phases import Phase, narrated_update
+from tutor.engine.problems import ACTIVATIONS
+from tutor.engine.run import MAX_STEPS
+from tutor.views.format import hyper, number
+from tutor.views.inspector import element_update
+from tutor.views.status import divergence_message, status_line
+from tutor.tui.widgets.panels import (
+    ControlsBar,
+    GridsPanel,
+    Inspector,
+    LayerChart,
+    LossChart,
+    NarrationBar,
+    StatusLine,
+)
 
 VIEWS = ("matrix", "chain", "surface", "race")
+# Steps per second in run mode; `+`/`-` move along this list.
+SPEEDS = (1, 2, 5, 10, 20, 30, 60, 120, 300)
+DEFAULT_SPEED = 10
+TICKS_PER_SECOND = 30  # faster speeds take several steps per tick: one screen update per tick
+# Weight scales `<`/`>` step through: around 1, where gradients neither vanish nor explode.
+CHAIN_SCALES = (0.1, 0.25, 0.5, 0.75, 0.9, 1.0, 1.1, 1.25, 1.5, 2.0, 3.0, 4.0)
+CHAIN_DEPTHS = (1, 100)
+# Hidden names that switch a control off (panels are hidden by their own names, see panels.GRID_PANELS).
+CONTROL_ACTIONS = {"edit": ("edit",), "run": ("run", "faster", "slower"), "jump": ("jump",), "phases": ("next_phase",)}
+CHAIN_ACTIONS = ("deeper", "shallower", "scale_up", "scale_down", "activation")
+# Below these the layout goes compact: one row of grids, the inspector under the chart.
+WIDE_ENOUGH = 110
+TALL_ENOUGH = 34
+
+
+def _update(panel: Static, text: Text) -> None:
+    """Show `text`; lay the screen out again only if the panel may need another height (that costs more)."""
+    old = panel.content
+    width = max(panel.content_size.width, 1)
+    same_shape = isinstance(old, Text) and [len(line) // width for line in old.plain.split("\n")] == [
+        len(line) // width for line in text.plain.split("\n")
+    ]
+    panel.update(text, layout=not same_shape)
 
 
 class Visualizer(Widget, can_focus=True):
-    """Steps one run, or several together (compare mode, the race), and shows what happens inside."""
+    """Steps one run, or several together (compare mode, the race), and shows what happens inside.
+
+    `hidden` names panels and controls a teacher hides for a demo: grids ("grids" for all, or
+    one of x, product, grad, mean_square, effective_step, momentum), "legend", "chart",
+    "inspector", "status", "narration", "controls", and the keys "edit", "run", "jump", "phases".
+    """
 
     BINDINGS = [
         Binding("space", "step", "Step"),
         Binding("b", "back", "Back"),
+        Binding("n", "next_phase", "Phase"),
+        Binding("r", "run", "Run/pause"),
+        Binding("plus,equals_sign", "faster", "Faster", key_display="+"),
+        Binding("minus", "slower", "Slower", key_display="-"),
+        Binding("g", "jump", "Jump"),
+        Binding("0", "reset", "Reset"),
+        Binding("e", "edit", "Edit"),
+        Binding("o", "next_run", "Next run"),
+        Binding("m", "more_grids", "More grids"),
+        Binding("left_square_bracket", "shallower", "Fewer layers", key_display="["),
+        Binding("right_square_bracket", "deeper", "More layers", key_display="]"),
+        Binding("less_than_sign,w", "scale_down", "Weight-", key_display="<"),
+        Binding("greater_than_sign,W", "scale_up", "Weight+", key_display=">"),
+        Binding("a", "activation", "Activation"),
+        Binding("up,k", "move(-1, 0)", "Up", show=False),
+        Binding("down,j", "move(1, 0)", "Down", show=False),
+        Binding("left,h", "move(0, -1)", "Left", show=False),
+        Binding("right,l", "move(0, 1)", "Right", show=False),
     ]
 
     step: reactive[int] = reactive(0, init=False)
+    """The step on screen; every run stands at it."""
+    cursor: reactive[int] = reactive(0, init=False)
+    """Flat index of the inspected element."""
+    selected: reactive[int] = reactive(0, init=False)
+    """Which run the grids, inspector and status show (compare mode cycles it with `o`)."""
+    running: reactive[bool] = reactive(False, init=False)
+    speed: reactive[int] = reactive(DEFAULT_SPEED, init=False)
+    """Steps per second in run mode."""
+    hidden: reactive[frozenset[str]] = reactive(frozenset(), init=False)
 
     class Stepped(Message):
         """Posted after each change of the shown step (lesson screens save progress with it)."""
@@ -45,27 +123,326 @@ class Visualizer(Widget, can_focus=True):
             raise ValueError("the visualizer needs at least one run")
         self.runs = list(runs)
         self.view = view if view in VIEWS else "matrix"
-        self.hidden = frozenset(hidden)
-        self.selected = 0
+        self.set_reactive(Visualizer.hidden, frozenset(hidden))
+        self.set_reactive(Visualizer.step, self.runs[0].step)
+        self.phases: list[Phase] = []
+        self.phase_index = -1
+        self._timer: Timer | None = None
+        self._warned: set[int] = set()  # runs whose divergence already paused run mode
+
+    # --- composition ----------------------------------------------------------------
 
     @property
     def run(self) -> Run:
+        """The run the grids show."""
         return self.runs[self.selected]
 
     def compose(self) -> ComposeResult:
-        yield Static(status_line(self.run), id="status")
+        yield StatusLine(id="status")
+        yield NarrationBar(id="narration")
+        yield ControlsBar(id="controls")
+        yield GridsPanel(id="grids")
+        with Horizontal(id="bottom"):
+            yield LayerChart(id="layers")
+            yield LossChart(id="chart")
+            yield Inspector(id="inspector")
+
+    def on_mount(self) -> None:
+        self.set_class(self.is_chain, "-chain")
+        self.set_class(self.view == "race", "-race")
+        self._apply_hidden()
+        self._apply_theme()
+        if hasattr(self.app, "high_contrast"):
+            self.watch(self.app, "high_contrast", lambda _: self._apply_theme(), init=False)
+        self._refresh_all()
+
+    def on_resize(self, event: Resize) -> None:
+        compact_width = event.size.width < WIDE_ENOUGH
+        compact_height = event.size.height < TALL_ENOUGH
+        self.set_class(compact_width, "-narrow")
+        self.set_class(compact_height, "-short")
+        grids = self.query_one(GridsPanel)
+        grids.max_rows = 1 if compact_height else 2
+        grids.redraw()
+
+    @property
+    def is_chain(self) -> bool:
+        return isinstance(self.run.problem, DeepChain)
+
+    def _apply_theme(self) -> None:
+        high_contrast = bool(getattr(self.app, "high_contrast", False))
+        self.query_one(GridsPanel).high_contrast = high_contrast
+        self.query_one(LossChart).high_contrast = high_contrast
+        self._refresh_all()
+
+    def _apply_hidden(self) -> None:
+        hidden = self.hidden
+        grids = self.query_one(GridsPanel)
+        grids.hidden = hidden
+        grids.display = "grids" not in hidden
+        for name in ("chart", "inspector", "status", "narration", "controls"):
+            self.query_one(f"#{name}").display = name not in hidden
+        self.query_one("#layers").display = self.is_chain
+        self.refresh_bindings()
+
+    def watch_hidden(self) -> None:
+        self._apply_hidden()
+        self._refresh_all()
+
+    # --- what the panels show -------------------------------------------------------
+
+    def _phase(self) -> Phase | None:
+        return self.phases[self.phase_index] if 0 <= self.phase_index < len(self.phases) else None
+
+    def _phase_record(self) -> Record | None:
+        """The grids' record mid-update: the current record with the phase's arrays."""
+        phase = self._phase()
+        if phase is None or self.phase_index == len(self.phases) - 1:
+            return None
+        current = self.run.current
+        arrays = phase.arrays
+        return replace(
+            current,
+            x=arrays["x"],
+            grad=arrays["grad"],
+            effective_step=arrays["effective_step"],
+            buffers={name: arrays[name] for name in current.buffers},
+        )
+
+    def _refresh_all(self) -> None:
+        if not self.children:  # not composed yet: on_mount draws
+            return
+        run = self.run
+        phase = self._phase()
+        highlight = (phase.highlight,) if phase is not None else ()
+        self.query_one(GridsPanel).show(run, self._phase_record(), self.cursor, highlight)
+        self.query_one(LossChart).show(self.runs)
+        self.query_one(LayerChart).show(run)
+        _update(self.query_one(StatusLine), status_line(run))
+        _update(self.query_one(Inspector), Text("\n".join(element_update(run, self.cursor))))
+        self._show_narration()
+        self._show_controls()
+
+    def _show_narration(self, note: str | None = None) -> None:
+        phase = self._phase()
+        if note is not None:
+            text = Text(note, style="bold")
+        elif phase is not None:
+            text = Text.assemble((f"phase {self.phase_index + 1}/{len(self.phases)} {phase.name}: ", "bold"), phase.narration)
+        elif "phases" in self.hidden:
+            text = Text("")
+        else:
+            text = Text("n: take the next update apart phase by phase   space: the whole step", style="dim")
+        _update(self.query_one(NarrationBar), text)
+
+    def _show_controls(self) -> None:
+        text = Text()
+        text.append("▶ running" if self.running else "⏸ paused", style="bold")
+        text.append(f" {self.speed} steps/s (+/-)")
+        if len(self.runs) > 1:
+            text.append("   grids: ")
+            for index, run in enumerate(self.runs):
+                style = "bold reverse" if index == self.selected else "dim"
+                text.append(f" {run.optimizer.label} {number(run.current.loss)} ", style=style)
+            text.append(" (o: next run)", style="dim")
+        if self.is_chain:
+            problem = self.run.problem
+            text.append(f"   {problem.depth} {problem.activation} layers, weight {problem.scale:g}  ([ ] < > a)")
+        _update(self.query_one(ControlsBar), text)
+
+    # --- reactive state -------------------------------------------------------------
+
+    def validate_step(self, step: int) -> int:
+        return max(0, min(int(step), MAX_STEPS))
 
     def watch_step(self, step: int) -> None:
         for run in self.runs:
             run.goto(step)
-        self.query_one("#status", Static).update(status_line(self.run))
+        if self.phase_index != len(self.phases) - 1:  # a finished narration stays readable
+            self._clear_phases()
+        self._refresh_all()
+        self.refresh_bindings()
         self.post_message(self.Stepped(step))
 
+    def watch_cursor(self, cursor: int) -> None:
+        if self.phases and self.phase_index < len(self.phases) - 1:  # narrate the newly chosen element
+            self.phases = narrated_update(self.run, cursor)
+        self._refresh_all()
+
+    def watch_selected(self) -> None:
+        self._clear_phases()
+        self._refresh_all()
+
+    def watch_speed(self) -> None:
+        if self.running:
+            self._start_timer()
+        self._show_controls()
+
+    def watch_running(self, running: bool) -> None:
+        if running:
+            self._warned = {i for i, run in enumerate(self.runs) if divergence_message(run)}
+            self._start_timer()
+        elif self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        self._show_controls()
+
+    def _clear_phases(self) -> None:
+        self.phases, self.phase_index = [], -1
+
+    # --- run mode -------------------------------------------------------------------
+
+    def _start_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.set_interval(1 / min(self.speed, TICKS_PER_SECOND), self._tick)
+
+    def _tick(self) -> None:
+        self.step += max(1, math.ceil(self.speed / TICKS_PER_SECOND))
+        diverging = [i for i, run in enumerate(self.runs) if i not in self._warned and divergence_message(run)]
+        if diverging:
+            self.running = False
+            names = ", ".join(self.runs[i].optimizer.label for i in diverging)
+            self._show_narration(f"Paused at step {self.step}: {names} is diverging. Read the warning, then b to step back.")
+
+    # --- actions --------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        for control, actions in CONTROL_ACTIONS.items():
+            if action in actions and control in self.hidden:
+                return False
+        if action == "back":
+            return self.step > 0
+        if action == "next_run":
+            return len(self.runs) > 1
+        if action == "more_grids":
+            return bool(self.children) and self.query_one(GridsPanel).pages > 1
+        if action in CHAIN_ACTIONS:
+            return self.is_chain
+        if action in ("faster", "slower"):
+            return self.running or None
+        return True
+
     def action_step(self) -> None:
+        """One whole update (in mid-phase: finish the update)."""
+        self._clear_phases()
         self.step += 1
 
     def action_back(self) -> None:
-        self.step = max(0, self.step - 1)
+        self._clear_phases()
+        self.step -= 1
+        self._refresh_all()
+
+    def action_reset(self) -> None:
+        self.running = False
+        self._clear_phases()
+        self.step = 0
+        self._refresh_all()
+
+    def action_run(self) -> None:
+        self._clear_phases()
+        self.running = not self.running
+
+    def action_faster(self) -> None:
+        self.speed = next((s for s in SPEEDS if s > self.speed), SPEEDS[-1])
+
+    def action_slower(self) -> None:
+        self.speed = next((s for s in reversed(SPEEDS) if s < self.speed), SPEEDS[0])
+
+    def action_next_phase(self) -> None:
+        """Advance one phase of the update; the last phase completes it (the same as one step)."""
+        self.running = False
+        if not self.phases or self.phase_index >= len(self.phases) - 1:
+            self.phases, self.phase_index = narrated_update(self.run, self.cursor), 0
+        else:
+            self.phase_index += 1
+        if self.phase_index == len(self.phases) - 1:
+            self.step += 1  # the engine's own step: bit for bit the phase's arrays
+        self._refresh_all()
+
+    def action_next_run(self) -> None:
+        self.selected = (self.selected + 1) % len(self.runs)
+
+    def action_more_grids(self) -> None:
+        grids = self.query_one(GridsPanel)
+        grids.page += 1
+        grids.redraw()
+
+    def action_move(self, rows: int, columns: int) -> None:
+        shape = self.run.current.x.shape
+        width = shape[1] if len(shape) == 2 else min(5, shape[0])
+        size = self.run.current.x.size
+        row, column = divmod(self.cursor, width)
+        row = max(0, min(row + rows, (size - 1) // width))
+        column = max(0, min(column + columns, width - 1))
+        self.cursor = min(row * width + column, size - 1)
+
+    def on_grids_panel_cell_clicked(self, message: GridsPanel.CellClicked) -> None:
+        self.cursor = message.flat_index
+
+    def action_jump(self) -> None:
+        from tutor.tui.screens.edit import JumpScreen
+
+        self.running = False
+        self.app.push_screen(JumpScreen(self.step), self._jump_by)
+
+    def _jump_by(self, steps: int | None) -> None:
+        if steps:
+            self._clear_phases()
+            self.step += steps
+
+    def action_edit(self) -> None:
+        from tutor.tui.screens.edit import EditScreen
+
+        self.running = False
+        names = [name for name in Hyperparameters.NAMES if any(name in run.optimizer.uses for run in self.runs)]
+        self.app.push_screen(EditScreen(self.run.hp, names, self.step), self.apply_hyperparameters)
+
+    def apply_hyperparameters(self, hp: Hyperparameters | None) -> None:
+        """Use `hp`'s changed values from the current step on, in every run (the future is recomputed)."""
+        if hp is None:
+            return
+        changed = {name: getattr(hp, name) for name in Hyperparameters.NAMES if getattr(hp, name) != getattr(self.run.hp, name)}
+        if not changed:
+            return
+        for run in self.runs:
+            run.set_hyperparameters(replace(run.hp, **changed))
+        self._clear_phases()
+        self._refresh_all()
+        said = ", ".join(f"{name}={hyper(value)}" for name, value in changed.items())
+        self._show_narration(f"{said} from step {self.step} on; the steps after it will be recomputed.")
+
+    # --- the deep chain -------------------------------------------------------------
+
+    def _rebuild(self, **change: Any) -> None:
+        """A new chain problem: every run starts again from step 0."""
+        problem = replace(self.run.problem, **change)
+        self.running = False
+        self._clear_phases()
+        self.runs = [Run.create(problem, run.optimizer, run.hp) for run in self.runs]
+        self.cursor = min(self.cursor, problem.depth - 1)
+        self.step = 0
+        self._refresh_all()
+
+    def action_deeper(self) -> None:
+        self._rebuild(depth=min(self.run.problem.depth + 1, CHAIN_DEPTHS[1]))
+
+    def action_shallower(self) -> None:
+        self._rebuild(depth=max(self.run.problem.depth - 1, CHAIN_DEPTHS[0]))
+
+    def action_scale_up(self) -> None:
+        scale = self.run.problem.scale
+        self._rebuild(scale=next((s for s in CHAIN_SCALES if s > scale + 1e-12), CHAIN_SCALES[-1]))
+
+    def action_scale_down(self) -> None:
+        scale = self.run.problem.scale
+        self._rebuild(scale=next((s for s in reversed(CHAIN_SCALES) if s < scale - 1e-12), CHAIN_SCALES[0]))
+
+    def action_activation(self) -> None:
+        current = ACTIVATIONS.index(self.run.problem.activation)
+        self._rebuild(activation=ACTIVATIONS[(current + 1) % len(ACTIVATIONS)])
+
+    # --- sharing --------------------------------------------------------------------
 
     def state(self) -> dict[str, Any]:
         """What a share code needs: problem spec, optimizer keys, hyperparameters, step, view, hidden panels."""

@@ -1,0 +1,421 @@
+"""The step visualizer driven through its keys (Textual Pilot), asserting the numbers on screen.
+
+A tiny app pushes SandboxScreen, so these tests do not depend on the full TutorApp.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from textual.app import App
+from textual.widgets import Input, Static
+
+import tutor.tui
+from tutor.engine import DeepChain, HyperparameterError, Hyperparameters, MatrixInverse, Run
+from tutor.engine.phases import narrated_update
+from tutor.tui.screens.edit import EditScreen, JumpScreen
+from tutor.tui.screens.sandbox import SandboxScreen
+from tutor.tui.widgets.panels import GridsPanel, LayerChart, LossChart
+from tutor.tui.widgets.visualizer import Visualizer
+from tutor.views.inspector import element_update
+
+CSS = Path(tutor.tui.__file__).with_name("visualizer.tcss")
+SIZE = (120, 40)
+
+
+class VisualizerApp(App):
+    CSS_PATH = [CSS]
+
+    def __init__(self, runs: list[Run], view: str = "matrix", hidden: frozenset[str] = frozenset()) -> None:
+        super().__init__()
+        self.runs, self.view, self.hidden = runs, view, hidden
+        self.stepped: list[int] = []
+
+    def on_mount(self) -> None:
+        self.push_screen(SandboxScreen(self.runs, self.view, self.hidden))
+
+    def on_visualizer_stepped(self, message: Visualizer.Stepped) -> None:
+        self.stepped.append(message.step)
+
+
+def matrix_app(optimizer: str = "rmsprop", **hp: float) -> VisualizerApp:
+    return VisualizerApp([Run.create(MatrixInverse(), optimizer, Hyperparameters(**hp))])
+
+
+def visualizer(app: App) -> Visualizer:
+    return app.screen.query_one(Visualizer)
+
+
+def text_of(app: App, selector: str) -> str:
+    return str(visualizer(app).query_one(selector, Static).content)
+
+
+def reference(optimizer: str, steps: int, **hp: float) -> Run:
+    run = Run.create(MatrixInverse(), optimizer, Hyperparameters(**hp))
+    run.goto(steps)
+    return run
+
+
+async def wait_until(pilot, condition, limit: int = 400) -> None:  # type: ignore[no-untyped-def]
+    """Let the app work (run mode's timer) until `condition()` holds."""
+    for _ in range(limit):
+        if condition():
+            return
+        await pilot.pause(0.01)
+    raise AssertionError("condition not reached")
+
+
+async def test_space_steps_and_the_status_says_so() -> None:
+    app = matrix_app("rmsprop")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("space", "space", "space")
+        vis = visualizer(app)
+        assert vis.step == 3 and vis.run.current.step == 3
+        assert vis.run.current.loss == reference("rmsprop", 3).current.loss
+        assert text_of(app, "#status").startswith("step 3  loss ")
+        assert app.stepped == [1, 2, 3]
+
+
+async def test_back_goes_to_step_zero_and_not_below() -> None:
+    app = matrix_app("gd")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("space", "space")
+        vis = visualizer(app)
+        assert vis.check_action("back", ()) is True
+        await pilot.press("b")
+        assert vis.step == 1 and vis.run.current.loss == reference("gd", 1).current.loss
+        await pilot.press("b", "b", "b")
+        assert vis.step == 0 and vis.run.current.step == 0
+        assert vis.check_action("back", ()) is False  # hidden from the footer at step 0
+        assert text_of(app, "#status").startswith("step 0  loss 5")
+
+
+async def test_run_then_pause_and_speed_keys() -> None:
+    app = matrix_app("rmsprop")
+    async with app.run_test(size=SIZE) as pilot:
+        vis = visualizer(app)
+        assert vis.check_action("faster", ()) is None  # shown greyed while paused
+        await pilot.press("r")
+        assert vis.running
+        await pilot.press("plus")
+        assert vis.speed == 20
+        await pilot.press("minus", "minus", "minus")
+        assert vis.speed == 2
+        await pilot.press("plus", "plus", "plus", "plus", "plus")  # 5, 10, 20, 30, 60
+        assert vis.speed == 60
+        assert "running 60 steps/s" in text_of(app, "#controls")
+        await wait_until(pilot, lambda: vis.step >= 4)
+        await pilot.press("r")
+        assert not vis.running
+        stopped_at = vis.step
+        await pilot.pause(0.1)
+        assert vis.step == stopped_at  # paused means paused
+        assert "paused" in text_of(app, "#controls")
+        assert vis.run.current.loss == reference("rmsprop", stopped_at).current.loss
+
+
+async def test_run_mode_pauses_when_the_run_diverges() -> None:
+    app = matrix_app("gd", lr=0.05)
+    async with app.run_test(size=SIZE) as pilot:
+        vis = visualizer(app)
+        vis.speed = 300
+        await pilot.press("r")
+        await wait_until(pilot, lambda: not vis.running)
+        status = text_of(app, "#status")
+        assert "DIVERGING" in status or "DIVERGED" in status
+        assert "is diverging" in text_of(app, "#narration")
+        assert vis.step < 100  # stopped at the divergence, not left running
+
+
+async def test_jump_asks_how_far_and_refuses_bad_numbers() -> None:
+    app = matrix_app("rmsprop-momentum")
+    async with app.run_test(size=SIZE) as pilot:
+        vis = visualizer(app)
+        await pilot.press("g")
+        assert isinstance(app.screen, JumpScreen)
+        await pilot.press("a", "b", "c", "enter")
+        assert isinstance(app.screen, JumpScreen)
+        assert "whole number" in str(app.screen.query_one("#jump-error", Static).content)
+        app.screen.query_one(Input).value = "0"
+        await pilot.press("enter")
+        assert "from 1 to" in str(app.screen.query_one("#jump-error", Static).content)
+        app.screen.query_one(Input).value = "300"
+        await pilot.press("enter")
+        assert vis.step == 300
+        assert vis.run.current.loss == reference("rmsprop-momentum", 300).current.loss
+        assert text_of(app, "#status").startswith("step 300 ")
+        await pilot.press("g", "escape")
+        assert vis.step == 300
+
+
+async def test_reset_goes_back_to_step_zero_and_keeps_the_history() -> None:
+    app = matrix_app("rmsprop")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*["space"] * 5, "0")
+        vis = visualizer(app)
+        assert vis.step == 0 and len(vis.run.records) == 6
+        assert text_of(app, "#status").startswith("step 0 ")
+
+
+async def test_edit_applies_a_good_value_from_the_current_step() -> None:
+    app = matrix_app("rmsprop")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("space", "space", "space", "space", "b")  # step 3, with step 4 computed
+        vis = visualizer(app)
+        await pilot.press("e")
+        assert isinstance(app.screen, EditScreen)
+        await pilot.press("0", ".", "0", "1", "enter")  # the field starts selected: typing replaces it
+        assert not isinstance(app.screen, EditScreen)
+        assert vis.run.hp.lr == 0.01 and vis.step == 3
+        assert "lr=0.01" in text_of(app, "#status")
+        assert "lr=0.01 from step 3" in text_of(app, "#narration")
+        await pilot.press("space")
+        expected = reference("rmsprop", 3)
+        expected.set_hyperparameters(Hyperparameters(lr=0.01))
+        expected.forward()
+        assert vis.run.current.loss == expected.current.loss
+        assert np.array_equal(vis.run.current.x, expected.current.x)
+
+
+@pytest.mark.parametrize("typed", ["abc", "-1", "nan", "inf", "1e9", ""])
+async def test_edit_refuses_a_bad_value_with_the_reason_and_loses_nothing(typed: str) -> None:
+    app = matrix_app("rmsprop")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("space", "space")
+        vis = visualizer(app)
+        before = vis.run.current
+        await pilot.press("e")
+        app.screen.query_one("#edit-lr", Input).value = typed
+        await pilot.press("enter")
+        assert isinstance(app.screen, EditScreen)  # still open: fix it or escape
+        with pytest.raises(HyperparameterError) as reason:
+            Hyperparameters().with_value("lr", typed)
+        assert str(reason.value) in str(app.screen.query_one("#edit-error", Static).content)
+        assert app.screen.query_one("#edit-lr", Input).has_class("-refused")
+        await pilot.press("escape")
+        assert vis.run.hp == Hyperparameters() and vis.step == 2 and vis.run.current is before
+
+
+async def test_edit_momentum_and_decay_fields_exist_only_where_they_are_used() -> None:
+    app = matrix_app("rmsprop-momentum")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("e")
+        ids = {w.id for w in app.screen.query(Input)}
+        assert ids == {"edit-lr", "edit-decay", "edit-eps", "edit-mu"}
+        app.screen.query_one("#edit-mu", Input).value = "0.5"
+        app.screen.query_one("#edit-decay", Input).value = "0.99"
+        await pilot.press("enter")
+        assert visualizer(app).run.hp == Hyperparameters(decay=0.99, mu=0.5)
+    app = matrix_app("gd")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("e")
+        assert [w.id for w in app.screen.query(Input)] == ["edit-lr"]
+
+
+async def test_tab_moves_between_panels() -> None:
+    app = matrix_app("rmsprop")
+    async with app.run_test(size=SIZE) as pilot:
+        assert app.focused is not None and app.focused.id == "grids"
+        seen = []
+        for _ in range(3):
+            await pilot.press("tab")
+            seen.append(app.focused.id if app.focused else None)
+        assert seen[:2] == ["chart", "inspector"]
+        await pilot.press("space")  # the keys still work from any panel
+        assert visualizer(app).step == 1
+
+
+async def test_cursor_keys_move_the_inspector_over_the_grid() -> None:
+    app = matrix_app("rmsprop")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("space", "space")
+        vis = visualizer(app)
+        await pilot.press("right", "right", "down", "l", "j", "j")  # row 3, column 3
+        assert vis.cursor == 3 * 5 + 3
+        inspector = text_of(app, "#inspector")
+        assert inspector == "\n".join(element_update(vis.run, 18))
+        v = vis.run.current.mean_square[3, 3]
+        assert "v[3,3] = 0.9*" in inspector and f"{v:.4g}" in inspector
+        await pilot.press("h", "k", "up", "up", "up", "up", "left", "left", "left", "left")  # clamped at the corner
+        assert vis.cursor == 0
+        await pilot.press("down", "down", "down", "down", "down", "down", "right", "right", "right", "right", "right", "right")
+        assert vis.cursor == 24
+
+
+async def test_clicking_a_cell_inspects_it() -> None:
+    app = matrix_app("rmsprop")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        grids = visualizer(app).query_one(GridsPanel)
+        info = grids.layout_info
+        assert info is not None
+        # second grid (AX), row 2, column 4: x offset inside the grid, y offset under title and subtitle
+        x = info.column_width + 2 + 4 * info.cell_width + 3
+        y = 2 + 2
+        assert grids.cell_at(x, y) == 2 * 5 + 4
+        await pilot.click(GridsPanel, offset=(x + 1, y))  # +1: the panel's left padding
+        assert visualizer(app).cursor == 14
+
+
+@pytest.mark.parametrize("optimizer", ["gd", "rmsprop", "rmsprop-momentum"])
+async def test_phases_step_to_the_same_numbers_as_space(optimizer: str) -> None:
+    app = matrix_app(optimizer)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("space", "space", "right")
+        vis = visualizer(app)
+        count = len(narrated_update(vis.run, vis.cursor))
+        for index in range(count - 1):
+            await pilot.press("n")
+            assert vis.step == 2  # mid-update: the step is not taken yet
+            assert text_of(app, "#narration").startswith(f"phase {index + 1}/{count} ")
+        await pilot.press("n")  # the last phase completes the update
+        assert vis.step == 3
+        assert text_of(app, "#narration").startswith(f"phase {count}/{count} move")
+        expected = reference(optimizer, 3)
+        assert vis.run.current.x.tobytes() == expected.current.x.tobytes()
+        assert vis.run.current.loss == expected.current.loss
+        await pilot.press("n", "space")  # space mid-update finishes it
+        assert vis.step == 4 and vis.run.current.loss == reference(optimizer, 4).current.loss
+        assert text_of(app, "#narration").startswith("n: take the next update apart")
+
+
+async def test_phase_narration_quotes_the_inspected_element_and_highlights_its_grid() -> None:
+    app = matrix_app("rmsprop")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("space", "down", "n", "n")
+        vis = visualizer(app)
+        narration = text_of(app, "#narration")
+        assert "phase 2/5 decay" in narration and "v[1,0] = 0.9*" in narration
+        grids = vis.query_one(GridsPanel)
+        assert grids.highlight == ("mean_square",)
+        shown = {g.title: g for g in grids.grids()}
+        assert np.array_equal(shown["mean square v"].values, 0.9 * vis.run.current.mean_square)
+
+
+async def test_compare_mode_steps_three_optimizers_together() -> None:
+    runs = [Run.create(MatrixInverse(), key) for key in ("gd", "rmsprop", "rmsprop-momentum")]
+    app = VisualizerApp(runs, view="race")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*["space"] * 5)
+        vis = visualizer(app)
+        for run in runs:
+            assert run.step == 5 and run.current.loss == reference(run.optimizer.key, 5).current.loss
+        assert vis.run is runs[0]
+        await pilot.press("o")
+        assert vis.run is runs[1] and text_of(app, "#status").startswith("step 5 ")
+        assert "rmsprop" in text_of(app, "#status")
+        titles = [g.title for g in vis.query_one(GridsPanel).grids()]
+        assert "mean square v" in titles
+        await pilot.press("o", "o")
+        assert vis.run is runs[0]
+        controls = text_of(app, "#controls")
+        assert all(run.optimizer.label in controls for run in runs)
+        chart = vis.query_one(LossChart)
+        assert len(chart._runs) == 3
+        assert vis.state()["optimizers"] == ["gd", "rmsprop", "rmsprop-momentum"]
+
+
+async def test_chain_controls_rebuild_the_problem_from_step_zero() -> None:
+    app = VisualizerApp([Run.create(DeepChain(depth=10, scale=0.5, activation="sigmoid"), "rmsprop")], view="chain")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("space", "space")
+        vis = visualizer(app)
+        await pilot.press("right_square_bracket")
+        assert vis.run.problem.depth == 11 and vis.step == 0
+        await pilot.press("left_square_bracket", "left_square_bracket")
+        assert vis.run.problem.depth == 9
+        await pilot.press("greater_than_sign")
+        assert vis.run.problem.scale == 0.75
+        await pilot.press("w", "w")
+        assert vis.run.problem.scale == 0.25
+        await pilot.press("a")
+        assert vis.run.problem.activation == "tanh"
+        assert "9 tanh layers, weight 0.25" in text_of(app, "#controls")
+        layers = vis.query_one(LayerChart)
+        gradients = vis.run.problem.layer_gradients()
+        rendered = str(layers.render().renderables[0])  # type: ignore[attr-defined]
+        assert f"{gradients[0]:.3g}".split("e")[0] in rendered and "first/last" in rendered
+        await pilot.press("space")
+        assert vis.step == 1 and vis.run.step == 1
+
+
+async def test_chain_keys_do_nothing_on_the_matrix_problem() -> None:
+    app = matrix_app("rmsprop")
+    async with app.run_test(size=SIZE) as pilot:
+        vis = visualizer(app)
+        assert vis.check_action("deeper", ()) is False
+        await pilot.press("right_square_bracket", "a")
+        assert isinstance(vis.run.problem, MatrixInverse)
+
+
+async def test_hidden_panels_and_controls_stay_hidden() -> None:
+    runs = [Run.create(MatrixInverse(), "rmsprop")]
+    app = VisualizerApp(runs, hidden=frozenset({"chart", "edit", "momentum", "legend"}))
+    async with app.run_test(size=SIZE) as pilot:
+        vis = visualizer(app)
+        assert not vis.query_one(LossChart).display
+        await pilot.press("e")
+        assert not isinstance(app.screen, EditScreen)
+        assert vis.state()["hidden"] == ["chart", "edit", "legend", "momentum"]
+        vis.hidden = frozenset({"grids"})
+        await pilot.pause()
+        assert not vis.query_one(GridsPanel).display and vis.query_one(LossChart).display
+
+
+async def test_the_chart_is_not_rebuilt_when_only_the_cursor_moves() -> None:
+    app = matrix_app("rmsprop")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("space")
+        await pilot.pause()
+        chart = visualizer(app).query_one(LossChart)
+        builds = chart.builds
+        await pilot.press("right", "down", "n")
+        await pilot.pause()
+        assert chart.builds == builds
+        await pilot.press("space")
+        await pilot.pause()
+        assert chart.builds == builds + 1
+
+
+async def test_an_overflowing_run_is_drawn_without_a_traceback() -> None:
+    app = matrix_app("gd", lr=1.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("g")
+        app.screen.query_one(Input).value = "400"
+        await pilot.press("enter")
+        await pilot.pause()
+        vis = visualizer(app)
+        assert vis.run.current.diverged
+        assert "DIVERGED" in text_of(app, "#status")
+        assert "clipped" in str(vis.query_one(LossChart).render())
+        await pilot.press("n", "n")
+        assert vis.step == 401
+
+
+async def test_small_terminal_shows_fewer_grids_and_pages_through_them() -> None:
+    app = matrix_app("rmsprop-momentum")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        vis = visualizer(app)
+        grids = vis.query_one(GridsPanel)
+        assert grids.pages > 1 and vis.check_action("more_grids", ()) is True
+        first = [g.title for g in grids.grids()][: grids.layout_info.shown]  # type: ignore[union-attr]
+        await pilot.press("m")
+        await pilot.pause()
+        assert grids.page == 1
+        assert vis.query_one(LossChart).size.height >= 5
+
+
+def test_state_has_what_a_share_code_needs() -> None:
+    runs = [Run.create(DeepChain(depth=4), "rmsprop", Hyperparameters(lr=0.01))]
+    vis = Visualizer(runs, view="chain", hidden=frozenset({"chart"}))
+    assert vis.state() == {
+        "problem": {"kind": "deep-chain", "depth": 4, "scale": 0.5, "activation": "linear"},
+        "optimizers": ["rmsprop"],
+        "hp": Hyperparameters(lr=0.01).as_dict(),
+        "step": 0,
+        "view": "chain",
+        "hidden": ["chart"],
+    }

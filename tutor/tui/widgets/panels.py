@@ -1,0 +1,251 @@
+"""The visualizer's panels: thin Textual wrappers that draw tutor.views renderables.
+
+Each panel is told what to show (`show(...)`) and draws it in `render()`, so several
+changes within one frame cost one drawing, made at the size the panel has on screen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+from rich.console import Group, RenderableType
+from rich.text import Text
+from textual.events import Click
+from textual.geometry import Size
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import Static
+
+from tutor.engine import Record, Run
+from tutor.views.chart import log_bar_chart
+from tutor.views.format import number
+from tutor.views.grid import GridView
+from tutor.views.visualizer import quantity_grids, run_chart
+
+# Which hidden-panel name hides which grid (names as share codes spell them).
+GRID_PANELS = {
+    "x": "x",
+    "AX (goal: I)": "product",
+    "gradient g": "grad",
+    "mean square v": "mean_square",
+    "momentum m": "momentum",
+}
+GRID_GAP = 2
+
+
+def _grid_panel_name(grid: GridView) -> str:
+    return GRID_PANELS.get(grid.title, "effective_step")
+
+
+@dataclass(frozen=True)
+class GridLayout:
+    """Where the grids on screen sit, so a click can find its cell."""
+
+    shown: int  # grids drawn
+    per_row: int
+    column_width: int  # widest grid
+    height: int  # lines of one grid
+    columns: int  # cells per grid row
+    cell_width: int
+
+
+class GridsPanel(Widget, can_focus=True):
+    """The quantities as colour-scaled grids, a cursor on one element, one page at a time when space is short."""
+
+    class CellClicked(Message):
+        def __init__(self, flat_index: int) -> None:
+            super().__init__()
+            self.flat_index = flat_index
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._run: Run | None = None
+        self._record: Record | None = None
+        self.cursor = 0
+        self.highlight: Sequence[str] = ()
+        self.hidden: frozenset[str] = frozenset()
+        self.high_contrast = False
+        self.max_rows = 2  # rows of grids that fit; the visualizer sets it from the screen height
+        self.page = 0
+        self.pages = 1
+        self.layout_info: GridLayout | None = None
+        self._lines: list[Text] = []
+        self._lines_width = -1  # the width _lines were laid out for; -1: draw again
+
+    def show(self, run: Run, record: Record | None, cursor: int, highlight: Sequence[str]) -> None:
+        self._run, self._record, self.cursor, self.highlight = run, record, cursor, highlight
+        self.redraw()
+
+    def redraw(self) -> None:
+        """Draw again; lay the screen out again only if the number of lines changed (that costs more)."""
+        old_height = len(self._lines)
+        self._lines_width = -1
+        width = self.content_size.width
+        self.clear_cached_dimensions()  # refresh() skips this before the panel is mounted
+        self.refresh(layout=width <= 0 or len(self._lines_at(width)) != old_height)
+
+    def grids(self) -> list[GridView]:
+        if self._run is None:
+            return []
+        grids = quantity_grids(
+            self._run,
+            cursor=self.cursor,
+            highlight=self.highlight,
+            high_contrast=self.high_contrast,
+            record=self._record,
+            compact=True,
+        )
+        for grid in grids:
+            grid.show_legend = "legend" not in self.hidden
+        return [grid for grid in grids if _grid_panel_name(grid) not in self.hidden]
+
+    def _lines_at(self, width: int) -> list[Text]:
+        """The grids laid side by side in `width` columns, one Text per line (cached until the next redraw)."""
+        if width == self._lines_width:
+            return self._lines
+        self._lines_width = width
+        grids = self.grids()
+        if not grids or width <= 0:
+            self.layout_info, self._lines = None, []
+            return self._lines
+        column_width = max(g.__rich_measure__(None, None).maximum for g in grids)  # type: ignore[attr-defined]
+        per_row = max(1, (width + GRID_GAP) // (column_width + GRID_GAP))
+        per_page = per_row * max(1, self.max_rows)
+        self.pages = -(-len(grids) // per_page)
+        self.page %= self.pages
+        shown = grids[self.page * per_page : (self.page + 1) * per_page]
+        blocks = [grid.lines() for grid in shown]
+        first = shown[0]
+        self.layout_info = GridLayout(
+            len(shown), per_row, column_width, len(blocks[0]), first._columns(), first.width() // first._columns()
+        )
+        gap = " " * GRID_GAP
+        lines: list[Text] = []
+        for start in range(0, len(blocks), per_row):
+            if lines:
+                lines.append(Text(""))
+            row = blocks[start : start + per_row]
+            for index in range(max(len(block) for block in row)):
+                line = Text(no_wrap=True, overflow="crop")
+                for column, block in enumerate(row):
+                    part = block[index] if index < len(block) else Text("")
+                    if column:
+                        line.append(gap)
+                    line.append_text(part)
+                    if column < len(row) - 1:
+                        line.append(" " * max(0, column_width - part.cell_len))
+                lines.append(line)
+        if self.pages > 1:
+            first_shown = self.page * per_page + 1
+            note = f"grids {first_shown}-{first_shown + len(shown) - 1} of {len(grids)}  (m: more grids)"
+            lines.append(Text(note, style="dim"))
+        self._lines = lines
+        return lines
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(self._lines_at(width))
+
+    def render(self) -> RenderableType:
+        return Text("\n", no_wrap=True, overflow="crop").join(self._lines_at(self.content_size.width))
+
+    def cell_at(self, x: int, y: int) -> int | None:
+        """The flat index of the element drawn at content offset (x, y), if any."""
+        info = self.layout_info
+        if info is None:
+            return None
+        column, x_in = divmod(x, info.column_width + GRID_GAP)
+        row, y_in = divmod(y, info.height + 1)
+        if column >= info.per_row or row * info.per_row + column >= info.shown:
+            return None
+        cell_row, cell_column = y_in - 2, x_in // info.cell_width
+        size = self._run.current.x.size if self._run is not None else 0
+        if cell_row < 0 or cell_column >= info.columns:
+            return None
+        flat = cell_row * info.columns + cell_column
+        return flat if flat < size else None
+
+    def on_click(self, event: Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        flat = self.cell_at(offset.x, offset.y)
+        if flat is not None:
+            self.post_message(self.CellClicked(flat))
+
+
+class LossChart(Widget, can_focus=True):
+    """The loss against step (log scale) for every run, rebuilt only when its data or size changed."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._runs: Sequence[Run] = ()
+        self.high_contrast = False
+        self._key: tuple | None = None
+        self._chart: Text = Text("")
+        self.builds = 0  # how many times plotext ran (tests check the chart is not rebuilt needlessly)
+
+    def show(self, runs: Sequence[Run]) -> None:
+        self._runs = runs
+        self.refresh()
+
+    def render(self) -> RenderableType:
+        size = self.content_size
+        key = (tuple((id(run), run.index, id(run.current)) for run in self._runs), size.width, size.height, self.high_contrast)
+        if key != self._key and self._runs and size.width > 0 and size.height > 0:
+            self._chart = run_chart(self._runs, size.width, size.height, high_contrast=self.high_contrast)
+            self._key = key
+            self.builds += 1
+        return self._chart
+
+
+class LayerChart(Widget, can_focus=True):
+    """The deep chain's per-layer gradient magnitudes as log-scale bars, with the first/last ratio."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._run: Run | None = None
+        self._key: tuple | None = None
+        self._chart: RenderableType = Text("")
+
+    def show(self, run: Run) -> None:
+        self._run = run
+        self.refresh()
+
+    def render(self) -> RenderableType:
+        run = self._run
+        size = self.content_size
+        layer_gradients = getattr(run.problem, "layer_gradients", None) if run is not None else None
+        if run is None or layer_gradients is None:
+            return Text("")
+        key = (id(run), id(run.current), size.width, size.height)
+        if key == self._key:
+            return self._chart
+        magnitudes = layer_gradients(run.current.x)
+        first, last = float(magnitudes[0]), float(magnitudes[-1])
+        ratio = number(first / last) if last else "inf"
+        numbers = Text.assemble(
+            "|g| ", ("layer 1 ", "bold"), number(first), ("  layer ", "bold"), (f"{len(magnitudes)} ", "bold"),
+            number(last), ("  first/last ", "bold"), ratio,
+        )  # fmt: skip
+        numbers.truncate(max(size.width, 1), overflow="ellipsis")
+        labels = [str(k + 1) for k in range(len(magnitudes))]
+        chart = log_bar_chart(labels, magnitudes, max(size.width, 20), max(size.height - 1, 6), "|gradient| per layer (log scale)")
+        self._chart, self._key = Group(numbers, chart), key
+        return self._chart
+
+
+class Inspector(Static, can_focus=True):
+    """One element's last update written out with its numbers (views.inspector)."""
+
+
+class StatusLine(Static):
+    """Step, loss, change of loss and the divergence warning (views.status)."""
+
+
+class NarrationBar(Static):
+    """The narrated phase on screen, or how to start one."""
+
+
+class ControlsBar(Static):
+    """Running or paused, the speed, which run the grids show."""
