@@ -189,6 +189,12 @@ class Course:
     def ids(self) -> list[str]:
         return [lesson.id for lesson in self.lessons]
 
+    def prepare(self) -> None:
+        """Compute every lesson's numbers now (e.g. in a worker thread once the lesson list shows),
+        so opening a lesson costs nothing."""
+        for lesson in self.lessons:
+            lesson.problems  # noqa: B018 (fills text, script and checks)
+
 
 def lessons_directory() -> Path:
     """$TUTOR_LESSONS_DIR, else the lessons inside an installed wheel, else the checkout's lessons/."""
