@@ -385,3 +385,10 @@ def test_readme_names_every_view_optimizer_and_problem() -> None:
     text = README.read_text(encoding="utf-8")
     for name in (*VIEWS, *OPTIMIZERS, *PROBLEM_KINDS):
         assert f"`{name}`" in text, name
+
+
+@pytest.mark.parametrize(
+    ("answer", "shown"), [("4.999999999999999", "5 (exactly 4.999999999999999)"), ("-9.0", "-9"), ("0.0123", "0.0123"), ("107", "107")]
+)
+def test_shown_answer_is_short_and_honest(answer: str, shown: str) -> None:
+    assert Check("c", "?", "number", (), answer, 0.01, "h", "e").shown_answer == shown

@@ -79,7 +79,7 @@ def lesson_snapshot(lesson: Lesson, width: int = DEFAULT_WIDTH) -> str:
         for index, choice in enumerate(check.choices, start=1):
             console.print(Text(f"  {index}. {choice}"))
         accepted = f" (accepted within {check.tolerance:.0%})" if check.kind == "number" and check.tolerance else ""
-        console.print(Text(f"engine's answer: {check.answer}{accepted}"))
+        console.print(Text(f"engine's answer: {check.shown_answer}{accepted}"))
         console.print(Text(f"hint: {check.hint}"))
         console.print(Text(f"explanation: {check.explanation}"))
     # Rich pads Markdown lines to the full width; trailing blanks only make diffs noisy.
@@ -156,7 +156,8 @@ def chain_view(run: Run, width: int, cursor: int | None) -> RenderableType:
 def race_view(runs: Sequence[Run], width: int, cursor: int | None) -> RenderableType:
     """The runs' losses in one chart, then each run's A@X (as the seed prints it) and its loss at full precision."""
     parts: list[RenderableType] = [status_line(run, colour=False) for run in runs]
-    parts += [Text(""), run_chart(list(runs), width, CHART_HEIGHT, colour=False)]
+    if runs[0].step > 0:  # at step 0 the chart would be a single dot
+        parts += [Text(""), run_chart(list(runs), width, CHART_HEIGHT, colour=False)]
     for run in runs:
         record = run.current
         parts.append(Text(""))

@@ -47,6 +47,14 @@ class Check:
     def grade(self, response: str) -> Verdict:
         return grade(self, response)
 
+    @property
+    def shown_answer(self) -> str:
+        """The answer as a learner would write it: 5 rather than 4.999999999999999."""
+        if self.kind != "number":
+            return self.answer
+        short = placeholders.format_value(float(self.answer), None)
+        return short if float(short) == float(self.answer) else f"{short} (exactly {self.answer})"
+
 
 @dataclass(frozen=True)
 class Setup:

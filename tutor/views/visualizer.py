@@ -108,8 +108,9 @@ def snapshot(
         parts.append(Text(""))
         parts.append(Text("inspector", style="bold"))
         parts.extend(Text(line) for line in element_update(run, cursor))
-    parts.append(Text(""))
-    parts.append(run_chart([run], width, chart_height, colour=colour))
+    if run.step > 0:  # at step 0 the chart would be a single dot
+        parts.append(Text(""))
+        parts.append(run_chart([run], width, chart_height, colour=colour))
     return Group(*parts)
 
 
