@@ -392,3 +392,13 @@ def test_readme_names_every_view_optimizer_and_problem() -> None:
 )
 def test_shown_answer_is_short_and_honest(answer: str, shown: str) -> None:
     assert Check("c", "?", "number", (), answer, 0.01, "h", "e").shown_answer == shown
+
+
+def test_unreadable_file_is_a_problem(tmp_path: Path) -> None:
+    (tmp_path / "01-latin1.md").write_bytes("+++\ntitle = \"caf\xe9\"\n+++\n".encode("latin-1"))
+    write(tmp_path, "02-good.md", BASE)
+    course = load_course(tmp_path)
+    assert course.ids == ["base"]
+    [problem] = course.problems
+    assert problem.path.name == "01-latin1.md" and problem.line is None
+    assert problem.message.startswith("cannot read the file: 'utf-8' codec can't decode byte 0xe9")

@@ -167,6 +167,7 @@ def race_view(runs: Sequence[Run], width: int, cursor: int | None) -> Renderable
             parts.append(Text(f"(A @ X).round(2) =\n{seed_array(product(record.x))}"))
         parts.append(Text(f"loss = {fmt.exact(record.loss)}{_seed_comparison(run)}"))
         if cursor is not None:
+            parts.append(Text("inspector", style="bold"))
             parts.extend(Text(line) for line in element_update(run, cursor))
     return Group(*parts)
 
