@@ -205,8 +205,6 @@ def _trace(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 
 NEEDS_TERMINAL = "tutor needs a terminal; try `tutor --run-all` or `tutor trace`"
-# Panel groups a teacher can name in --hide besides the single panels.
-PANEL_GROUPS = {"grids": ("x", "product", "grad", "mean_square", "effective_step", "momentum")}
 
 
 def _terminal_problem() -> str | None:
@@ -241,15 +239,12 @@ def _lessons() -> int:
 
 
 def _hidden_panels(text: str | None) -> frozenset[str]:
-    from tutor.share import PANEL_NAMES
+    from tutor.tui.app import HIDEABLE
 
-    names: set[str] = set()
-    for name in (part.strip() for part in (text or "").split(",")):
-        if not name:
-            continue
-        if name not in PANEL_NAMES and name not in PANEL_GROUPS:
-            raise ValueError(f"--hide: unknown panel {name!r}; panels: {', '.join((*PANEL_GROUPS, *PANEL_NAMES))}")
-        names.update(PANEL_GROUPS.get(name, (name,)))
+    names = {part.strip() for part in (text or "").split(",")} - {""}
+    for name in sorted(names):
+        if name not in HIDEABLE:
+            raise ValueError(f"--hide: unknown panel or control {name!r}; known: {', '.join(HIDEABLE)}")
     return frozenset(names)
 
 

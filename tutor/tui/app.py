@@ -35,6 +35,12 @@ MIN_WIDTH = 60
 MIN_HEIGHT = 20
 # The three optimizers of the seed, stepped together in compare mode.
 COMPARE_OPTIMIZERS = ("gd", "rmsprop", "rmsprop-momentum")
+# What a teacher can hide (`--hide`, the palette): the Visualizer's panels, then its controls.
+PANELS = ("grids", "x", "product", "grad", "mean_square", "effective_step", "momentum", "legend", "chart", "inspector", "status", "narration", "controls")
+CONTROLS = ("edit", "run", "jump", "phases")
+HIDEABLE = PANELS + CONTROLS
+# The palette offers the big pieces; --hide takes any name above.
+PALETTE_PANELS = ("grids", "chart", "inspector", "narration", "controls", "status", "legend")
 # Which visualizer view suits each problem kind.
 VIEW_FOR_PROBLEM = {"matrix": "matrix", "deep-chain": "chain", "valley": "surface", "rosenbrock": "surface"}
 
@@ -244,9 +250,7 @@ class TutorApp(App[None]):
         self.push_screen(ShareCodeScreen(code, f"tutor sandbox --state {code}"))
 
     def panel_names(self) -> tuple[str, ...]:
-        from tutor.share import PANEL_NAMES
-
-        return PANEL_NAMES
+        return PALETTE_PANELS
 
     def toggle_panel(self, panel: str) -> None:
         visualizer = self.visualizer_on_screen()

@@ -1,0 +1,423 @@
+"""The app driven through Textual's Pilot: lesson list, lessons, checks, progress, keys, palette, themes.
+
+Lessons come from tests/fixtures/app (two good lessons, one broken file); progress goes to a
+temporary file, so nothing here touches the learner's real progress.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from textual.widgets import Input, OptionList, Static
+
+from tutor.cli import build_parser, main, sandbox_setup
+from tutor.tui.app import MIN_HEIGHT, MIN_WIDTH, TutorApp, make_app
+from tutor.tui.commands import tutor_commands
+from tutor.tui.screens.dialogs import ConfirmScreen, ShareCodeScreen, TooSmallScreen
+from tutor.tui.screens.help import HelpScreen
+from tutor.tui.screens.lesson import CheckCard, LessonScreen
+from tutor.tui.screens.lessons import LessonListScreen
+from tutor.tui.screens.sandbox import SandboxScreen
+from tutor.tui.themes import HIGH_CONTRAST
+from tutor.tui.widgets.visualizer import Visualizer
+
+FIXTURES = Path(__file__).parent / "fixtures" / "app"
+SIZE = (120, 40)
+
+
+@pytest.fixture
+def progress_path(tmp_path: Path) -> Path:
+    return tmp_path / "progress.json"
+
+
+@pytest.fixture
+def app(progress_path: Path) -> TutorApp:
+    return make_app(lessons_dir=FIXTURES, progress_path=progress_path)
+
+
+async def ready(pilot) -> None:  # type: ignore[no-untyped-def]
+    """Wait for the app's workers (the lesson list's loading, the palette's search), then a refresh."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def text_of(widget: Static) -> str:
+    return str(widget.render())
+
+
+def option_labels(app: TutorApp) -> list[str]:
+    options = app.screen.query_one(OptionList)
+    return [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+
+
+async def open_first_lesson(pilot) -> LessonScreen:  # type: ignore[no-untyped-def]
+    await ready(pilot)
+    await pilot.press("enter")
+    await pilot.pause()
+    screen = pilot.app.screen
+    assert isinstance(screen, LessonScreen)
+    return screen
+
+
+async def answer(pilot, check_id: str, text: str) -> CheckCard:  # type: ignore[no-untyped-def]
+    card = pilot.app.screen.query_one(f"#check-{check_id}", CheckCard)
+    card.query_one(Input).focus()
+    card.query_one(Input).value = ""
+    await pilot.press(*text, "enter")
+    await pilot.pause()
+    return card
+
+
+# --- lesson list -------------------------------------------------------------------------------
+
+
+async def test_lesson_list_shows_lessons_and_broken_files(app: TutorApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        assert isinstance(app.screen, LessonListScreen)
+        labels = option_labels(app)
+        assert len(labels) == 2
+        assert "First steps" in labels[0] and "Second lesson" in labels[1]
+        assert not any("✓" in label for label in labels)
+        problems = text_of(app.screen.query_one("#lessons-problems", Static))
+        assert "03-broken.md:8: unknown optimizer 'nesterov'" in problems
+
+
+async def test_lesson_flow_step_answer_wrong_then_right(app: TutorApp, progress_path: Path) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_first_lesson(pilot)
+        assert screen.lesson.id == "first"
+        visualizer = screen.query_one(Visualizer)
+        assert visualizer.has_focus
+        await pilot.press("space", "space", "space")
+        await pilot.pause()
+        assert visualizer.step == 3
+        assert app.progress.position("first") == 3
+
+        card = await answer(pilot, "decay", "0.5")
+        feedback = text_of(card.query_one(".check-feedback", Static))
+        assert "Hint: It is the decay itself." in feedback
+        assert card.has_class("-wrong")
+        assert not app.progress.has_passed("first", "decay")
+
+        card = await answer(pilot, "decay", "abc")  # malformed: asked again, not counted
+        assert card.has_class("-malformed") and "is not a number" in text_of(card.query_one(".check-feedback", Static))
+
+        card = await answer(pilot, "decay", "0.9")
+        feedback = text_of(card.query_one(".check-feedback", Static))
+        assert feedback.startswith("Right.") and "keeps nine tenths" in feedback
+        assert card.has_class("-right")
+        assert app.progress.has_passed("first", "decay")
+        assert not app.progress.is_complete("first")
+
+        await answer(pilot, "divides", "2")  # the second choice: sqrt(v) + eps
+        assert app.progress.is_complete("first")
+        saved = json.loads(progress_path.read_text())
+        assert saved["completed"] == ["first"]
+        assert set(saved["checks"]["first"]) == {"decay", "divides"}
+
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, LessonListScreen)
+        labels = option_labels(app)
+        assert "✓" in labels[0] and "✓" not in labels[1]
+        assert "you stopped here" in labels[0]
+        assert "step 3" in text_of(app.screen.query_one("#lessons-resume", Static))
+
+
+async def test_position_restored_when_the_lesson_reopens(app: TutorApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_first_lesson(pilot)
+        await pilot.press(*["space"] * 4, "b")
+        await pilot.pause()
+        assert screen.query_one(Visualizer).step == 3
+        await pilot.press("escape")
+        await pilot.pause()
+        screen = await open_first_lesson(pilot)
+        visualizer = screen.query_one(Visualizer)
+        assert visualizer.step == 3
+        assert visualizer.runs[0].step == 3
+
+
+async def test_passed_checks_show_as_passed_when_reopened(app: TutorApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        app.progress.passed("first", "decay")
+        await pilot.press("enter")
+        await pilot.pause()
+        card = app.screen.query_one("#check-decay", CheckCard)
+        assert card.passed and card.has_class("-right")
+        assert text_of(card.query_one(".check-prompt", Static)).startswith("✓")
+        assert not app.screen.query_one("#check-divides", CheckCard).passed
+
+
+# --- quitting keeps progress ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("key", ["q", "ctrl+c"])
+async def test_quit_keeps_progress(app: TutorApp, progress_path: Path, key: str) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await open_first_lesson(pilot)
+        await pilot.press("space", "space")
+        await pilot.pause()
+        await pilot.press(key)
+        await pilot.pause()
+    assert app.return_code == 0
+    saved = json.loads(progress_path.read_text())
+    assert saved["positions"] == {"first": 2}
+    assert saved["last_lesson"] == "first"
+
+
+# --- damaged progress ------------------------------------------------------------------------------
+
+
+async def test_corrupt_progress_file_warns_moves_it_aside_and_starts(app: TutorApp, progress_path: Path) -> None:
+    progress_path.write_text("{ this is not json", encoding="utf-8")
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        assert isinstance(app.screen, LessonListScreen)
+        assert len(option_labels(app)) == 2
+        messages = [notification.message for notification in app._notifications]
+        assert any("damaged" in message and "corrupt-1" in message for message in messages)
+    assert (progress_path.parent / "progress.json.corrupt-1").read_text() == "{ this is not json"
+
+
+# --- keys, help, palette, themes ---------------------------------------------------------------------
+
+
+async def test_help_opens_and_closes(app: TutorApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        help_text = app.screen.query_one("#help-text").source  # type: ignore[attr-defined]
+        for key in ("`space`", "`b`", "`ctrl+p`", "`escape`", "`q` or `ctrl+c`", "mean square v", "idle"):
+            assert key in help_text
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, LessonListScreen)
+
+
+async def test_palette_runs_tutor_commands(app: TutorApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"high contrast on")
+        await ready(pilot)  # the palette searches its providers in a worker
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.theme == HIGH_CONTRAST and app.high_contrast
+
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"open the sandbox")
+        await ready(pilot)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, SandboxScreen)
+        names = [command.name for command in tutor_commands(app, app.screen)]
+        assert "Show share code" in names and "Hide panel: grids" in names and "High contrast off" in names
+
+
+async def test_palette_hides_and_shows_a_panel(app: TutorApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        app.action_sandbox()
+        await pilot.pause()
+        visualizer = app.screen.query_one(Visualizer)
+        hide = {command.name: command for command in tutor_commands(app, app.screen)}["Hide panel: chart"]
+        hide.run()
+        await pilot.pause()
+        assert "chart" in visualizer.hidden
+        assert not visualizer.query_one("#chart").display
+        show = {command.name: command for command in tutor_commands(app, app.screen)}["Show panel: chart"]
+        show.run()
+        await pilot.pause()
+        assert "chart" not in visualizer.hidden
+
+
+async def test_theme_switch_and_high_contrast_toggle(app: TutorApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        assert HIGH_CONTRAST in app.available_themes
+        app.theme = "nord"
+        await pilot.pause()
+        assert not app.high_contrast
+        app.action_toggle_high_contrast()
+        await pilot.pause()
+        assert app.theme == HIGH_CONTRAST and app.high_contrast
+        app.action_toggle_high_contrast()
+        await pilot.pause()
+        assert app.theme == "nord" and not app.high_contrast
+
+
+async def test_compare_mode_steps_the_three_optimizers(app: TutorApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        app.action_compare()
+        await pilot.pause()
+        visualizer = app.screen.query_one(Visualizer)
+        assert [run.optimizer.key for run in visualizer.runs] == ["gd", "rmsprop", "rmsprop-momentum"]
+        await pilot.press("space", "space")
+        await pilot.pause()
+        assert [run.step for run in visualizer.runs] == [2, 2, 2]
+
+
+async def test_reset_progress_asks_first(app: TutorApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        app.progress.complete("first")
+        app.screen.refresh_lessons()  # type: ignore[attr-defined]
+        assert "✓" in option_labels(app)[0]
+        app.action_reset_progress()
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.progress.is_complete("first")
+        app.action_reset_progress()
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+        assert isinstance(app.screen, LessonListScreen)
+        assert not app.progress.is_complete("first")
+        assert "✓" not in option_labels(app)[0]
+
+
+async def test_share_key_only_where_a_visualizer_is(app: TutorApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("s")
+        await pilot.pause()
+        assert isinstance(app.screen, LessonListScreen)
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("space", "s")
+        await pilot.pause()
+        assert isinstance(app.screen, ShareCodeScreen)
+        assert app.screen.opens_with == f"tutor sandbox --state {app.screen.code}"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, LessonScreen)
+
+
+# --- terminal size -----------------------------------------------------------------------------------
+
+
+async def test_tiny_terminal_says_enlarge_and_recovers(app: TutorApp) -> None:
+    async with app.run_test(size=(40, 10)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, TooSmallScreen)
+        message = text_of(app.screen.query_one("#too-small", Static))
+        assert f"Enlarge the terminal to at least {MIN_WIDTH}x{MIN_HEIGHT} (now 40x10)" in message
+        await pilot.press("question_mark")  # keys other than quit wait for a usable size
+        await pilot.pause()
+        assert isinstance(app.screen, TooSmallScreen)
+        await pilot.resize_terminal(100, 30)
+        await pilot.pause()
+        await ready(pilot)
+        assert isinstance(app.screen, LessonListScreen)
+        assert len(option_labels(app)) == 2
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.resize_terminal(50, 30)  # shrunk in the middle of a lesson
+        await pilot.pause()
+        assert "(now 50x30)" in text_of(app.screen.query_one("#too-small", Static))
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert isinstance(app.screen, LessonScreen)
+
+
+# --- the sandbox and share codes -----------------------------------------------------------------------
+
+
+def sandbox_app(*arguments: str, progress_path: Path) -> TutorApp:
+    setup = sandbox_setup(build_parser().parse_args(["sandbox", *arguments]))
+    return make_app(progress_path=progress_path, sandbox=setup)
+
+
+async def test_sandbox_share_code_round_trip(progress_path: Path) -> None:
+    first = sandbox_app("--optimizer", "rmsprop-momentum", "--lr", "0.01", "--hide", "inspector", progress_path=progress_path)
+    async with first.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press(*["space"] * 5)
+        await pilot.pause()
+        shown = first.screen.query_one(Visualizer).state()
+        await pilot.press("s")
+        await pilot.pause()
+        assert isinstance(first.screen, ShareCodeScreen)
+        code = first.screen.code
+    assert shown["step"] == 5 and shown["optimizers"] == ["rmsprop-momentum"] and shown["hp"]["lr"] == 0.01
+
+    second = sandbox_app("--state", code, progress_path=progress_path)
+    async with second.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        visualizer = second.screen.query_one(Visualizer)
+        assert visualizer.state() == shown
+        assert visualizer.step == 5 and visualizer.runs[0].step == 5
+        assert "inspector" in visualizer.hidden
+
+
+async def test_escape_from_a_command_line_sandbox_opens_the_lesson_list(progress_path: Path) -> None:
+    app = sandbox_app("--compare", progress_path=progress_path)
+    app.lessons_dir = FIXTURES
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, SandboxScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        await ready(pilot)
+        assert isinstance(app.screen, LessonListScreen)
+        assert len(option_labels(app)) == 2
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--state", "04C0-XXXX"], "this share code is damaged"),
+        (["--state", "hello!"], "a share code has only digits and letters"),
+        (["--state", "04C0", "--lr", "0.1"], "--state already holds"),
+        (["--hide", "grids,sidebar"], "unknown panel or control 'sidebar'"),
+        (["--compare", "--optimizer", "gd"], "--compare steps gd, rmsprop and rmsprop-momentum together"),
+        (["--lr", "nan"], "lr cannot be NaN"),
+    ],
+)
+def test_sandbox_bad_arguments_exit_2_with_a_reason(arguments: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["sandbox", *arguments]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+# --- no terminal, unexpected errors ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("argv", [[], ["sandbox"]])
+def test_no_terminal_says_why_and_exits_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    # Under pytest stdin and stdout are not terminals.
+    assert main(argv) == 2
+    assert capsys.readouterr().err.strip() == "tutor needs a terminal; try `tutor --run-all` or `tutor trace`"
+
+
+def test_dumb_terminal_says_why(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("TERM", "dumb")
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    monkeypatch.setattr("sys.stdout.isatty", lambda: True)
+    assert main([]) == 2
+    assert "TERM=dumb" in capsys.readouterr().err
+
+
+def test_unexpected_error_is_one_line_and_a_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def broken() -> int:
+        raise RuntimeError("something inside broke")
+
+    monkeypatch.setenv("TUTOR_LOG_DIR", str(tmp_path))
+    monkeypatch.setattr("tutor.cli._lessons", broken)
+    assert main([]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "RuntimeError: something inside broke" in err and str(tmp_path / "crash.log") in err
+    assert "Traceback" in (tmp_path / "crash.log").read_text()
