@@ -8,6 +8,7 @@ and read the diff before committing it.
 from __future__ import annotations
 
 import difflib
+import io
 import os
 import subprocess
 import sys
@@ -201,3 +202,33 @@ def test_wheel_ships_the_lessons_and_runs_them_installed(tmp_path: Path) -> None
     result = run_tutor("--run-all", env=environment, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout == "".join(lesson_snapshot(lesson, WIDTH) + "\n" for lesson in COURSE.lessons)
+
+
+def test_check_lesson_refuses_an_id_another_lesson_in_its_folder_has(tmp_path: Path) -> None:
+    good = (FIXTURES / "good" / "01-race.md").read_text()
+    (tmp_path / "01-race.md").write_text(good)
+    mine = tmp_path / "08-mine.md"
+    mine.write_text(good.replace("order = 1", "order = 8"))
+    err = io.StringIO()
+    assert check_lesson(mine, out=io.StringIO(), err=err) == 1
+    assert err.getvalue() == f"{mine}:2: lesson id 'tiny-race' is taken: 01-race.md has it too\n1 problem in {mine}\n"
+
+
+def test_unknown_lesson_id_still_names_the_broken_files(tmp_path: Path) -> None:
+    good = (FIXTURES / "good" / "01-race.md").read_text()
+    (tmp_path / "01-race.md").write_text(good.replace('id = "tiny-race"', 'id = "mine"').replace("step = 3", "step = -3"))
+    err = io.StringIO()
+    assert run_all(lesson_id="mine", directory=tmp_path, out=io.StringIO(), err=err) == 2
+    assert err.getvalue() == (
+        f"{tmp_path / '01-race.md'}:12: [[script]] #1: step -3 is out of range 0..100000\n"
+        "tutor: unknown lesson 'mine'; known: none (no lesson loaded)\n"
+    )
+
+
+def test_output_ignores_the_terminal_it_runs_in() -> None:
+    """COLUMNS, TERM, NO_COLOR and FORCE_COLOR change nothing: the snapshot depends on --width only."""
+    plain = run_tutor("--run-all", "--lesson", "race")
+    odd = run_tutor("--run-all", "--lesson", "race", env={"COLUMNS": "37", "LINES": "9", "TERM": "dumb", "NO_COLOR": "1", "FORCE_COLOR": "1"})
+    assert plain.returncode == odd.returncode == 0
+    assert odd.stdout == plain.stdout
+    assert "\x1b[" not in plain.stdout

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tutor.course import Check, LessonError, load_course, load_lesson
-from tutor.course import placeholders
+from tutor.course import Check, LessonError, load_course, load_lesson, placeholders
 from tutor.course.facts import FACTS, final_loss
 from tutor.course.lesson import lessons_directory
 from tutor.engine.optimizers import OPTIMIZERS

@@ -11,8 +11,9 @@ from __future__ import annotations
 import io
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence, TextIO
+from typing import Any, TextIO
 
 import numpy as np
 from rich.console import Console, Group, RenderableType
@@ -20,7 +21,8 @@ from rich.markdown import Markdown
 from rich.rule import Rule
 from rich.text import Text
 
-from tutor.course import Course, Lesson, LessonError, ScriptStep, load_course, load_lesson
+from tutor.course import Lesson, LessonError, LessonProblem, ScriptStep, load_course, load_lesson
+from tutor.course.reader import front_matter_line
 from tutor.engine import Run, make_problem
 from tutor.engine.experiments import SEED_PRINTED_LOSSES
 from tutor.engine.hyper import Hyperparameters
@@ -215,6 +217,10 @@ def run_all(
     out = out or sys.stdout
     err = err or sys.stderr
     course = load_course(directory, evaluate=True)
+    # Broken files first: the lesson asked for may be one of them.
+    for problem in course.problems:
+        err.write(f"{problem}\n")
+    failed = bool(course.problems)
     lessons = course.lessons
     if lesson_id is not None:
         lesson = course.lesson(lesson_id)
@@ -223,7 +229,6 @@ def run_all(
             err.write(f"tutor: unknown lesson {lesson_id!r}; known: {known}\n")
             return 2
         lessons = [lesson]
-    failed = _report_problems(course, lesson_id, err)
     for lesson in lessons:
         failed |= not _print_lesson(lesson, width, out, err)
     return 1 if failed else 0
@@ -239,20 +244,22 @@ def check_lesson(path: Path, width: int = DEFAULT_WIDTH, out: TextIO | None = No
     try:
         lesson = load_lesson(Path(path), evaluate=True)
     except LessonError as error:
-        for problem in error.problems:
-            err.write(f"{problem}\n")
-        err.write(f"{len(error.problems)} problem{'s' if len(error.problems) != 1 else ''} in {path}\n")
-        return 1
+        return _problems(error.problems, path, err)
+    duplicates = [other for other in load_course(lesson.path.parent).lessons if other.id == lesson.id and other.path.resolve() != lesson.path.resolve()]
+    if duplicates:
+        line = front_matter_line(lesson.path, "id")
+        return _problems([LessonProblem(lesson.path, line, f"lesson id {lesson.id!r} is taken: {duplicates[0].path.name} has it too")], path, err)
     if not _print_lesson(lesson, width, out, err):
         return 1
     err.write(f"{path}: ok ({len(lesson.script)} script steps, {len(lesson.checks)} checks)\n")
     return 0
 
 
-def _report_problems(course: Course, lesson_id: str | None, err: TextIO) -> bool:
-    for problem in course.problems:
+def _problems(problems: Sequence[LessonProblem], path: Path, err: TextIO) -> int:
+    for problem in problems:
         err.write(f"{problem}\n")
-    return bool(course.problems)
+    err.write(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {path}\n")
+    return 1
 
 
 def _print_lesson(lesson: Lesson, width: int, out: TextIO, err: TextIO) -> bool:

@@ -19,7 +19,7 @@ class Verdict:
     message: str
 
 
-def grade(check: "Check", response: str) -> Verdict:
+def grade(check: Check, response: str) -> Verdict:
     text = response.strip()
     if not text:
         return Verdict(False, True, "Type an answer first." if check.kind == "number" else _choose(check))
@@ -28,19 +28,19 @@ def grade(check: "Check", response: str) -> Verdict:
     return _grade_number(check, text)
 
 
-def _choose(check: "Check") -> str:
+def _choose(check: Check) -> str:
     return f"Pick one of the choices: type its number (1 to {len(check.choices)}) or its text."
 
 
-def _right(check: "Check") -> Verdict:
+def _right(check: Check) -> Verdict:
     return Verdict(True, False, f"Right. {check.explanation}".strip())
 
 
-def _wrong(check: "Check", prefix: str = "Not quite.") -> Verdict:
+def _wrong(check: Check, prefix: str = "Not quite.") -> Verdict:
     return Verdict(False, False, f"{prefix} Hint: {check.hint}" if check.hint else prefix)
 
 
-def _grade_choice(check: "Check", text: str) -> Verdict:
+def _grade_choice(check: Check, text: str) -> Verdict:
     chosen: str | None = None
     if text.isdigit():
         number = int(text)
@@ -58,7 +58,7 @@ def _grade_choice(check: "Check", text: str) -> Verdict:
     return _right(check) if chosen == check.answer else _wrong(check)
 
 
-def _grade_number(check: "Check", text: str) -> Verdict:
+def _grade_number(check: Check, text: str) -> Verdict:
     try:
         raw = float(text)
     except ValueError:

@@ -335,6 +335,6 @@ def _fill(lesson: Lesson) -> _Filled:
     filler = _Filler(lesson.path)
     source = lesson.source
     text = filler.body(source.body, source.body_line)
-    script = tuple(replace(step, note=filler.text(note)) for step, note in zip(source.steps, source.notes))
+    script = tuple(replace(step, note=filler.text(note)) for step, note in zip(source.steps, source.notes, strict=True))
     checks = tuple(check for check in (filler.check(c) for c in source.checks) if check is not None)
     return _Filled(text, script, checks, tuple(filler.problems))

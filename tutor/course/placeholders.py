@@ -11,8 +11,9 @@ import functools
 import inspect
 import math
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 
 PATTERN = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 

@@ -38,7 +38,7 @@ class Progress:
     warning: str | None = None
 
     @classmethod
-    def load(cls, path: Path | None = None) -> "Progress":
+    def load(cls, path: Path | None = None) -> Progress:
         path = default_path() if path is None else Path(path)
         progress = cls(path)
         try:

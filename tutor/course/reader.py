@@ -92,7 +92,7 @@ class _FrontMatterLines:
                         in_string = quotes
 
     @classmethod
-    def of_file(cls, path: Path) -> "_FrontMatterLines":
+    def of_file(cls, path: Path) -> _FrontMatterLines:
         lines = path.read_text(encoding="utf-8").split("\n")
         end = next((i for i, line in enumerate(lines[1:], start=1) if line.strip() == FENCE), len(lines))
         return cls("\n".join(lines[1:end]), 2)
@@ -362,7 +362,7 @@ class _Reader:
         if not isinstance(value, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in value):
             raise self.problem(f"inspect must be an element index such as [0, 2], not {_describe(value)}", "inspect")
         shape = make_problem(spec).start().shape
-        if len(value) != len(shape) or not all(0 <= i < n for i, n in zip(value, shape)):
+        if len(value) != len(shape) or not all(0 <= i < n for i, n in zip(value, shape, strict=True)):
             size = "x".join(str(n) for n in shape)
             raise self.problem(f"inspect {value} is not an element of x, which is {size} (indices from 0)", "inspect")
         return tuple(value)
