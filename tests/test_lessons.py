@@ -401,3 +401,9 @@ def test_unreadable_file_is_a_problem(tmp_path: Path) -> None:
     [problem] = course.problems
     assert problem.path.name == "01-latin1.md" and problem.line is None
     assert problem.message.startswith("cannot read the file: 'utf-8' codec can't decode byte 0xe9")
+
+
+def test_lessons_can_be_dict_keys(tmp_path: Path) -> None:
+    first = load_lesson(write(tmp_path, "01-base.md", BASE))
+    again = load_lesson(tmp_path / "01-base.md")
+    assert {first: 1}[again] == 1 and first == again

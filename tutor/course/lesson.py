@@ -184,6 +184,9 @@ class Lesson:
     def _filled(self) -> _Filled:
         return _fill(self)
 
+    def __hash__(self) -> int:  # the setup holds a dict: hash by what names the lesson
+        return hash((self.id, self.path))
+
 
 @dataclass
 class Course:
