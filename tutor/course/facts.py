@@ -191,7 +191,7 @@ def value(
     eps: float | None = None,
     mu: float | None = None,
 ) -> float:
-    """One element of x, grad, mean_square, effective_step, momentum or product (A@X) at `step`."""
+    """One element of x, grad, mean_square, effective_step, momentum, product (A@X) or scaled_grad (step times g) at `step`."""
     return experiments.record_value(problem, optimizer, step, quantity, tuple(element), _hp(lr, decay, eps, mu))
 
 
@@ -227,7 +227,7 @@ def valley_steps(angle: float = 0.0, optimizer: str = "rmsprop", lr: float = 0.1
 
 @fact
 def valley_detour(angle: float = 0.0, optimizer: str = "rmsprop", lr: float = 0.1, condition: float = 20.0) -> float:
-    """That path's length over the straight distance from its start to its end (1 = straight)."""
+    """The valley path's length (until the loss is below 1e-3) over the straight distance from its start to its end (1 = straight)."""
     return experiments.valley_path(float(angle), optimizer, _hp(lr, None, None, None), float(condition))[1]
 
 
