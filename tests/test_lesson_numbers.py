@@ -68,7 +68,7 @@ WHITELIST = [
 ]
 # The seed's defaults may be named anywhere (asserted equal to the engine's defaults below).
 SEED_DEFAULTS = {"lr": 0.001, "decay": 0.9, "eps": 1e-8, "mu": 0.9, "steps": 300}
-# Formulas in `code` may use only these constants (as in `(1 - decay) * g^2`, `-2 A^T`, `v = 0`).
+# Formulas in `code` may use only these constants (as in `(1 - decay) * g^2`, `-2 A^T`, `v = 0`) and settings.
 FORMULA_CONSTANTS = {0.0, 1.0, 2.0}
 NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?(?![\w.]*\w)")
 
@@ -126,18 +126,22 @@ def learner_texts(lesson) -> list[str]:
     return texts
 
 
+def is_setting(value: float, allowed: set[float]) -> bool:
+    return any(math.isclose(value, s, rel_tol=1e-12) or math.isclose(abs(value), s, rel_tol=1e-12) for s in allowed)
+
+
 def typed_numbers(text: str, allowed: set[float]) -> list[str]:
     """Numbers in `text` outside placeholders that are neither settings nor whitelisted."""
     text = PATTERN.sub(" ", text)
     bad = []
-    for code in re.findall(r"```.*?```|`[^`]*`", text, flags=re.S):
-        bad += [f"{n:g} in formula {code!r}" for n in numbers_in(code) if abs(n) not in FORMULA_CONSTANTS]
+    for code in re.findall(r"```.*?```|`[^`]*`", text, flags=re.S):  # formulas and commands
+        bad += [f"{n:g} in formula {code!r}" for n in numbers_in(code) if abs(n) not in FORMULA_CONSTANTS and not is_setting(n, allowed)]
     text = re.sub(r"```.*?```|`[^`]*`", " ", text, flags=re.S)
     for pattern, _reason in WHITELIST:
         text = re.sub(pattern, " ", text)
     for match in NUMBER.finditer(text):
         value = float(match.group(0))
-        if not any(math.isclose(value, s, rel_tol=1e-12) or math.isclose(abs(value), s, rel_tol=1e-12) for s in allowed):
+        if not is_setting(value, allowed):
             context = text[max(0, match.start() - 30) : match.end() + 30].replace("\n", " ")
             bad.append(f"{match.group(0)!r} in '...{context}...'")
     return bad
@@ -214,7 +218,7 @@ ANSWERS = {
     ("momentum", "next-m"): lambda: float(run(None, "rmsprop-momentum", 2).current.momentum[0, 0]),
     ("momentum", "axis-aligned"): lambda: "the diagonal A" if loss(DIAGONAL, "rmsprop", lr=0.01) < loss(None, "rmsprop", lr=0.01) else "the seed's A",
     ("valley", "straighter"): straighter_angle,
-    ("valley", "steps-at-45"): lambda: float(valley_steps(45)),
+    ("valley", "steps-at-0"): lambda: float(valley_steps(0)),
     ("race", "winner"): lambda: min(("gd", "rmsprop", "rmsprop-momentum"), key=lambda key: loss(None, key)),
     ("race", "overtake"): lambda: float(rmsprop_overtakes_gd()),
     ("beyond", "drift"): furthest_drift,
