@@ -98,6 +98,7 @@ class TutorApp(App[None]):
         self._theme_before_contrast = DEFAULT_THEME
         self._course: Course | None = None
         self._progress: Progress | None = None
+        self._started = False  # resize events can come before on_mount has pushed the first screen
 
     # --- start and stop -------------------------------------------------------------
 
@@ -110,6 +111,7 @@ class TutorApp(App[None]):
             self._push_sandbox(self.sandbox)
         else:
             self.push_screen(self._lesson_list_screen())
+        self._started = True
         self._check_size(self.size)
 
     async def action_quit(self) -> None:
@@ -294,6 +296,8 @@ class TutorApp(App[None]):
         self._check_size(event.size)
 
     def _check_size(self, size: Size) -> None:
+        if not self._started:
+            return
         too_small = size.width < MIN_WIDTH or size.height < MIN_HEIGHT
         showing = isinstance(self.screen, TooSmallScreen)
         if too_small and not showing:

@@ -1,0 +1,107 @@
+"""The real app in a real terminal: tmux runs `tutor sandbox`, we send keys and read the screen.
+
+Skipped (with the reason) where tmux is not installed; scripts/test installs it in CI.
+Each wait polls the screen until the text appears, with a deadline, never a fixed sleep.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pytest
+
+pytestmark = [
+    pytest.mark.terminal,
+    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed (apt-get install -y tmux; scripts/test does it)"),
+]
+
+DEADLINE = 30.0  # seconds; generous for a loaded 2-core CI machine
+
+
+class Terminal:
+    """One tmux session on a private server, running one command."""
+
+    def __init__(self, name: str) -> None:
+        self.socket = name
+        self.target = name
+
+    def tmux(self, *arguments: str) -> str:
+        result = subprocess.run(["tmux", "-L", self.socket, *arguments], capture_output=True, text=True, check=False)
+        return result.stdout
+
+    def start(self, command: str, width: int = 120, height: int = 40, env: dict[str, str] | None = None) -> None:
+        # COLUMNS/LINES (conftest sets COLUMNS for headless tests) would override the pane's size.
+        exports = " ".join(f"{key}={value}" for key, value in (env or {}).items())
+        subprocess.run(
+            ["tmux", "-L", self.socket, "-f", "/dev/null", "new-session", "-d", "-s", self.target, "-x", str(width), "-y", str(height), f"env -u COLUMNS -u LINES {exports} {command}"],
+            check=True,
+        )
+
+    def screen(self) -> str:
+        return self.tmux("capture-pane", "-p", "-t", self.target)
+
+    def keys(self, *keys: str) -> None:
+        self.tmux("send-keys", "-t", self.target, *keys)
+
+    def wait_for(self, found: Callable[[str], bool], what: str) -> str:
+        deadline = time.monotonic() + DEADLINE
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if found(screen):
+                return screen
+            time.sleep(0.05)  # poll interval, not a wait for the app
+        raise AssertionError(f"{what} did not appear within {DEADLINE:.0f} s; the screen shows:\n{self.screen()}")
+
+    def close(self) -> None:
+        self.tmux("kill-server")
+
+
+@pytest.fixture
+def terminal() -> Iterator[Terminal]:
+    session = Terminal(f"tutor-test-{os.getpid()}")
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+def shows_step(step: int) -> Callable[[str], bool]:
+    pattern = re.compile(rf"\bstep {step}(?!\d)")
+    return lambda screen: bool(pattern.search(screen))
+
+
+def test_sandbox_steps_forward_and_back_then_quits(terminal: Terminal, tmp_path: Path) -> None:
+    exit_file = tmp_path / "exit-status"
+    env = {"TUTOR_PROGRESS": str(tmp_path / "progress.json"), "TUTOR_LOG_DIR": str(tmp_path), "TERM": "xterm-256color"}
+    terminal.start(f"sh -c '{sys.executable} -m tutor sandbox; echo $? > {exit_file}'", env=env)
+
+    terminal.wait_for(shows_step(0), "the sandbox at step 0")
+    terminal.keys("Space", "Space", "Space")
+    terminal.wait_for(shows_step(3), "step 3 after three spaces")
+    terminal.keys("b")
+    screen = terminal.wait_for(shows_step(2), "step 2 after b")
+    assert "Traceback" not in screen
+
+    terminal.keys("q")
+    deadline = time.monotonic() + DEADLINE
+    while not (exit_file.exists() and exit_file.read_text().strip()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert exit_file.read_text().strip() == "0"
+
+
+def test_tiny_terminal_says_enlarge_then_recovers(terminal: Terminal, tmp_path: Path) -> None:
+    env = {"TUTOR_PROGRESS": str(tmp_path / "progress.json"), "TUTOR_LOG_DIR": str(tmp_path), "TERM": "xterm-256color"}
+    terminal.start(f"{sys.executable} -m tutor sandbox", width=40, height=10, env=env)
+    terminal.wait_for(lambda screen: "Enlarge the terminal" in screen and "(now 40x10)" in screen, "the enlarge message")
+    terminal.tmux("resize-window", "-t", terminal.target, "-x", "120", "-y", "40")
+    terminal.wait_for(shows_step(0), "the sandbox after the resize")
+    terminal.keys("Space")
+    terminal.wait_for(shows_step(1), "step 1")
+    terminal.keys("q")
