@@ -238,7 +238,11 @@ CHOICE = Check("lr", "Which lr diverges?", "choice", ("0.001", "0.01", "0.1"), "
         (NUMBER, "1.23e-2", True, False, "Right. Only 1-decay of g^2 gets in."),
         (NUMBER, "0.013", False, False, "Not quite. Hint: v = 0.1 g^2 at the first step."),
         (NUMBER, "-0.0123", False, False, "Not quite: check the sign. Hint: v = 0.1 g^2 at the first step."),
-        (NUMBER, "abc", False, True, "'abc' is not a number: type digits such as 0.5, -2 or 1e-3."),
+        (NUMBER, "abc", False, True, "'abc' is not a number: type digits such as 0.5, -2, 1e-3 or 2^-19."),
+        (NUMBER, "__import__('os')", False, True, "\"__import__('os')\" is not a number: type digits such as 0.5, -2, 1e-3 or 2^-19."),
+        (NUMBER, "0.1 * 0.351^2", True, False, "Right. Only 1-decay of g^2 gets in."),
+        (NUMBER, "1/0", False, True, "'1/0' is not a number: type digits such as 0.5, -2, 1e-3 or 2^-19."),
+        (NUMBER, "10^99999", False, True, "'10^99999' is not a number: type digits such as 0.5, -2, 1e-3 or 2^-19."),
         (NUMBER, "", False, True, "Type an answer first."),
         (NUMBER, "1e999", False, True, "1e999 is not a finite number: type a value such as 0.5 or 1e-3."),
         (NUMBER, "nan", False, True, "nan is not a finite number: type a value such as 0.5 or 1e-3."),
@@ -254,6 +258,13 @@ CHOICE = Check("lr", "Which lr diverges?", "choice", ("0.001", "0.01", "0.1"), "
 def test_grading(check: Check, response: str, correct: bool, malformed: bool, message: str) -> None:
     verdict = check.grade(response)
     assert (verdict.correct, verdict.malformed, verdict.message) == (correct, malformed, message)
+
+
+@pytest.mark.parametrize(("text", "value"), [("2^-19", 2**-19), ("-2**3", -8.0), ("1/3", 1 / 3), ("0.5*(1-0.9)", 0.05), ("+4", 4.0), ("1e-3", 1e-3)])
+def test_learners_may_type_arithmetic(text: str, value: float) -> None:
+    from tutor.course.checks import read_number
+
+    assert read_number(text) == pytest.approx(value, rel=1e-15)
 
 
 def test_zero_answer_uses_the_tolerance_as_an_absolute_margin() -> None:

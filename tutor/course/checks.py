@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -58,11 +59,47 @@ def _grade_choice(check: Check, text: str) -> Verdict:
     return _right(check) if chosen == check.answer else _wrong(check)
 
 
-def _grade_number(check: Check, text: str) -> Verdict:
+def read_number(text: str) -> float | None:
+    """What a learner typed as a number: 0.5, -2, 1e-3, and also 2^-19, 0.5**9 or 1/3 (never evaluated as code)."""
     try:
-        raw = float(text)
+        return float(text)
     except ValueError:
-        return Verdict(False, True, f"{text!r} is not a number: type digits such as 0.5, -2 or 1e-3.")
+        pass
+    try:
+        tree = ast.parse(text.replace("^", "**"), mode="eval").body
+        return float(_arithmetic(tree))
+    except (SyntaxError, ValueError, TypeError, ZeroDivisionError, OverflowError, RecursionError):
+        return None
+
+
+def _arithmetic(node: ast.AST) -> float:
+    """Numbers joined by + - * / and powers; anything else is not an answer."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+        return float(node.value)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        value = _arithmetic(node.operand)
+        return -value if isinstance(node.op, ast.USub) else value
+    if isinstance(node, ast.BinOp) and isinstance(node.op, tuple(_OPERATIONS)):
+        left, right = _arithmetic(node.left), _arithmetic(node.right)
+        if isinstance(node.op, ast.Pow) and abs(right) > 10_000:
+            raise OverflowError("exponent too large")
+        return _OPERATIONS[type(node.op)](left, right)
+    raise ValueError("not arithmetic")
+
+
+_OPERATIONS = {
+    ast.Add: lambda a, b: a + b,
+    ast.Sub: lambda a, b: a - b,
+    ast.Mult: lambda a, b: a * b,
+    ast.Div: lambda a, b: a / b,
+    ast.Pow: lambda a, b: math.pow(a, b),
+}
+
+
+def _grade_number(check: Check, text: str) -> Verdict:
+    raw = read_number(text)
+    if raw is None:
+        return Verdict(False, True, f"{text!r} is not a number: type digits such as 0.5, -2, 1e-3 or 2^-19.")
     if not math.isfinite(raw):
         return Verdict(False, True, f"{text} is not a finite number: type a value such as 0.5 or 1e-3.")
     expected = float(check.answer)
