@@ -118,6 +118,13 @@ BROKEN = [
     ("unknown problem", 'kind = "matrix"', 'kind = "maze"', 12, f"unknown problem 'maze'; known: {', '.join(PROBLEM_KINDS)}"),
     ("inspect outside x", "inspect = [1, 2]", "inspect = [5, 0]", 17, "[[script]] #1: inspect [5, 0] is not an element of x, which is 5x5 (indices from 0)"),
     ("unknown field", 'title = "Base lesson"', 'title = "Base lesson"\ntitel = "typo"', 4, "unknown field 'titel' in front matter; known: id, title, order, visualizer, script, check"),
+    (
+        "unknown field in a script step",
+        'note = "Two steps."',
+        'notes = "Two steps."',
+        16,
+        "[[script]] #1: unknown field 'notes'; known: step, inspect, note, phase, problem, lr, decay, eps, mu",
+    ),
     ("bad id", 'id = "base"', 'id = "Base Lesson"', 2, 'id must be lowercase letters, digits and dashes, such as "deep-chain", not "Base Lesson"'),
     ("no front matter", "+++\nid", "id", 1, "a lesson starts with a line '+++', then its TOML front matter, then '+++' and the text"),
     ("unclosed front matter", "+++\n# Base", "# Base", 1, "the front matter opened on line 1 is never closed with a '+++' line"),

@@ -13,7 +13,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 import numpy as np
 from rich.console import Console, Group, RenderableType
@@ -31,6 +31,7 @@ from tutor.views import format as fmt
 from tutor.views.chart import log_bar_chart
 from tutor.views.inspector import element_update
 from tutor.views.status import status_line
+from tutor.views.surface import surface_snapshot
 from tutor.views.visualizer import grid_rows, phase_record, quantity_grids, run_chart, snapshot
 
 DEFAULT_WIDTH = 100
@@ -120,9 +121,7 @@ def script_view(lesson: Lesson, script_step: ScriptStep, runs: Sequence[Run], wi
     if view == "chain":
         return Group(*(_titled(run, len(runs), chain_view(run, width, cursor)) for run in runs))
     if view == "surface":
-        surface = _surface_snapshot()
-        if surface is not None:
-            return surface(list(runs), width, CHART_HEIGHT + 8, False)
+        return surface_snapshot(list(runs), width, CHART_HEIGHT + 8, False)
     return Group(*(_titled(run, len(runs), snapshot(run, width, cursor=cursor, colour=False)) for run in runs))
 
 
@@ -136,14 +135,6 @@ def _flat_index(run: Run, index: tuple[int, ...] | None) -> int | None:
     if index is None:
         return None
     return int(np.ravel_multi_index(index, run.current.x.shape))
-
-
-def _surface_snapshot() -> Any:
-    try:
-        from tutor.views.surface import surface_snapshot  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    return surface_snapshot
 
 
 def chain_view(run: Run, width: int, cursor: int | None) -> RenderableType:

@@ -27,6 +27,8 @@ NAMED_FORMATS = ("exact", "int", "sci")
 class PlaceholderError(ValueError):
     """A placeholder that cannot be read or filled; the message says why."""
 
+    offset = 0  # where the placeholder starts in its text (set by find)
+
 
 @dataclass(frozen=True)
 class Placeholder:
@@ -88,7 +90,7 @@ def find(text: str, facts: Mapping[str, Callable[..., Any]]) -> list[Placeholder
         try:
             found.append(parse(match.group(0), match.group(1), match.start(), facts))
         except PlaceholderError as error:
-            error.offset = match.start()  # type: ignore[attr-defined]
+            error.offset = match.start()
             found.append(error)
     return found
 

@@ -127,15 +127,16 @@ class _Reader:
         self.path = path
         self.source = source
         self.problems: list[LessonProblem] = []
-        self.where: tuple[Any, ...] = ()
-        self.label = ""
+        self.where: tuple[Any, ...] = ()  # the table being read, e.g. ("check", 2)
+        self.label = ""  # prefixed to messages about that table, e.g. "[[check]] v-next: "
+        self.key_lines: _FrontMatterLines | None = None
 
     # -- reporting ---------------------------------------------------------------
 
     def problem(self, message: str, *key: Any, line: int | None = None) -> _Invalid:
         if line is None:
             # A missing top-level field has no line of its own: point at the front matter's start.
-            line = (self.key_lines.line(*self.where, *key) if hasattr(self, "key_lines") else None) or 1
+            line = (self.key_lines.line(*self.where, *key) if self.key_lines else None) or 1
         self.problems.append(LessonProblem(self.path, line, self.label + message))
         return _Invalid()
 
@@ -195,7 +196,8 @@ class _Reader:
     def unknown_keys(self, table: dict[str, Any], known: tuple[str, ...], name: str) -> None:
         for key in table:
             if key not in known:
-                self.problem(f"unknown field {key!r} in {name}; known: {', '.join(known)}", key)
+                where = "" if self.label else f" in {name}"  # a label already says where
+                self.problem(f"unknown field {key!r}{where}; known: {', '.join(known)}", key)
 
     def typed(self, table: dict[str, Any], key: str, kind: type, required: bool = False, default: Any = None) -> Any:
         if key not in table:
@@ -220,13 +222,13 @@ class _Reader:
         for found in placeholders.find(text, FACTS):
             if isinstance(found, placeholders.PlaceholderError):
                 self.problem(str(found), *key)
-        line = self.key_lines.line(*self.where, *key) if key else None
+        line = self.key_lines.line(*self.where, *key) if key and self.key_lines else None
         return Template(text, line, self.label, default_format)
 
     def check_body(self, body: str, first_line: int) -> None:
         for found in placeholders.find(body, FACTS):
             if isinstance(found, placeholders.PlaceholderError):
-                line = first_line + body.count("\n", 0, found.offset)  # type: ignore[attr-defined]
+                line = first_line + body.count("\n", 0, found.offset)
                 self.problem(str(found), line=line)
 
     # -- sections ----------------------------------------------------------------
