@@ -232,3 +232,10 @@ def test_output_ignores_the_terminal_it_runs_in() -> None:
     assert plain.returncode == odd.returncode == 0
     assert odd.stdout == plain.stdout
     assert "\x1b[" not in plain.stdout
+
+
+def test_check_lesson_takes_several_files() -> None:
+    result = run_tutor("check-lesson", str(FIXTURES / "good" / "01-race.md"), str(FIXTURES / "good" / "missing.md"))
+    assert result.returncode == 1
+    assert result.stdout.count("Lesson 1: A tiny race") == 1
+    assert result.stderr.endswith(f"01-race.md: ok (1 script steps, 2 checks)\ntutor: no such lesson file: {FIXTURES / 'good' / 'missing.md'}\n")

@@ -91,8 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_problem_arguments(trace)
     add_hyper_arguments(trace)
 
-    check = sub.add_parser("check-lesson", help="validate a lesson file and run its script headless")
-    check.add_argument("file", help="the lesson file, e.g. lessons/08-mine.md")
+    check = sub.add_parser("check-lesson", help="validate lesson files and run their scripts headless")
+    check.add_argument("files", nargs="+", metavar="FILE", help="lesson files, e.g. lessons/08-mine.md")
     check.add_argument("--width", type=int, default=100, help="text width (default 100)")
 
     serve = sub.add_parser(
@@ -175,7 +175,8 @@ def _check_lesson(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
     from tutor.headless import check_lesson
 
     _check_width(args.width, parser)
-    return check_lesson(Path(args.file), width=args.width)
+    results = [check_lesson(Path(file), width=args.width) for file in args.files]
+    return max(results)
 
 
 def _serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
