@@ -152,7 +152,7 @@ def test_check_lesson_prints_the_snapshot_or_the_problems(tmp_path: Path) -> Non
     ok = run_tutor("check-lesson", str(FIXTURES / "good" / "01-race.md"))
     assert ok.returncode == 0, ok.stderr
     assert "Lesson 1: A tiny race" in ok.stdout
-    assert ok.stderr.endswith("01-race.md: ok (1 script steps, 2 checks)\n")
+    assert ok.stderr.endswith("01-race.md: ok (1 script step, 2 checks)\n")
     broken = tmp_path / "08-mine.md"
     broken.write_text((FIXTURES / "good" / "01-race.md").read_text().replace("step = 3", "step = -1").replace("order = 1", "order = 1.5"))
     bad = run_tutor("check-lesson", str(broken))
@@ -238,4 +238,4 @@ def test_check_lesson_takes_several_files() -> None:
     result = run_tutor("check-lesson", str(FIXTURES / "good" / "01-race.md"), str(FIXTURES / "good" / "missing.md"))
     assert result.returncode == 1
     assert result.stdout.count("Lesson 1: A tiny race") == 1
-    assert result.stderr.endswith(f"01-race.md: ok (1 script steps, 2 checks)\ntutor: no such lesson file: {FIXTURES / 'good' / 'missing.md'}\n")
+    assert result.stderr.endswith(f"01-race.md: ok (1 script step, 2 checks)\ntutor: no such lesson file: {FIXTURES / 'good' / 'missing.md'}\n")

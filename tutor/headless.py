@@ -242,15 +242,19 @@ def check_lesson(path: Path, width: int = DEFAULT_WIDTH, out: TextIO | None = No
         return _problems([LessonProblem(lesson.path, line, f"lesson id {lesson.id!r} is taken: {duplicates[0].path.name} has it too")], path, err)
     if not _print_lesson(lesson, width, out, err):
         return 1
-    err.write(f"{path}: ok ({len(lesson.script)} script steps, {len(lesson.checks)} checks)\n")
+    err.write(f"{path}: ok ({_count(len(lesson.script), 'script step')}, {_count(len(lesson.checks), 'check')})\n")
     return 0
 
 
 def _problems(problems: Sequence[LessonProblem], path: Path, err: TextIO) -> int:
     for problem in problems:
         err.write(f"{problem}\n")
-    err.write(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {path}\n")
+    err.write(f"{_count(len(problems), 'problem')} in {path}\n")
     return 1
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _print_lesson(lesson: Lesson, width: int, out: TextIO, err: TextIO) -> bool:
