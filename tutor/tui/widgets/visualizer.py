@@ -39,6 +39,7 @@ from tutor.tui.widgets.panels import (
     NarrationBar,
     StatusLine,
 )
+from tutor.tui.widgets.surface import SurfaceView
 
 VIEWS = ("matrix", "chain", "surface", "race")
 # Steps per second in run mode; `+`/`-` move along this list.
@@ -142,6 +143,8 @@ class Visualizer(Widget, can_focus=True):
         yield NarrationBar(id="narration")
         yield ControlsBar(id="controls")
         yield GridsPanel(id="grids")
+        if self.is_surface:
+            yield SurfaceView(self.runs, id="surface")
         with Horizontal(id="bottom"):
             yield LayerChart(id="layers")
             yield LossChart(id="chart")
@@ -183,6 +186,9 @@ class Visualizer(Widget, can_focus=True):
         for name in ("chart", "inspector", "status", "narration", "controls"):
             self.query_one(f"#{name}").display = name not in hidden
         self.query_one("#layers").display = self.is_chain
+        if self.is_surface:  # the surface view has its own status, per-axis numbers and paths
+            for name in ("status", "grids", "bottom"):
+                self.query_one(f"#{name}").display = False
         self.refresh_bindings()
 
     def watch_hidden(self) -> None:
@@ -222,6 +228,23 @@ class Visualizer(Widget, can_focus=True):
         _update(self.query_one(Inspector), Text("\n".join(element_update(run, self.cursor))))
         self._show_narration()
         self._show_controls()
+        if self.is_surface:
+            self._show_surface()
+
+    # --- the 2-D surface (valley, rosenbrock) ------------------------------------------
+
+    @property
+    def is_surface(self) -> bool:
+        return self.view == "surface" or self.run.problem.kind in ("valley", "rosenbrock")
+
+    def _show_surface(self) -> None:
+        """Paths and per-axis numbers; mid-update, the selected run shows the phase's arrays."""
+        phase = self._phase()
+        mid_update = phase is not None and self.phase_index < len(self.phases) - 1
+        phases = [phase.arrays if mid_update and i == self.selected else None for i in range(len(self.runs))]
+        surface = self.query_one(SurfaceView)
+        surface.high_contrast = bool(getattr(self.app, "high_contrast", False))
+        surface.show(self.runs, (phase.highlight,) if mid_update else (), phases)
 
     def _show_narration(self, note: str | None = None) -> None:
         phase = self._phase()
