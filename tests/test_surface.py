@@ -209,3 +209,92 @@ def test_the_sandbox_on_a_surface_starts_with_a_learning_rate_that_moves_the_pat
     assert lrs("--problem", "rosenbrock") == ("surface", [0.002])
     assert lrs("--problem", "valley", "--lr", "0.3") == ("surface", [0.3])
     assert lrs() == ("matrix", [0.001])  # the seed's default stays for the matrix
+
+
+# --- in the app: `tutor sandbox --problem valley --angle 45 --compare` ---------------------
+
+
+def sandbox_app(tmp_path, *arguments: str):
+    from tutor.cli import build_parser, sandbox_setup
+    from tutor.tui.app import make_app
+
+    setup = sandbox_setup(build_parser().parse_args(["sandbox", *arguments]))
+    return make_app(progress_path=tmp_path / "progress.json", sandbox=setup)
+
+
+def shown(app) -> tuple[object, list[Run], str]:
+    """The visualizer, its runs and what the surface widget shows, as plain text."""
+    from tutor.tui.widgets.surface import SurfaceView
+    from tutor.tui.widgets.visualizer import Visualizer
+
+    vis = app.screen.query_one(Visualizer)
+    widget = vis.query_one(SurfaceView)
+    text = "\n".join(widget.render_line(y).text for y in range(widget.content_size.height))
+    return vis, vis.runs, text
+
+
+COMPARE = ("--problem", "valley", "--angle", "45", "--compare")
+
+
+async def test_the_surface_view_steps_three_paths_together_and_back(tmp_path):
+    app = sandbox_app(tmp_path, *COMPARE)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        vis, runs, start = shown(app)
+        assert [run.optimizer.key for run in runs] == ["gd", "rmsprop", "rmsprop-momentum"]
+        assert all(not vis.query_one(f"#{name}").display for name in ("grids", "bottom"))
+        assert start.startswith("step 0  valley: condition 20, floor at 45 degrees")
+        frames = [start]
+        for step in (1, 2, 3):
+            await pilot.press("space")
+            await pilot.pause()
+            vis, runs, text = shown(app)
+            assert [run.step for run in runs] == [step] * 3
+            assert text.startswith(f"step {step} ") and text != frames[-1]
+            frames.append(text)
+        expected = surface_view(runs, 120, len(frames[-1].splitlines()), colour=False).plain.splitlines()
+        assert [line.rstrip() for line in frames[-1].splitlines()] == [line.rstrip() for line in expected]
+        for run in runs:
+            assert run.optimizer.label in frames[-1] and fmt.cell(run.current.grad[0], 8, 3) in frames[-1]
+        await pilot.press("b")
+        await pilot.pause()
+        assert shown(app)[2] == frames[2]
+        await pilot.press("0")
+        await pilot.pause()
+        assert shown(app)[2] == frames[0]
+
+
+async def test_narrated_phases_show_the_selected_run_mid_update(tmp_path):
+    app = sandbox_app(tmp_path, *COMPARE)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("space", "o", "n")  # rmsprop selected; its first phase computes the gradient
+        await pilot.pause()
+        vis, runs, text = shown(app)
+        assert vis.run is runs[1] and vis.phase_index == 0
+        phase_grad = vis.phases[0].arrays["grad"]
+        assert fmt.cell(phase_grad[0], 8, 3) in text and [run.step for run in runs] == [1, 1, 1]
+        for _ in range(len(vis.phases) - 1):
+            await pilot.press("n")
+        await pilot.pause()
+        assert [run.step for run in runs] == [2, 2, 2]
+        assert np.array_equal(vis.phases[-1].arrays["x"], runs[1].current.x)
+
+
+async def test_rosenbrock_single_run_at_80x24(tmp_path):
+    app = sandbox_app(tmp_path, "--problem", "rosenbrock", "--optimizer", "rmsprop-momentum")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press(*["space"] * 10)
+        await pilot.pause()
+        vis, runs, text = shown(app)
+        assert runs[0].step == 10 and "rosenbrock" in text and HEAD_MARKERS[0] in text
+        assert max(len(line.rstrip()) for line in text.splitlines()) <= 80
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_surface_snapshot_svg(snap_compare, tmp_path, size):
+    """`tutor sandbox --problem valley --angle 45 --compare` after 6 steps: the dotted contour
+    ellipses of a valley running at 45 degrees, the gold + at the minimum, three coloured paths
+    (gradient descent • zigzagging across the valley, rmsprop ▪ and rmsprop+momentum ▴) with
+    their current points ● ■ ▲; beside them per optimizer the x and y rows of grad g, v and
+    lr/(√v+ε) with log bars; at the bottom the contour levels and the footer's keys."""
+    assert snap_compare(sandbox_app(tmp_path, *COMPARE), press=["space"] * 6, terminal_size=size)
