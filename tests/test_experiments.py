@@ -177,7 +177,9 @@ def by_hand_valley(angle, lr, condition=20.0, decay=0.9, eps=1e-8, optimizer="rm
     x = np.array([-3.0, 1.0])
     v = np.zeros(2)
     points = [x]
-    for step in range(1, 10_000):
+    step = 0
+    while step < 10_000:
+        step += 1
         g = hessian @ x
         if optimizer == "rmsprop":
             v = decay * v + (1 - decay) * g**2
