@@ -298,3 +298,24 @@ def test_surface_snapshot_svg(snap_compare, tmp_path, size):
     their current points ● ■ ▲; beside them per optimizer the x and y rows of grad g, v and
     lr/(√v+ε) with log bars; at the bottom the contour levels and the footer's keys."""
     assert snap_compare(sandbox_app(tmp_path, *COMPARE), press=["space"] * 6, terminal_size=size)
+
+
+async def test_a_step_repaints_only_the_lines_that_changed(tmp_path):
+    from tutor.tui.widgets.surface import SurfaceView
+
+    app = sandbox_app(tmp_path, *COMPARE)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("space", "space")
+        await pilot.pause()
+        widget = app.screen.query_one(SurfaceView)
+        before = widget.lines()
+        assert len(widget._strips) == len(before)  # every line drawn once
+        for run in widget.runs:
+            run.forward()
+        widget.show()  # what the visualizer does after a step; the frame is not painted yet
+        changed = [y for y, (old, new) in enumerate(zip(before, widget.lines())) if old != new]
+        assert changed and changed[0] == 0  # the status line says the new step
+        kept = set(widget._strips)
+        assert not kept & set(changed)
+        unchanged_frame = [y for y, line in enumerate(before) if "└" in line or line.startswith("· loss")]
+        assert unchanged_frame and set(unchanged_frame) <= kept  # the axes and the key are not redrawn

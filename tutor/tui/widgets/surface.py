@@ -1,8 +1,9 @@
 """The 2-D surface view as a Textual widget: a thin wrapper around tutor.views.surface.
 
-It holds no maths and no drawing of its own: `render` asks the view for the runs' current
-state at the widget's size. The contour chart is cached by the view, so a step costs only
-the paths and the per-axis panel.
+It holds no maths and draws nothing of its own: the view composes the runs' current state
+at the widget's size. A step changes few lines (the status, the cells the paths moved
+through, the panel's numbers), so the widget keeps each line's strip and repaints only the
+lines whose text changed; the contour chart itself is cached by the view.
 """
 
 from __future__ import annotations
@@ -10,7 +11,10 @@ from __future__ import annotations
 from typing import Mapping, Sequence
 
 import numpy as np
-from rich.console import RenderableType
+from rich.text import Text
+from textual.events import Resize
+from textual.geometry import Region
+from textual.strip import Strip
 from textual.widget import Widget
 
 from tutor.engine import Run
@@ -41,6 +45,9 @@ class SurfaceView(Widget):
         self.high_contrast = high_contrast
         self.highlight: tuple[str, ...] = ()
         self.phases: list[Mapping[str, np.ndarray] | None] | None = None
+        self._lines: list[Text] = []
+        self._strips: dict[int, Strip] = {}
+        self._drawn_for: tuple[object, ...] | None = None  # size, theme: a change redraws every line
 
     def show(
         self,
@@ -53,11 +60,20 @@ class SurfaceView(Widget):
             self.runs = list(runs)
         self.highlight = tuple(highlight)
         self.phases = list(phases) if phases is not None else None
-        self.refresh()
+        self._update_lines()
 
-    def render(self) -> RenderableType:
+    def on_resize(self, event: Resize) -> None:
+        self._update_lines()
+
+    def lines(self) -> list[str]:
+        """What the widget shows, as plain text (for tests and the curious)."""
+        return [line.plain for line in self._lines]
+
+    def _update_lines(self) -> None:
         width, height = self.size
-        return surface_view(
+        if width <= 0 or height <= 0 or not self.runs:
+            return
+        text = surface_view(
             self.runs,
             max(width, 20),
             max(height, 8),
@@ -66,3 +82,29 @@ class SurfaceView(Widget):
             highlight=self.highlight,
             phases=self.phases,
         )
+        lines = list(text.split("\n", allow_blank=True))[:height]
+        old, self._lines = self._lines, lines
+        drawn_for = (width, height, self.high_contrast, self.rich_style)
+        if drawn_for != self._drawn_for:
+            self._drawn_for = drawn_for
+            self._strips.clear()
+            self.refresh()
+            return
+        for y in range(max(len(old), len(lines))):
+            if y >= len(old) or y >= len(lines) or old[y] != lines[y]:
+                self._strips.pop(y, None)
+                self.refresh(Region(0, y, width, 1))
+
+    def render_line(self, y: int) -> Strip:
+        strip = self._strips.get(y)
+        if strip is None:
+            width = self.size.width
+            style = self.rich_style
+            if y < len(self._lines):
+                line = self._lines[y]
+                strip = Strip(list(line.render(self.app.console)), line.cell_len)
+                strip = strip.crop_extend(0, width, style).apply_style(style)
+            else:
+                strip = Strip.blank(width, style)
+            self._strips[y] = strip
+        return strip
