@@ -235,7 +235,7 @@ class Visualizer(Widget, can_focus=True):
 
     @property
     def is_surface(self) -> bool:
-        return self.view == "surface" or self.run.problem.kind in ("valley", "rosenbrock")
+        return hasattr(self.run.problem, "loss_grid")  # a two-parameter surface: valley, rosenbrock
 
     def _show_surface(self) -> None:
         """Paths and per-axis numbers; mid-update, the selected run shows the phase's arrays."""
