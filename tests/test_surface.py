@@ -319,3 +319,23 @@ async def test_a_step_repaints_only_the_lines_that_changed(tmp_path):
         assert not kept & set(changed)
         unchanged_frame = [y for y, line in enumerate(before) if "└" in line or line.startswith("· loss")]
         assert unchanged_frame and set(unchanged_frame) <= kept  # the axes and the key are not redrawn
+
+
+def test_high_contrast_draws_brighter_contours_and_the_matrix_is_refused():
+    runs = compare_runs(45.0, 3)
+    console = Console(width=120, color_system="truecolor", file=open(os.devnull, "w"))
+
+    def contour_colours(high_contrast: bool) -> set[str]:
+        text = surface_view(runs, 120, 40, colour=True, high_contrast=high_contrast)
+        return {
+            segment.style.color.triplet.hex
+            for segment in console.render(text)
+            if segment.text and set(segment.text) == {CONTOUR_MARKER} and segment.style and segment.style.color
+        }
+
+    assert contour_colours(False) == {surface.CONTOUR_COLOUR}
+    assert contour_colours(True) == {surface.HIGH_CONTRAST_CONTOUR_COLOUR}
+    from tutor.engine import MatrixInverse
+
+    with pytest.raises(ValueError, match="two-parameter problems"):
+        surface_view([Run.create(MatrixInverse(), "gd")], 120, 40)

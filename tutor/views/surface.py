@@ -33,6 +33,7 @@ TRAIL_MARKERS = ("•", "▪", "▴", "◦", "×")
 HEAD_MARKERS = ("●", "■", "▲", "◉", "✖")
 MINIMUM_MARKER = "+"
 CONTOUR_COLOUR = "#5f6b7a"
+HIGH_CONTRAST_CONTOUR_COLOUR = "#b0b0b0"  # a dim grey vanishes on a projector
 MINIMUM_COLOUR = "#d4a017"
 # The panel's quantities: the record's field, its column heading.
 QUANTITIES = (("grad", "grad g"), ("mean_square", "mean sq v"), ("effective_step", "lr/(√v+ε)"))
@@ -145,10 +146,11 @@ def plot_text(
             rows[r][c] = char
             styles[r][c] = style
 
+    contour_colour = HIGH_CONTRAST_CONTOUR_COLOUR if high_contrast else CONTOUR_COLOUR
     for r in range(canvas.rows):
         for c in range(canvas.columns):
             if rows[canvas.top + r][canvas.left + c] == CONTOUR_MARKER:
-                styles[canvas.top + r][canvas.left + c] = CONTOUR_COLOUR
+                styles[canvas.top + r][canvas.left + c] = contour_colour
     minimum = getattr(problem, "minimum", None)
     if minimum is not None:
         column, row = np.floor(_cell_coordinates(np.asarray(minimum(), float).reshape(1, 2), bounds, canvas)[0] + 0.5)
@@ -303,12 +305,13 @@ def surface_status(runs: Sequence[Run], colour: bool = True, extra: Sequence[str
     return lines
 
 
-def _key_line(runs: Sequence[Run], colour: bool) -> Text:
+def _key_line(runs: Sequence[Run], colour: bool, high_contrast: bool = False) -> Text:
     problem = runs[0].problem
     bounds, _ = view_bounds(problem)
     levels = contour_levels(problem, bounds)
     text = Text()
-    text.append(CONTOUR_MARKER, style=CONTOUR_COLOUR if colour else "")
+    contour_colour = HIGH_CONTRAST_CONTOUR_COLOUR if high_contrast else CONTOUR_COLOUR
+    text.append(CONTOUR_MARKER, style=contour_colour if colour else "")
     text.append(" loss = " + ", ".join(fmt.number(level, 2) for level in levels[::-1]) + "   ")
     text.append(MINIMUM_MARKER, style=f"bold {MINIMUM_COLOUR}" if colour else "")
     text.append(" minimum")
@@ -332,6 +335,8 @@ def surface_view(
     """
     if not runs:
         raise ValueError("the surface view needs at least one run")
+    if not hasattr(runs[0].problem, "loss_grid"):
+        raise ValueError(f"the surface view draws two-parameter problems (valley, rosenbrock), not {runs[0].problem.kind}")
     phases = list(phases) if phases is not None else [None] * len(runs)
     heads = [phase.get("x") if phase is not None else None for phase in phases]
     plan = layout(width, height, len(runs))
@@ -350,7 +355,7 @@ def surface_view(
             body.append(line)
     else:
         body = plot + [Text("")] + panel
-    lines = status + body + [_key_line(runs, colour)]
+    lines = status + body + [_key_line(runs, colour, high_contrast)]
     for line in lines:
         line.truncate(width)
     out = Text("\n", no_wrap=True, overflow="crop").join(lines[: max(height, len(status) + 1)])
