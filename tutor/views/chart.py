@@ -150,6 +150,11 @@ def loss_chart(
                 if xs.size:
                     plt.plot(xs.tolist(), ys.tolist(), marker=marker, label=label if len(series) > 1 else None)
             positions, labels = _decade_ticks(low, high)
+            rows = height - 5  # title, two borders, the x tick labels, the x label
+            if rows < len(positions):
+                # Two labels on one row: plotext would pick one by string-hash order, which
+                # changes from run to run. Keep as many as there are rows, the top one first.
+                positions, labels = positions[::-1][: max(rows, 1)][::-1], labels[::-1][: max(rows, 1)][::-1]
             plt.ylim(low, high)
             plt.yticks(positions, labels)
         else:
