@@ -48,7 +48,7 @@ class CheckCard(Vertical):
         if self.check.kind == "choice":
             choices = "\n".join(f"  {n}. {choice}" for n, choice in enumerate(self.check.choices, 1))
             yield Static(choices, classes="check-choices", markup=False)
-        placeholder = "type a number or the choice, then enter" if self.check.kind == "choice" else "type a number, then enter"
+        placeholder = "its number or its text, then enter" if self.check.kind == "choice" else "a number, then enter"
         yield Input(placeholder=placeholder, classes="check-input")
         feedback = Static("", classes="check-feedback", markup=False)
         if self.passed:
