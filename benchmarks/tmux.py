@@ -36,7 +36,8 @@ class Tmux:
             raise TmuxError("tmux is not installed (apt-get install -y tmux)")
         self.socket = f"tutor-bench-{uuid.uuid4().hex[:8]}"
         env = {**os.environ, "TERM": os.environ.get("TERM", "xterm-256color")}
-        env.pop("TMUX", None)
+        for name in ("TMUX", "COLUMNS", "LINES", "ROWS"):  # Textual would believe these over the pane's size
+            env.pop(name, None)
         self.control = subprocess.Popen(
             [
                 "tmux",
@@ -130,13 +131,6 @@ class Tmux:
     def capture(self, name: str) -> Frame:
         text = "\n".join(self.command(f"capture-pane -p -t {name}"))
         return Frame(text, time.perf_counter())
-
-    def pane_dead(self, name: str) -> bool:
-        return self.command(f"display-message -p -t {name} '#{{pane_dead}}'") == ["1"]
-
-    def exit_status(self, name: str) -> int | None:
-        value = self.command(f"display-message -p -t {name} '#{{pane_dead_status}}'")
-        return int(value[0]) if value and value[0].strip() else None
 
     def wait_for(
         self,
