@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal
 
 import numpy as np
@@ -30,6 +31,19 @@ COMPACT_CELL_WIDTH = 6
 def _foreground(hex_colour: str) -> str:
     r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
     return "#000000" if 0.299 * r + 0.587 * g + 0.114 * b > 140 else "#ffffff"
+
+
+@lru_cache(maxsize=None)
+def _cell_style(background: str) -> Style:
+    """A cell's colours; cached, since parsing colours for every cell of every step adds up."""
+    return Style(bgcolor=background, color=_foreground(background))
+
+
+_PLAIN = Style()
+_BOLD = Style(bold=True)
+_IDLE_STYLE = Style(dim=True, italic=True)
+_OVERFLOW_STYLE = Style(bold=True, color="red")
+_CURSOR_STYLE = Style(reverse=True, bold=True)
 
 
 @dataclass
@@ -104,26 +118,30 @@ class GridView:
     def _cell_width(self) -> int:
         return COMPACT_CELL_WIDTH if self.compact else CELL_WIDTH
 
-    def _cell(self, flat_index: int, value: float, idle: bool, low: float, high: float) -> Text:
+    def _append_cell(self, row: Text, flat_index: int, value: float, idle: bool, low: float, high: float) -> None:
+        """Append one cell to `row` (appending, not adding Texts: a grid redraws on every step)."""
         text = fmt.IDLE if idle else fmt.cell(value, self._cell_width())
-        style = Style()
+        style = _PLAIN
         if self.colour and not idle:
             bg = self._colour_of(value, low, high)
             if bg is not None:
-                style = Style(bgcolor=bg, color=_foreground(bg))
+                style = _cell_style(bg)
         if idle:
-            style = Style(dim=True, italic=True)
+            style = _IDLE_STYLE
         if not math.isfinite(value) and not idle:
-            style = Style(bold=True, color="red" if self.colour else None)
+            style = _OVERFLOW_STYLE if self.colour else _BOLD
         label = text.rjust(self._cell_width())
+        cursor = flat_index == self.cursor
+        if cursor:
+            style = style + _CURSOR_STYLE
         if self.compact:
-            if flat_index == self.cursor:
-                return Text("▸", style="bold") + Text(label, style=style + Style(reverse=True, bold=True))
-            return Text(" ") + Text(label, style=style)
-        if flat_index == self.cursor:
-            # Brackets mark the cursor even without colour (headless, NO_COLOR).
-            return Text("[", style="bold") + Text(label, style=style + Style(reverse=True, bold=True)) + Text("]", style="bold")
-        return Text(" ") + Text(label, style=style) + Text(" ")
+            row.append("▸" if cursor else " ", _BOLD if cursor else _PLAIN)
+            row.append(label, style)
+            return
+        # Brackets mark the cursor even without colour (headless, NO_COLOR).
+        row.append("[" if cursor else " ", _BOLD if cursor else _PLAIN)
+        row.append(label, style)
+        row.append("]" if cursor else " ", _BOLD if cursor else _PLAIN)
 
     def legend(self) -> Text:
         low, high = self.value_range()
@@ -162,7 +180,7 @@ class GridView:
         for start in range(0, flat.size, columns):
             row = Text()
             for k in range(start, min(start + columns, flat.size)):
-                row.append_text(self._cell(k, float(flat[k]), bool(idle[k]), low, high))
+                self._append_cell(row, k, float(flat[k]), bool(idle[k]), low, high)
             out.append(row)
         if self.show_legend:
             out.append(self.legend())

@@ -1,7 +1,10 @@
 """The visualizer's panels: thin Textual wrappers that draw tutor.views renderables.
 
-Each panel is told what to show (`show(...)`) and draws it in `render()`, so several
-changes within one frame cost one drawing, made at the size the panel has on screen.
+Each panel is told what to show (`show(...)`) and draws when the screen is next painted,
+so several changes within one frame cost one drawing, made at the size the panel has on
+screen. The grids and charts are many small coloured spans: they are drawn through
+Textual's line API (Rich Text lines turned into strips once per change), which skips the
+wrapping and markup work a Static would repeat on every paint.
 """
 
 from __future__ import annotations
@@ -9,11 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-from rich.console import Group, RenderableType
 from rich.text import Text
 from textual.events import Click
 from textual.geometry import Size
 from textual.message import Message
+from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Static
 
@@ -50,7 +53,41 @@ class GridLayout:
     cell_width: int
 
 
-class GridsPanel(Widget, can_focus=True):
+class TextLinesPanel(Widget):
+    """A panel drawn from Rich Text lines, turned into strips once per change and size."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._strips: list[Strip] | None = None
+        self._strips_key: Size | None = None
+
+    def text_lines(self, width: int, height: int) -> list[Text]:
+        """The lines to show at this content size (subclasses draw here)."""
+        return []
+
+    def redraw(self, layout: bool = False) -> None:
+        self._strips = None
+        self.refresh(layout=layout)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strips = None  # a new theme or focus style: draw with it
+
+    def render_line(self, y: int) -> Strip:
+        size = self.content_size
+        if self._strips is None or size != self._strips_key:
+            console = self.app.console
+            base = self.rich_style
+            self._strips = [
+                Strip(line.render(console, end=""), line.cell_len).apply_style(base)
+                for line in self.text_lines(size.width, size.height)
+            ]
+            self._strips.append(Strip.blank(size.width, base))
+            self._strips_key = size
+        return self._strips[min(y, len(self._strips) - 1)]
+
+
+class GridsPanel(TextLinesPanel, can_focus=True):
     """The quantities as colour-scaled grids, a cursor on one element, one page at a time when space is short."""
 
     class CellClicked(Message):
@@ -77,13 +114,13 @@ class GridsPanel(Widget, can_focus=True):
         self._run, self._record, self.cursor, self.highlight = run, record, cursor, highlight
         self.redraw()
 
-    def redraw(self) -> None:
+    def redraw(self, layout: bool = False) -> None:
         """Draw again; lay the screen out again only if the number of lines changed (that costs more)."""
         old_height = len(self._lines)
         self._lines_width = -1
         width = self.content_size.width
         self.clear_cached_dimensions()  # refresh() skips this before the panel is mounted
-        self.refresh(layout=width <= 0 or len(self._lines_at(width)) != old_height)
+        super().redraw(layout=width <= 0 or len(self._lines_at(width)) != old_height)
 
     def grids(self) -> list[GridView]:
         if self._run is None:
@@ -146,8 +183,8 @@ class GridsPanel(Widget, can_focus=True):
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return len(self._lines_at(width))
 
-    def render(self) -> RenderableType:
-        return Text("\n", no_wrap=True, overflow="crop").join(self._lines_at(self.content_size.width))
+    def text_lines(self, width: int, height: int) -> list[Text]:
+        return self._lines_at(width)
 
     def cell_at(self, x: int, y: int) -> int | None:
         """The flat index of the element drawn at content offset (x, y), if any."""
@@ -174,7 +211,7 @@ class GridsPanel(Widget, can_focus=True):
             self.post_message(self.CellClicked(flat))
 
 
-class LossChart(Widget, can_focus=True):
+class LossChart(TextLinesPanel, can_focus=True):
     """The loss against step (log scale) for every run, rebuilt only when its data or size changed."""
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -182,57 +219,60 @@ class LossChart(Widget, can_focus=True):
         self._runs: Sequence[Run] = ()
         self.high_contrast = False
         self._key: tuple | None = None
-        self._chart: Text = Text("")
         self.builds = 0  # how many times plotext ran (tests check the chart is not rebuilt needlessly)
+
+    def data_key(self) -> tuple:
+        return (tuple((id(run), run.index, id(run.current)) for run in self._runs), self.high_contrast)
 
     def show(self, runs: Sequence[Run]) -> None:
         self._runs = runs
-        self.refresh()
+        if self.data_key() != self._key:
+            self.redraw()
 
-    def render(self) -> RenderableType:
-        size = self.content_size
-        key = (tuple((id(run), run.index, id(run.current)) for run in self._runs), size.width, size.height, self.high_contrast)
-        if key != self._key and self._runs and size.width > 0 and size.height > 0:
-            self._chart = run_chart(self._runs, size.width, size.height, high_contrast=self.high_contrast)
-            self._key = key
-            self.builds += 1
-        return self._chart
+    def text_lines(self, width: int, height: int) -> list[Text]:
+        if not self._runs or width <= 0 or height <= 0:
+            return []
+        self._key = self.data_key()
+        self.builds += 1
+        return run_chart(self._runs, width, height, high_contrast=self.high_contrast).split("\n")
 
 
-class LayerChart(Widget, can_focus=True):
+class LayerChart(TextLinesPanel, can_focus=True):
     """The deep chain's per-layer gradient magnitudes as log-scale bars, with the first/last ratio."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._run: Run | None = None
         self._key: tuple | None = None
-        self._chart: RenderableType = Text("")
 
     def show(self, run: Run) -> None:
         self._run = run
-        self.refresh()
+        if (id(run), id(run.current)) != self._key:
+            self.redraw()
 
-    def render(self) -> RenderableType:
+    def numbers(self) -> Text:
+        """|g| of the first and last layer and their ratio."""
         run = self._run
-        size = self.content_size
         layer_gradients = getattr(run.problem, "layer_gradients", None) if run is not None else None
         if run is None or layer_gradients is None:
             return Text("")
-        key = (id(run), id(run.current), size.width, size.height)
-        if key == self._key:
-            return self._chart
         magnitudes = layer_gradients(run.current.x)
         first, last = float(magnitudes[0]), float(magnitudes[-1])
         ratio = number(first / last) if last else "inf"
-        numbers = Text.assemble(
+        return Text.assemble(
             "|g| ", ("layer 1 ", "bold"), number(first), ("  layer ", "bold"), (f"{len(magnitudes)} ", "bold"),
             number(last), ("  first/last ", "bold"), ratio,
         )  # fmt: skip
-        numbers.truncate(max(size.width, 1), overflow="ellipsis")
+
+    def text_lines(self, width: int, height: int) -> list[Text]:
+        run = self._run
+        if run is None or not hasattr(run.problem, "layer_gradients") or width <= 0:
+            return []
+        self._key = (id(run), id(run.current))
+        magnitudes = run.problem.layer_gradients(run.current.x)
         labels = [str(k + 1) for k in range(len(magnitudes))]
-        chart = log_bar_chart(labels, magnitudes, max(size.width, 20), max(size.height - 1, 6), "|gradient| per layer (log scale)")
-        self._chart, self._key = Group(numbers, chart), key
-        return self._chart
+        chart = log_bar_chart(labels, magnitudes, max(width, 20), max(height - 1, 6), "|gradient| per layer (log scale)")
+        return [self.numbers(), *chart.split("\n")]
 
 
 class Inspector(Static, can_focus=True):

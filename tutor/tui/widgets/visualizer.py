@@ -52,6 +52,7 @@ CHAIN_DEPTHS = (1, 100)
 # Hidden names that switch a control off (panels are hidden by their own names, see panels.GRID_PANELS).
 CONTROL_ACTIONS = {"edit": ("edit",), "run": ("run", "faster", "slower"), "jump": ("jump",), "phases": ("next_phase",)}
 CHAIN_ACTIONS = ("deeper", "shallower", "scale_up", "scale_down", "activation")
+VALLEY_ACTIONS = ("turn", "condition")  # `(` `)` turn the valley, `{` `}` its condition
 # Below these the layout goes compact: one row of grids, the inspector under the chart.
 WIDE_ENOUGH = 110
 TALL_ENOUGH = 34
@@ -60,6 +61,8 @@ TALL_ENOUGH = 34
 def _update(panel: Static, text: Text) -> None:
     """Show `text`; lay the screen out again only if the panel may need another height (that costs more)."""
     old = panel.content
+    if isinstance(old, Text) and old == text:
+        return  # unchanged: no repaint
     width = max(panel.content_size.width, 1)
     same_shape = isinstance(old, Text) and [len(line) // width for line in old.plain.split("\n")] == [
         len(line) // width for line in text.plain.split("\n")
@@ -92,22 +95,27 @@ class Visualizer(Widget, can_focus=True):
         Binding("less_than_sign,w", "scale_down", "Weight-", key_display="<"),
         Binding("greater_than_sign,W", "scale_up", "Weight+", key_display=">"),
         Binding("a", "activation", "Activation"),
+        # The valley's keys are named in the controls bar: the footer is full.
+        Binding("left_parenthesis", "turn(-15)", "Angle-", key_display="(", show=False),
+        Binding("right_parenthesis", "turn(15)", "Angle+", key_display=")", show=False),
+        Binding("left_curly_bracket", "condition(0.5)", "Condition-", key_display="{", show=False),
+        Binding("right_curly_bracket", "condition(2)", "Condition+", key_display="}", show=False),
         Binding("up,k", "move(-1, 0)", "Up", show=False),
         Binding("down,j", "move(1, 0)", "Down", show=False),
         Binding("left,h", "move(0, -1)", "Left", show=False),
         Binding("right,l", "move(0, 1)", "Right", show=False),
     ]
 
-    step: reactive[int] = reactive(0, init=False)
+    step: reactive[int] = reactive(0, init=False, repaint=False)
     """The step on screen; every run stands at it."""
-    cursor: reactive[int] = reactive(0, init=False)
+    cursor: reactive[int] = reactive(0, init=False, repaint=False)
     """Flat index of the inspected element."""
-    selected: reactive[int] = reactive(0, init=False)
+    selected: reactive[int] = reactive(0, init=False, repaint=False)
     """Which run the grids, inspector and status show (compare mode cycles it with `o`)."""
-    running: reactive[bool] = reactive(False, init=False)
-    speed: reactive[int] = reactive(DEFAULT_SPEED, init=False)
+    running: reactive[bool] = reactive(False, init=False, repaint=False)
+    speed: reactive[int] = reactive(DEFAULT_SPEED, init=False, repaint=False)
     """Steps per second in run mode."""
-    hidden: reactive[frozenset[str]] = reactive(frozenset(), init=False)
+    hidden: reactive[frozenset[str]] = reactive(frozenset(), init=False, repaint=False)
 
     class Stepped(Message):
         """Posted after each change of the shown step (lesson screens save progress with it)."""
@@ -130,6 +138,7 @@ class Visualizer(Widget, can_focus=True):
         self.phase_index = -1
         self._timer: Timer | None = None
         self._warned: set[int] = set()  # runs whose divergence already paused run mode
+        self._applicable: tuple = ()  # what decided the footer's keys last time
 
     # --- composition ----------------------------------------------------------------
 
@@ -228,8 +237,16 @@ class Visualizer(Widget, can_focus=True):
         _update(self.query_one(Inspector), Text("\n".join(element_update(run, self.cursor))))
         self._show_narration()
         self._show_controls()
+        self._update_footer()
         if self.is_surface:
             self._show_surface()
+
+    def _update_footer(self) -> None:
+        """Refresh the footer's keys only when which keys apply has changed: rebuilding it costs a frame."""
+        applicable = (self.step > 0, self.running, self.query_one(GridsPanel).pages > 1, self.is_chain, self.hidden)
+        if applicable != self._applicable:
+            self._applicable = applicable
+            self.refresh_bindings()
 
     # --- the 2-D surface (valley, rosenbrock) ------------------------------------------
 
@@ -271,6 +288,9 @@ class Visualizer(Widget, can_focus=True):
         if self.is_chain:
             problem = self.run.problem
             text.append(f"   {problem.depth} {problem.activation} layers, weight {problem.scale:g}  ([ ] < > a)")
+        if self.is_surface and hasattr(self.run.problem, "angle"):
+            problem = self.run.problem
+            text.append(f"   angle {problem.angle:g} ( )  condition {problem.condition:g} {{ }}")
         _update(self.query_one(ControlsBar), text)
 
     # --- reactive state -------------------------------------------------------------
@@ -284,7 +304,6 @@ class Visualizer(Widget, can_focus=True):
         if self.phase_index != len(self.phases) - 1:  # a finished narration stays readable
             self._clear_phases()
         self._refresh_all()
-        self.refresh_bindings()
         self.post_message(self.Stepped(step))
 
     def watch_cursor(self, cursor: int) -> None:
@@ -309,6 +328,7 @@ class Visualizer(Widget, can_focus=True):
             self._timer.stop()
             self._timer = None
         self._show_controls()
+        self._update_footer()
 
     def _clear_phases(self) -> None:
         self.phases, self.phase_index = [], -1
@@ -342,6 +362,8 @@ class Visualizer(Widget, can_focus=True):
             return bool(self.children) and self.query_one(GridsPanel).pages > 1
         if action in CHAIN_ACTIONS:
             return self.is_chain
+        if action in VALLEY_ACTIONS:
+            return self.is_surface and hasattr(self.run.problem, "angle")
         if action in ("faster", "slower"):
             return self.running or None
         return True
@@ -443,7 +465,7 @@ class Visualizer(Widget, can_focus=True):
         self.running = False
         self._clear_phases()
         self.runs = [Run.create(problem, run.optimizer, run.hp) for run in self.runs]
-        self.cursor = min(self.cursor, problem.depth - 1)
+        self.cursor = min(self.cursor, problem.start().size - 1)
         self.step = 0
         self._refresh_all()
 
@@ -464,6 +486,16 @@ class Visualizer(Widget, can_focus=True):
     def action_activation(self) -> None:
         current = ACTIVATIONS.index(self.run.problem.activation)
         self._rebuild(activation=ACTIVATIONS[(current + 1) % len(ACTIVATIONS)])
+
+    # --- the valley ------------------------------------------------------------------
+
+    def action_turn(self, degrees: float) -> None:
+        """Turn the valley's floor by `degrees` (kept in -180..180): every run starts again."""
+        self._rebuild(angle=(self.run.problem.angle + degrees + 180.0) % 360.0 - 180.0)
+
+    def action_condition(self, factor: float) -> None:
+        """Make the valley `factor` times steeper across (condition K kept in 1..1000)."""
+        self._rebuild(condition=min(max(self.run.problem.condition * factor, 1.0), 1000.0))
 
     # --- sharing --------------------------------------------------------------------
 
