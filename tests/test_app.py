@@ -421,3 +421,23 @@ def test_unexpected_error_is_one_line_and_a_log(
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "RuntimeError: something inside broke" in err and str(tmp_path / "crash.log") in err
     assert "Traceback" in (tmp_path / "crash.log").read_text()
+
+
+async def test_unexpected_error_inside_the_app_is_one_line_and_a_log(
+    app: TutorApp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The app stops, Textual prints nothing, and `crash_message` (printed by the command line) is one line."""
+    def broken() -> None:
+        raise RuntimeError("a handler broke")
+
+    monkeypatch.setenv("TUTOR_LOG_DIR", str(tmp_path))
+    monkeypatch.setattr(app, "action_help", broken)
+    with pytest.raises(RuntimeError):  # run_test re-raises it for the test; a learner sees only the line
+        async with app.run_test(size=SIZE) as pilot:
+            await ready(pilot)
+            await pilot.press("question_mark")
+            await pilot.pause()
+    assert capsys.readouterr().err == ""
+    assert app.crash_message is not None and "\n" not in app.crash_message
+    assert "RuntimeError: a handler broke" in app.crash_message and str(tmp_path / "crash.log") in app.crash_message
+    assert "Traceback" in (tmp_path / "crash.log").read_text()

@@ -6,6 +6,7 @@ Each wait polls the screen until the text appears, with a deadline, never a fixe
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -72,6 +73,22 @@ def terminal() -> Iterator[Terminal]:
         session.close()
 
 
+def environment(tmp_path: Path, **extra: str) -> dict[str, str]:
+    return {
+        "TUTOR_PROGRESS": str(tmp_path / "progress.json"),
+        "TUTOR_LOG_DIR": str(tmp_path),
+        "TERM": "xterm-256color",
+        **extra,
+    }
+
+
+def wait_for_exit(exit_file: Path) -> str:
+    deadline = time.monotonic() + DEADLINE
+    while not (exit_file.exists() and exit_file.read_text().strip()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return exit_file.read_text().strip() if exit_file.exists() else "(still running)"
+
+
 def shows_step(step: int) -> Callable[[str], bool]:
     pattern = re.compile(rf"\bstep {step}(?!\d)")
     return lambda screen: bool(pattern.search(screen))
@@ -79,8 +96,7 @@ def shows_step(step: int) -> Callable[[str], bool]:
 
 def test_sandbox_steps_forward_and_back_then_quits(terminal: Terminal, tmp_path: Path) -> None:
     exit_file = tmp_path / "exit-status"
-    env = {"TUTOR_PROGRESS": str(tmp_path / "progress.json"), "TUTOR_LOG_DIR": str(tmp_path), "TERM": "xterm-256color"}
-    terminal.start(f"sh -c '{sys.executable} -m tutor sandbox; echo $? > {exit_file}'", env=env)
+    terminal.start(f"sh -c '{sys.executable} -m tutor sandbox; echo $? > {exit_file}'", env=environment(tmp_path))
 
     terminal.wait_for(shows_step(0), "the sandbox at step 0")
     terminal.keys("Space", "Space", "Space")
@@ -90,18 +106,47 @@ def test_sandbox_steps_forward_and_back_then_quits(terminal: Terminal, tmp_path:
     assert "Traceback" not in screen
 
     terminal.keys("q")
-    deadline = time.monotonic() + DEADLINE
-    while not (exit_file.exists() and exit_file.read_text().strip()) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert exit_file.read_text().strip() == "0"
+    assert wait_for_exit(exit_file) == "0"
 
 
 def test_tiny_terminal_says_enlarge_then_recovers(terminal: Terminal, tmp_path: Path) -> None:
-    env = {"TUTOR_PROGRESS": str(tmp_path / "progress.json"), "TUTOR_LOG_DIR": str(tmp_path), "TERM": "xterm-256color"}
-    terminal.start(f"{sys.executable} -m tutor sandbox", width=40, height=10, env=env)
+    terminal.start(f"{sys.executable} -m tutor sandbox", width=40, height=10, env=environment(tmp_path))
     terminal.wait_for(lambda screen: "Enlarge the terminal" in screen and "(now 40x10)" in screen, "the enlarge message")
     terminal.tmux("resize-window", "-t", terminal.target, "-x", "120", "-y", "40")
     terminal.wait_for(shows_step(0), "the sandbox after the resize")
     terminal.keys("Space")
     terminal.wait_for(shows_step(1), "step 1")
     terminal.keys("q")
+
+
+def test_ctrl_c_in_a_lesson_quits_cleanly_and_keeps_the_position(terminal: Terminal, tmp_path: Path) -> None:
+    exit_file = tmp_path / "exit-status"
+    lessons = Path(__file__).parent / "fixtures" / "app"
+    env = environment(tmp_path, TUTOR_LESSONS_DIR=str(lessons))
+    terminal.start(f"sh -c '{sys.executable} -m tutor; echo $? > {exit_file}'", env=env)
+    terminal.wait_for(lambda screen: "First steps" in screen and "Second lesson" in screen, "the lesson list")
+    terminal.keys("Enter")
+    terminal.wait_for(shows_step(0), "the lesson's visualizer")
+    terminal.keys("Space", "Space")
+    terminal.wait_for(shows_step(2), "step 2")
+    terminal.keys("C-c")
+    assert wait_for_exit(exit_file) == "0"
+    saved = json.loads((tmp_path / "progress.json").read_text())
+    assert saved["positions"] == {"first": 2} and saved["last_lesson"] == "first"
+
+
+def test_no_color_still_draws(terminal: Terminal, tmp_path: Path) -> None:
+    terminal.start(f"{sys.executable} -m tutor sandbox", env=environment(tmp_path, NO_COLOR="1"))
+    terminal.wait_for(shows_step(0), "the sandbox without colour")
+    terminal.keys("Space")
+    terminal.wait_for(shows_step(1), "step 1 without colour")
+    terminal.keys("q")
+
+
+def test_dumb_terminal_says_why(terminal: Terminal, tmp_path: Path) -> None:
+    exit_file = tmp_path / "exit-status"
+    env = environment(tmp_path, TERM="dumb")
+    terminal.start(f"sh -c '{sys.executable} -m tutor; echo $? > {exit_file}; sleep 30'", env=env)
+    screen = terminal.wait_for(lambda screen: "tutor needs a terminal" in screen, "the reason")
+    assert "TERM=dumb" in screen and "Traceback" not in screen
+    assert wait_for_exit(exit_file) == "2"

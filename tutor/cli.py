@@ -227,6 +227,9 @@ def _run_tui(make: Any) -> int:
         return 2
     app = make()
     app.run()
+    if app.crash_message:  # the traceback is in the crash log; the learner gets one line
+        print(app.crash_message, file=sys.stderr)
+        return 1
     return app.return_code or 0
 
 

@@ -99,6 +99,7 @@ class TutorApp(App[None]):
         self._course: Course | None = None
         self._progress: Progress | None = None
         self._started = False  # resize events can come before on_mount has pushed the first screen
+        self.crash_message: str | None = None
 
     # --- start and stop -------------------------------------------------------------
 
@@ -119,15 +120,14 @@ class TutorApp(App[None]):
         self.exit()
 
     def _fatal_error(self) -> None:
-        """An unexpected error: one line for the learner, the traceback in the crash log."""
-        from rich.text import Text
-
+        """An unexpected error: the traceback goes to the crash log, and `crash_message` holds
+        the one line the command line prints after the screen is restored (Textual would print
+        the traceback, cropped to the terminal's width)."""
         from tutor.crash import one_line
 
         self.bell()
         error = self._exception
-        message = one_line(error) if error is not None else "tutor stopped on an unexpected error"
-        self._exit_renderables.append(Text(message, style="bold red"))
+        self.crash_message = one_line(error) if error is not None else "tutor stopped on an unexpected error"
         self._close_messages_no_wait()
 
     # --- the course and the learner's progress ----------------------------------------
