@@ -252,7 +252,8 @@ async def test_the_surface_view_steps_three_paths_together_and_back(tmp_path):
             assert [run.step for run in runs] == [step] * 3
             assert text.startswith(f"step {step} ") and text != frames[-1]
             frames.append(text)
-        expected = surface_view(runs, 120, len(frames[-1].splitlines()), colour=False).plain.splitlines()
+        note = "( ) turn the valley  { } its condition"
+        expected = surface_view(runs, 120, len(frames[-1].splitlines()), colour=False, note=note).plain.splitlines()
         assert [line.rstrip() for line in frames[-1].splitlines()] == [line.rstrip() for line in expected]
         for run in runs:
             assert run.optimizer.label in frames[-1] and fmt.cell(run.current.grad[0], 8, 3) in frames[-1]
@@ -339,3 +340,33 @@ def test_high_contrast_draws_brighter_contours_and_the_matrix_is_refused():
 
     with pytest.raises(ValueError, match="two-parameter problems"):
         surface_view([Run.create(MatrixInverse(), "gd")], 120, 40)
+
+
+async def test_turning_the_valley_and_changing_its_condition_start_the_runs_again(tmp_path):
+    app = sandbox_app(tmp_path, *COMPARE)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("space", "space", "space", "right_parenthesis")
+        await pilot.pause()
+        vis, runs, text = shown(app)
+        assert runs[0].problem == Valley(20.0, 60.0) and all(run.step == 0 for run in runs)
+        assert [run.optimizer.key for run in runs] == ["gd", "rmsprop", "rmsprop-momentum"]
+        assert [run.hp.lr for run in runs] == [0.09] * 3
+        assert text.startswith("step 0  valley: condition 20, floor at 60 degrees")
+        await pilot.press(*["left_parenthesis"] * 4, "left_curly_bracket", "space")
+        await pilot.pause()
+        vis, runs, text = shown(app)
+        assert runs[0].problem == Valley(10.0, 0.0) and all(run.step == 1 for run in runs)
+        assert text.startswith("step 1  valley: condition 10, floor at 0 degrees")
+        assert vis.state()["problem"] == {"kind": "valley", "condition": 10.0, "angle": 0.0}
+        enabled = {binding.action for _, binding, on, _ in app.screen.active_bindings.values() if on}
+        assert {"turn(-15)", "condition(2)"} <= enabled
+        assert "( ) turn the valley  { } its condition" in text.splitlines()[0]
+
+
+async def test_the_valley_keys_do_nothing_on_rosenbrock(tmp_path):
+    app = sandbox_app(tmp_path, "--problem", "rosenbrock")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("space", "right_parenthesis", "right_curly_bracket")
+        await pilot.pause()
+        vis, runs, _ = shown(app)
+        assert runs[0].problem.kind == "rosenbrock" and runs[0].step == 1

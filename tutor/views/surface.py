@@ -289,11 +289,13 @@ def axis_panel(
     return lines
 
 
-def surface_status(runs: Sequence[Run], colour: bool = True, extra: Sequence[str] = ()) -> list[Text]:
-    """`step 12` and every divergence or clipping warning, one per line."""
+def surface_status(runs: Sequence[Run], colour: bool = True, extra: Sequence[str] = (), note: str = "") -> list[Text]:
+    """`step 12  valley: ...` (and `note`), then every divergence or clipping warning, one per line."""
     first = Text()
     first.append(f"step {runs[0].current.step}", style="bold" if colour else "")
-    first.append(f"  {runs[0].problem.title()}", style="dim" if colour else "")
+    first.append(f"  {runs[0].problem.title()}")
+    if note:
+        first.append(f"   {note}", style="dim" if colour else "")
     lines = [first]
     for run in runs:
         message = divergence_message(run)
@@ -326,12 +328,13 @@ def surface_view(
     high_contrast: bool = False,
     highlight: Sequence[str] = (),
     phases: Sequence[Mapping[str, np.ndarray] | None] | None = None,
+    note: str = "",
 ) -> Text:
     """Status, the contour plot with every path, the per-axis panel and a key, in width x height.
 
     `phases` (one per run, or None) are a narrated update's arrays (x, grad, mean_square,
     effective_step) to show before the step completes; `highlight` names the quantities it
-    changed.
+    changed; `note` ends the status line.
     """
     if not runs:
         raise ValueError("the surface view needs at least one run")
@@ -343,7 +346,7 @@ def surface_view(
     probe_lines = 1 + sum(1 for run in runs if divergence_message(run))
     plot_height = max(plan.plot_height - probe_lines - 1, 8)
     plot, warnings = plot_text(runs, plan.plot_width, plot_height, colour, high_contrast, heads)
-    status = surface_status(runs, colour, warnings)
+    status = surface_status(runs, colour, warnings, note)
     panel = axis_panel(runs, plan.panel_width, colour, high_contrast, highlight, phases)
     body: list[Text] = []
     if plan.side_by_side:

@@ -45,6 +45,7 @@ class SurfaceView(Widget):
         self.high_contrast = high_contrast
         self.highlight: tuple[str, ...] = ()
         self.phases: list[Mapping[str, np.ndarray] | None] | None = None
+        self.note = ""
         self._lines: list[Text] = []
         self._strips: dict[int, Strip] = {}
         self._drawn_for: tuple[object, ...] | None = None  # size, theme: a change redraws every line
@@ -54,12 +55,15 @@ class SurfaceView(Widget):
         runs: Sequence[Run] | None = None,
         highlight: Sequence[str] = (),
         phases: Sequence[Mapping[str, np.ndarray] | None] | None = None,
+        note: str = "",
     ) -> None:
-        """Redraw for the runs' current step (or new runs), with a narrated phase's arrays if given."""
+        """Redraw for the runs' current step (or new runs), with a narrated phase's arrays if given;
+        `note` (e.g. which keys change the problem) ends the status line."""
         if runs is not None:
             self.runs = list(runs)
         self.highlight = tuple(highlight)
         self.phases = list(phases) if phases is not None else None
+        self.note = note
         self._update_lines()
 
     def on_resize(self, event: Resize) -> None:
@@ -81,6 +85,7 @@ class SurfaceView(Widget):
             high_contrast=self.high_contrast,
             highlight=self.highlight,
             phases=self.phases,
+            note=self.note,
         )
         lines = list(text.split("\n", allow_blank=True))[:height]
         old, self._lines = self._lines, lines

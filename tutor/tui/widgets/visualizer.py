@@ -61,8 +61,6 @@ TALL_ENOUGH = 34
 def _update(panel: Static, text: Text) -> None:
     """Show `text`; lay the screen out again only if the panel may need another height (that costs more)."""
     old = panel.content
-    if isinstance(old, Text) and old == text:
-        return  # unchanged: no repaint
     width = max(panel.content_size.width, 1)
     same_shape = isinstance(old, Text) and [len(line) // width for line in old.plain.split("\n")] == [
         len(line) // width for line in text.plain.split("\n")
@@ -95,7 +93,7 @@ class Visualizer(Widget, can_focus=True):
         Binding("less_than_sign,w", "scale_down", "Weight-", key_display="<"),
         Binding("greater_than_sign,W", "scale_up", "Weight+", key_display=">"),
         Binding("a", "activation", "Activation"),
-        # The valley's keys are named in the controls bar: the footer is full.
+        # The valley's keys are named on the surface view's status line: the footer is full.
         Binding("left_parenthesis", "turn(-15)", "Angle-", key_display="(", show=False),
         Binding("right_parenthesis", "turn(15)", "Angle+", key_display=")", show=False),
         Binding("left_curly_bracket", "condition(0.5)", "Condition-", key_display="{", show=False),
@@ -106,16 +104,16 @@ class Visualizer(Widget, can_focus=True):
         Binding("right,l", "move(0, 1)", "Right", show=False),
     ]
 
-    step: reactive[int] = reactive(0, init=False, repaint=False)
+    step: reactive[int] = reactive(0, init=False)
     """The step on screen; every run stands at it."""
-    cursor: reactive[int] = reactive(0, init=False, repaint=False)
+    cursor: reactive[int] = reactive(0, init=False)
     """Flat index of the inspected element."""
-    selected: reactive[int] = reactive(0, init=False, repaint=False)
+    selected: reactive[int] = reactive(0, init=False)
     """Which run the grids, inspector and status show (compare mode cycles it with `o`)."""
-    running: reactive[bool] = reactive(False, init=False, repaint=False)
-    speed: reactive[int] = reactive(DEFAULT_SPEED, init=False, repaint=False)
+    running: reactive[bool] = reactive(False, init=False)
+    speed: reactive[int] = reactive(DEFAULT_SPEED, init=False)
     """Steps per second in run mode."""
-    hidden: reactive[frozenset[str]] = reactive(frozenset(), init=False, repaint=False)
+    hidden: reactive[frozenset[str]] = reactive(frozenset(), init=False)
 
     class Stepped(Message):
         """Posted after each change of the shown step (lesson screens save progress with it)."""
@@ -138,7 +136,6 @@ class Visualizer(Widget, can_focus=True):
         self.phase_index = -1
         self._timer: Timer | None = None
         self._warned: set[int] = set()  # runs whose divergence already paused run mode
-        self._applicable: tuple = ()  # what decided the footer's keys last time
 
     # --- composition ----------------------------------------------------------------
 
@@ -237,16 +234,8 @@ class Visualizer(Widget, can_focus=True):
         _update(self.query_one(Inspector), Text("\n".join(element_update(run, self.cursor))))
         self._show_narration()
         self._show_controls()
-        self._update_footer()
         if self.is_surface:
             self._show_surface()
-
-    def _update_footer(self) -> None:
-        """Refresh the footer's keys only when which keys apply has changed: rebuilding it costs a frame."""
-        applicable = (self.step > 0, self.running, self.query_one(GridsPanel).pages > 1, self.is_chain, self.hidden)
-        if applicable != self._applicable:
-            self._applicable = applicable
-            self.refresh_bindings()
 
     # --- the 2-D surface (valley, rosenbrock) ------------------------------------------
 
@@ -261,7 +250,8 @@ class Visualizer(Widget, can_focus=True):
         phases = [phase.arrays if mid_update and i == self.selected else None for i in range(len(self.runs))]
         surface = self.query_one(SurfaceView)
         surface.high_contrast = bool(getattr(self.app, "high_contrast", False))
-        surface.show(self.runs, (phase.highlight,) if mid_update else (), phases)
+        note = "( ) turn the valley  { } its condition" if hasattr(self.run.problem, "angle") else ""
+        surface.show(self.runs, (phase.highlight,) if mid_update else (), phases, note)
 
     def _show_narration(self, note: str | None = None) -> None:
         phase = self._phase()
@@ -288,9 +278,6 @@ class Visualizer(Widget, can_focus=True):
         if self.is_chain:
             problem = self.run.problem
             text.append(f"   {problem.depth} {problem.activation} layers, weight {problem.scale:g}  ([ ] < > a)")
-        if self.is_surface and hasattr(self.run.problem, "angle"):
-            problem = self.run.problem
-            text.append(f"   angle {problem.angle:g} ( )  condition {problem.condition:g} {{ }}")
         _update(self.query_one(ControlsBar), text)
 
     # --- reactive state -------------------------------------------------------------
@@ -304,6 +291,7 @@ class Visualizer(Widget, can_focus=True):
         if self.phase_index != len(self.phases) - 1:  # a finished narration stays readable
             self._clear_phases()
         self._refresh_all()
+        self.refresh_bindings()
         self.post_message(self.Stepped(step))
 
     def watch_cursor(self, cursor: int) -> None:
@@ -328,7 +316,6 @@ class Visualizer(Widget, can_focus=True):
             self._timer.stop()
             self._timer = None
         self._show_controls()
-        self._update_footer()
 
     def _clear_phases(self) -> None:
         self.phases, self.phase_index = [], -1
