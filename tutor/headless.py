@@ -28,11 +28,10 @@ from tutor.engine.experiments import SEED_PRINTED_LOSSES
 from tutor.engine.hyper import Hyperparameters
 from tutor.engine.phases import narrated_update
 from tutor.views import format as fmt
-from tutor.views.chart import log_bar_chart
 from tutor.views.inspector import element_update
 from tutor.views.status import status_line
 from tutor.views.surface import surface_snapshot
-from tutor.views.visualizer import grid_rows, phase_record, quantity_grids, run_chart, snapshot
+from tutor.views.visualizer import grid_rows, layer_chart, phase_record, quantity_grids, run_chart, snapshot
 
 DEFAULT_WIDTH = 100
 CHART_HEIGHT = 14
@@ -138,11 +137,8 @@ def _flat_index(run: Run, index: tuple[int, ...] | None) -> int | None:
 
 
 def chain_view(run: Run, width: int, cursor: int | None) -> RenderableType:
-    """The per-layer gradient bars at the current x, then the run's grids and loss chart."""
-    gradients = run.problem.layer_gradients(run.current.x)  # type: ignore[attr-defined]
-    labels = [str(k) for k in range(1, len(gradients) + 1)]
-    title = f"|gradient| of each layer's bias, layer 1 (input) to {len(gradients)} (output), log scale"
-    bars = log_bar_chart(labels, gradients, width, BAR_CHART_HEIGHT, title, colour=False)
+    """The per-layer gradient bars at the current x, then the run's grids (and loss chart)."""
+    bars = layer_chart(run, width, BAR_CHART_HEIGHT + 1, colour=False)
     return Group(bars, Text(""), snapshot(run, width, cursor=cursor, colour=False))
 
 

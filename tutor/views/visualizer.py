@@ -16,8 +16,8 @@ from rich.text import Text
 
 from tutor.engine import Record, Run
 from tutor.engine.phases import Phase
-from tutor.views.chart import Series, loss_chart
-from tutor.views.format import idle_mask
+from tutor.views.chart import Series, log_bar_chart, loss_chart
+from tutor.views.format import idle_mask, number
 from tutor.views.grid import GridView
 from tutor.views.inspector import element_update
 from tutor.views.status import status_line
@@ -125,3 +125,18 @@ def phase_record(run: Run, phase: Phase) -> Record:
         effective_step=arrays["effective_step"],
         buffers={name: arrays[name] for name in current.buffers if name in arrays},
     )
+
+
+def layer_chart(run: Run, width: int, height: int, colour: bool = True) -> Text:
+    """A deep chain's per-layer |gradient| at the current x as log-scale bars, under a line with
+    the first and last layer's values and their ratio."""
+    magnitudes = run.problem.layer_gradients(run.current.x)  # type: ignore[attr-defined]
+    first, last = float(magnitudes[0]), float(magnitudes[-1])
+    ratio = number(first / last) if last else "inf"
+    heading = Text.assemble(
+        "|g| ", ("layer 1 ", "bold"), number(first), ("  layer ", "bold"), (f"{len(magnitudes)} ", "bold"),
+        number(last), ("  first/last ", "bold"), ratio,
+    )  # fmt: skip
+    labels = [str(k + 1) for k in range(len(magnitudes))]
+    bars = log_bar_chart(labels, magnitudes, max(width, 20), max(height - 1, 6), "|gradient| per layer (log scale)", colour=colour)
+    return Text("\n").join([heading, bars])
