@@ -370,3 +370,35 @@ async def test_the_valley_keys_do_nothing_on_rosenbrock(tmp_path):
         await pilot.pause()
         vis, runs, _ = shown(app)
         assert runs[0].problem.kind == "rosenbrock" and runs[0].step == 1
+
+
+async def test_run_mode_and_the_editor_drive_the_surface_view(tmp_path):
+    from tutor.tui.screens.edit import EditScreen
+
+    app = sandbox_app(tmp_path, *COMPARE)
+    async with app.run_test(size=(120, 40)) as pilot:
+        vis, runs, _ = shown(app)
+        await pilot.press("r", "plus", "plus")  # 30 steps/s
+        for _ in range(400):
+            if vis.step >= 5:
+                break
+            await pilot.pause(0.01)
+        await pilot.press("r")
+        await pilot.pause()
+        stopped = vis.step
+        assert stopped >= 5 and not vis.running
+        assert shown(app)[2].startswith(f"step {stopped} ")
+        await pilot.press("e")
+        assert isinstance(app.screen, EditScreen)
+        await pilot.press("0", ".", "0", "5", "enter")
+        await pilot.pause()
+        vis, runs, text = shown(app)
+        assert [run.hp.lr for run in runs] == [0.05] * 3
+        assert "lr=0.05" in text
+        await pilot.press("space")
+        await pilot.pause()
+        expected = Run.create(Valley(20.0, 45.0), "rmsprop", Hyperparameters(lr=0.09))
+        expected.goto(stopped)
+        expected.set_hyperparameters(Hyperparameters(lr=0.05))
+        expected.forward()
+        assert np.array_equal(runs[1].current.x, expected.current.x)
