@@ -441,3 +441,20 @@ async def test_unexpected_error_inside_the_app_is_one_line_and_a_log(
     assert app.crash_message is not None and "\n" not in app.crash_message
     assert "RuntimeError: a handler broke" in app.crash_message and str(tmp_path / "crash.log") in app.crash_message
     assert "Traceback" in (tmp_path / "crash.log").read_text()
+
+
+async def test_t_shows_one_pane_at_a_time(app: TutorApp) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_first_lesson(pilot)
+        text, visualizer = screen.query_one("#lesson-text"), screen.query_one(Visualizer)
+        assert screen.has_class("-narrow") and text.display and visualizer.display
+        await pilot.press("t")
+        await pilot.pause()
+        assert text.display and not visualizer.display and text.has_focus
+        assert text.region.height == 22  # the whole screen between header and footer
+        await pilot.press("t")
+        await pilot.pause()
+        assert not text.display and visualizer.display and visualizer.has_focus
+        await pilot.press("space", "t")
+        await pilot.pause()
+        assert text.display and visualizer.display and visualizer.step == 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
 
 # Seconds without a step before the position is written to disk.
 SAVE_DELAY = 1.0
+# `t` cycles through these: both panes, the text alone, the visualizer alone (small terminals, projectors).
+LAYOUTS = ("", "-text-only", "-visualizer-only")
 
 
 class CheckCard(Vertical):
@@ -78,6 +81,7 @@ class LessonScreen(Screen[None]):
     app: TutorApp  # type: ignore[assignment]
     # Below 110 columns the text goes above the visualizer instead of beside it.
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+    BINDINGS = [Binding("t", "cycle_layout", "Text/steps", id="lesson-layout")]
 
     def __init__(self, lesson: Lesson) -> None:
         super().__init__()
@@ -109,6 +113,18 @@ class LessonScreen(Screen[None]):
         else:
             self.app.progress.set_position(self.lesson.id, 0)  # this is where the learner is now
         visualizer.focus()
+
+    def action_cycle_layout(self) -> None:
+        """Both panes -> the text alone -> the visualizer alone -> both."""
+        current = next((name for name in LAYOUTS if name and self.has_class(name)), "")
+        following = LAYOUTS[(LAYOUTS.index(current) + 1) % len(LAYOUTS)]
+        self.remove_class(*(name for name in LAYOUTS if name))
+        if following:
+            self.add_class(following)
+        if following == "-text-only":
+            self.query_one("#lesson-text").focus()
+        else:
+            self.query_one(Visualizer).focus()
 
     def on_visualizer_stepped(self, message: Visualizer.Stepped) -> None:
         progress = self.app.progress
