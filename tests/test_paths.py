@@ -111,7 +111,7 @@ def test_valley_traces_follow_the_formulas(optimizer, condition, angle, hp):
     run = Run.create(problem, optimizer, hp)
     expected = formula_trace(problem, optimizer, hp, 60)
     run.goto(60)
-    for record, x in zip(run.records[1:], expected):
+    for record, x in zip(run.records[1:], expected, strict=True):
         assert np.allclose(record.x, x, rtol=1e-12, atol=1e-15), record.step
         assert record.loss == pytest.approx(problem.loss(x), rel=1e-12, abs=1e-300)
     if optimizer != "gd":

@@ -90,10 +90,7 @@ def test_each_current_point_is_drawn_where_the_engine_put_it():
     bounds, _ = view_bounds(runs[0].problem, [np.array([r.x for r in run.records]) for run in runs])
     canvas = contour_canvas(runs[0].problem, bounds, width, height)
     assert not warnings
-    heads = {}
-    for index, run in enumerate(runs):
-        heads.setdefault(cell_of(run.current.x, bounds, canvas), index)
-    for index, run in enumerate(runs):
+    for run in runs:
         row, column = cell_of(run.current.x, bounds, canvas)
         drawn = lines[row].plain[column]
         # Where two heads share a cell, the later run's marker is on top.
@@ -314,7 +311,7 @@ async def test_a_step_repaints_only_the_lines_that_changed(tmp_path):
         for run in widget.runs:
             run.forward()
         widget.show()  # what the visualizer does after a step; the frame is not painted yet
-        changed = [y for y, (old, new) in enumerate(zip(before, widget.lines())) if old != new]
+        changed = [y for y, (old, new) in enumerate(zip(before, widget.lines(), strict=False)) if old != new]
         assert changed and changed[0] == 0  # the status line says the new step
         kept = set(widget._strips)
         assert not kept & set(changed)

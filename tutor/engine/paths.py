@@ -14,7 +14,8 @@ surface view both use these, so a number the text quotes is the number the pictu
 from __future__ import annotations
 
 import math
-from typing import Iterable, NamedTuple, Sequence
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
 
 import numpy as np
 
@@ -46,7 +47,7 @@ class Bounds(NamedTuple):
         x, y = float(point[0]), float(point[1])
         return self.x_min <= x <= self.x_max and self.y_min <= y <= self.y_max
 
-    def scaled(self, factor: float) -> "Bounds":
+    def scaled(self, factor: float) -> Bounds:
         """The same centre, `factor` times as wide and as tall."""
         cx, cy = (self.x_min + self.x_max) / 2, (self.y_min + self.y_max) / 2
         hx, hy = (self.x_max - self.x_min) / 2 * factor, (self.y_max - self.y_min) / 2 * factor

@@ -12,13 +12,12 @@ the effective step lr/(sqrt(v)+eps), as numbers and as log-scale bars.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Mapping, Sequence
 
 import numpy as np
 from rich.console import RenderableType
-from rich.style import Style
 from rich.text import Text
 
 from tutor.engine import Run
@@ -130,7 +129,7 @@ def plot_text(
     """
     problem = runs[0].problem
     heads = list(heads) if heads is not None else [None] * len(runs)
-    paths = [_finite_path(run, head) for run, head in zip(runs, heads)]
+    paths = [_finite_path(run, head) for run, head in zip(runs, heads, strict=True)]
     bounds, _ = view_bounds(problem, paths)
     canvas = contour_canvas(problem, bounds, width, height)
     text_lines = list(canvas.lines)
@@ -158,7 +157,7 @@ def plot_text(
             put(int(column), int(row), MINIMUM_MARKER, f"bold {MINIMUM_COLOUR}")
     warnings = []
     head_cells = []
-    for index, (run, xy) in enumerate(zip(runs, paths)):
+    for index, (run, xy) in enumerate(zip(runs, paths, strict=True)):
         colour_name = colours[index % len(colours)]
         cells = _cell_coordinates(xy, bounds, canvas)
         for column, row in _trail_cells(cells, canvas):
@@ -172,7 +171,7 @@ def plot_text(
     for column, row, char, style in head_cells:  # current points on top of every trail
         put(column, row, char, style)
     lines = []
-    for chars, line_styles in zip(rows, styles):
+    for chars, line_styles in zip(rows, styles, strict=True):
         text = Text("".join(chars).rstrip(), no_wrap=True, overflow="crop")
         if colour:
             _apply_styles(text, line_styles)
@@ -236,20 +235,20 @@ def axis_panel(
     value wherever it is. v = 0 (no gradient seen yet) shows as idle, as on the grids.
     """
     phases = list(phases) if phases is not None else [None] * len(runs)
-    shown = [_arrays(run, phase) for run, phase in zip(runs, phases)]
+    shown = [_arrays(run, phase) for run, phase in zip(runs, phases, strict=True)]
     number_width = 8 if width >= 48 else 7
     bar_width = max((width - 4 - 3 * (number_width + 2)) // 3, 1)
     column = number_width + 1 + bar_width + 1
     scales = {}
     for key, _ in QUANTITIES:
-        values = [float(v) for arrays in shown if arrays[key] is not None for v in np.ravel(arrays[key])]
-        if key == "effective_step":  # idle cells' lr/eps is not a step: keep it off the scale
-            values = [
-                float(s)
-                for arrays in shown
-                for s, v in zip(np.ravel(arrays[key]), np.ravel(arrays["mean_square"]) if arrays["mean_square"] is not None else [1.0] * 2)
-                if v != 0
-            ]
+        values = []
+        for arrays in shown:
+            if arrays[key] is None:
+                continue
+            kept = np.ravel(arrays[key])
+            if key == "effective_step" and arrays["mean_square"] is not None:
+                kept = kept[np.ravel(arrays["mean_square"]) != 0]  # an idle axis's lr/eps is not a step
+            values.extend(float(v) for v in kept)
         scales[key] = _decades(values)
     colours = HIGH_CONTRAST_COLOURS if high_contrast else SERIES_COLOURS
     heading = Text("    ")
@@ -257,7 +256,7 @@ def axis_panel(
         style = "reverse" if colour and key in highlight else ("bold" if colour else "")
         heading.append(title.ljust(column)[:column], style=style)
     lines = [heading]
-    for index, (run, arrays) in enumerate(zip(runs, shown)):
+    for index, (run, arrays) in enumerate(zip(runs, shown, strict=True)):
         lines.append(Text(""))
         colour_name = colours[index % len(colours)]
         title = Text()

@@ -8,7 +8,7 @@ lines whose text changed; the contour chart itself is cached by the view.
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from rich.text import Text
