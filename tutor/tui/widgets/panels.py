@@ -9,12 +9,17 @@ wrapping and markup work a Static would repeat on every paint.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Sequence
 
+from rich.console import Console
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual.events import Click
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
@@ -54,37 +59,81 @@ class GridLayout:
 
 
 class TextLinesPanel(Widget):
-    """A panel drawn from Rich Text lines, turned into strips once per change and size."""
+    """A panel drawn from Rich Text lines through the line API.
+
+    `redraw()` draws the lines at once and repaints only the lines that changed, so moving
+    the cursor repaints two rows of each grid, not the panel; a new size or theme repaints all.
+    """
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._strips: list[Strip] | None = None
-        self._strips_key: Size | None = None
+        self._texts: list[Text] = []
+        self._strips: dict[int, Strip] = {}
+        self._drawn_for: tuple | None = None  # (content size, base style) the strips were made for
 
     def text_lines(self, width: int, height: int) -> list[Text]:
         """The lines to show at this content size (subclasses draw here)."""
         return []
 
     def redraw(self, layout: bool = False) -> None:
-        self._strips = None
-        self.refresh(layout=layout)
+        size = self.content_size
+        if layout or size.width <= 0 or size.height <= 0:
+            self._drawn_for = None  # drawn when laid out
+            self.refresh(layout=layout)
+            return
+        old, self._texts = self._texts, self.text_lines(size.width, size.height)
+        drawn_for = (size, self.rich_style)
+        if drawn_for != self._drawn_for:
+            self._drawn_for = drawn_for
+            self._strips.clear()
+            self.refresh()
+            return
+        top = self.styles.gutter.top
+        for y in range(max(len(old), len(self._texts))):
+            if y >= len(old) or y >= len(self._texts) or old[y] != self._texts[y]:
+                self._strips.pop(y, None)
+                self.refresh(Region(0, top + y, self.size.width, 1))
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        self._strips = None  # a new theme or focus style: draw with it
+        self._drawn_for = None  # a new theme or focus style: draw every line with it
 
     def render_line(self, y: int) -> Strip:
         size = self.content_size
-        if self._strips is None or size != self._strips_key:
-            console = self.app.console
-            base = self.rich_style
-            self._strips = [
-                Strip(line.render(console, end=""), line.cell_len).apply_style(base)
-                for line in self.text_lines(size.width, size.height)
-            ]
-            self._strips.append(Strip.blank(size.width, base))
-            self._strips_key = size
-        return self._strips[min(y, len(self._strips) - 1)]
+        if self._drawn_for is None or self._drawn_for[0] != size:  # laid out anew since the last redraw
+            self._texts = self.text_lines(size.width, size.height)
+            self._drawn_for = (size, self.rich_style)
+            self._strips.clear()
+        strip = self._strips.get(y)
+        if strip is None:
+            base = self._drawn_for[1]
+            if y < len(self._texts):
+                line = self._texts[y]
+                strip = Strip(_segments(line, base, self.app.console), line.cell_len)
+            else:
+                strip = Strip.blank(size.width, base)
+            self._strips[y] = strip
+        return strip
+
+
+def _segments(line: Text, base: Style, console: Console) -> list[Segment]:
+    """`line` as segments over `base`. Grid and chart lines are runs of side-by-side spans, cut
+    here directly (several times cheaper than Text.render); overlapping spans go through Rich."""
+    spans = sorted(line.spans, key=attrgetter("start"))
+    if line.style:
+        base = base + console.get_style(line.style)
+    text, position, segments = line.plain, 0, []
+    for span in spans:
+        if span.start < position:
+            return [Segment(s.text, base + s.style if s.style else base) for s in line.render(console, end="")]
+        if span.start > position:
+            segments.append(Segment(text[position : span.start], base))
+        style = span.style if isinstance(span.style, Style) else console.get_style(span.style)
+        segments.append(Segment(text[span.start : span.end], base + style))
+        position = span.end
+    if position < len(text):
+        segments.append(Segment(text[position:], base))
+    return segments
 
 
 class GridsPanel(TextLinesPanel, can_focus=True):
@@ -212,13 +261,21 @@ class GridsPanel(TextLinesPanel, can_focus=True):
 
 
 class LossChart(TextLinesPanel, can_focus=True):
-    """The loss against step (log scale) for every run, rebuilt only when its data or size changed."""
+    """The loss against step (log scale) for every run, rebuilt only when its data or size changed.
+
+    Charts already drawn are kept (stepping back costs nothing), and after each paint the
+    chart of the next step is drawn ahead while the app is idle (`prefetch`), so a step
+    forward usually finds its chart ready instead of running plotext inside the frame.
+    """
+
+    CACHE_SIZE = 64
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._runs: Sequence[Run] = ()
         self.high_contrast = False
         self._key: tuple | None = None
+        self._cache: OrderedDict[tuple, tuple[tuple[Record, ...], list[Text]]] = OrderedDict()
         self.builds = 0  # how many times plotext ran (tests check the chart is not rebuilt needlessly)
 
     def data_key(self) -> tuple:
@@ -229,12 +286,40 @@ class LossChart(TextLinesPanel, can_focus=True):
         if self.data_key() != self._key:
             self.redraw()
 
+    def _chart(self, width: int, height: int) -> list[Text]:
+        key = (self.data_key(), width, height)
+        records = tuple(run.current for run in self._runs)
+        cached = self._cache.get(key)
+        # The records are kept with the chart, so their ids cannot be reused while it is cached.
+        if cached is not None and all(a is b for a, b in zip(cached[0], records)):
+            self._cache.move_to_end(key)
+            return cached[1]
+        lines = run_chart(self._runs, width, height, high_contrast=self.high_contrast).split("\n")
+        self.builds += 1
+        self._cache[key] = (records, lines)
+        if len(self._cache) > self.CACHE_SIZE:
+            self._cache.popitem(last=False)
+        return lines
+
     def text_lines(self, width: int, height: int) -> list[Text]:
         if not self._runs or width <= 0 or height <= 0:
             return []
         self._key = self.data_key()
-        self.builds += 1
-        return run_chart(self._runs, width, height, high_contrast=self.high_contrast).split("\n")
+        return self._chart(width, height)
+
+    def prefetch(self, steps: int) -> None:
+        """Draw the chart `steps` ahead of the runs' step, for the key that will likely come next."""
+        size = self.content_size
+        if not self._runs or steps <= 0 or size.width <= 0 or size.height <= 0 or not self.display:
+            return
+        here = [run.index for run in self._runs]
+        try:
+            for run, index in zip(self._runs, here):
+                run.goto(index + steps)
+            self._chart(size.width, size.height)
+        finally:
+            for run, index in zip(self._runs, here):
+                run.goto(index)
 
 
 class LayerChart(TextLinesPanel, can_focus=True):

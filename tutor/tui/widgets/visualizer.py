@@ -61,6 +61,8 @@ TALL_ENOUGH = 34
 def _update(panel: Static, text: Text) -> None:
     """Show `text`; lay the screen out again only if the panel may need another height (that costs more)."""
     old = panel.content
+    if isinstance(old, Text) and old == text:
+        return  # unchanged: no repaint
     width = max(panel.content_size.width, 1)
     same_shape = isinstance(old, Text) and [len(line) // width for line in old.plain.split("\n")] == [
         len(line) // width for line in text.plain.split("\n")
@@ -104,16 +106,16 @@ class Visualizer(Widget, can_focus=True):
         Binding("right,l", "move(0, 1)", "Right", show=False),
     ]
 
-    step: reactive[int] = reactive(0, init=False)
+    step: reactive[int] = reactive(0, init=False, repaint=False)
     """The step on screen; every run stands at it."""
-    cursor: reactive[int] = reactive(0, init=False)
+    cursor: reactive[int] = reactive(0, init=False, repaint=False)
     """Flat index of the inspected element."""
-    selected: reactive[int] = reactive(0, init=False)
+    selected: reactive[int] = reactive(0, init=False, repaint=False)
     """Which run the grids, inspector and status show (compare mode cycles it with `o`)."""
-    running: reactive[bool] = reactive(False, init=False)
-    speed: reactive[int] = reactive(DEFAULT_SPEED, init=False)
+    running: reactive[bool] = reactive(False, init=False, repaint=False)
+    speed: reactive[int] = reactive(DEFAULT_SPEED, init=False, repaint=False)
     """Steps per second in run mode."""
-    hidden: reactive[frozenset[str]] = reactive(frozenset(), init=False)
+    hidden: reactive[frozenset[str]] = reactive(frozenset(), init=False, repaint=False)
 
     class Stepped(Message):
         """Posted after each change of the shown step (lesson screens save progress with it)."""
@@ -136,6 +138,8 @@ class Visualizer(Widget, can_focus=True):
         self.phase_index = -1
         self._timer: Timer | None = None
         self._warned: set[int] = set()  # runs whose divergence already paused run mode
+        self._applicable: tuple = ()  # what decided the footer's keys last time
+        self._prefetch_pending = False
 
     # --- composition ----------------------------------------------------------------
 
@@ -234,8 +238,25 @@ class Visualizer(Widget, can_focus=True):
         _update(self.query_one(Inspector), Text("\n".join(element_update(run, self.cursor))))
         self._show_narration()
         self._show_controls()
+        self._update_footer()
         if self.is_surface:
             self._show_surface()
+        if not self._prefetch_pending:
+            self._prefetch_pending = True
+            self.call_after_refresh(self._prefetch)
+
+    def _prefetch(self) -> None:
+        """Once the screen is painted, draw the next step's chart while the learner reads this one."""
+        self._prefetch_pending = False
+        ahead = max(1, math.ceil(self.speed / TICKS_PER_SECOND)) if self.running else 1
+        self.query_one(LossChart).prefetch(ahead)
+
+    def _update_footer(self) -> None:
+        """Refresh the footer's keys only when which keys apply has changed: rebuilding it costs a frame."""
+        applicable = (self.step > 0, self.running, self.query_one(GridsPanel).pages > 1, self.is_chain, self.hidden)
+        if applicable != self._applicable:
+            self._applicable = applicable
+            self.refresh_bindings()
 
     # --- the 2-D surface (valley, rosenbrock) ------------------------------------------
 
@@ -291,7 +312,6 @@ class Visualizer(Widget, can_focus=True):
         if self.phase_index != len(self.phases) - 1:  # a finished narration stays readable
             self._clear_phases()
         self._refresh_all()
-        self.refresh_bindings()
         self.post_message(self.Stepped(step))
 
     def watch_cursor(self, cursor: int) -> None:
@@ -316,6 +336,7 @@ class Visualizer(Widget, can_focus=True):
             self._timer.stop()
             self._timer = None
         self._show_controls()
+        self._update_footer()
 
     def _clear_phases(self) -> None:
         self.phases, self.phase_index = [], -1
