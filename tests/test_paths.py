@@ -214,3 +214,25 @@ def test_contour_cells_mark_where_a_level_crosses():
     x = bounds.x_min + xs * 0.1
     y = bounds.y_max - ys * 0.1
     assert np.all(np.abs(problem.loss_grid(x, y) - 2.0) < 20 * 0.1 * 2.1)
+
+
+def test_tutor_trace_exports_the_valley_and_rosenbrock_paths(capsys):
+    import json
+
+    from tutor.cli import main
+
+    assert main(["trace", "--problem", "valley", "--condition", "5", "--angle", "30", "--lr", "0.1", "--steps", "4"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    hp = Hyperparameters(lr=0.1)
+    expected = formula_trace(Valley(5.0, 30.0), "rmsprop", hp, 4)
+    assert [row["step"] for row in rows] == [1, 2, 3, 4]
+    assert np.allclose([row["x"] for row in rows], expected, rtol=1e-12)
+    assert all(len(row["grad"]) == 2 and len(row["mean_square"]) == 2 and row["momentum"] is None for row in rows)
+    assert main(["trace", "--problem", "rosenbrock", "--optimizer", "gd", "--steps", "2", "--format", "csv"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "step,loss,x,grad,mean_square,effective_step,momentum" and len(lines) == 3
+    x1 = formula_trace(Rosenbrock(), "gd", Hyperparameters(), 1)[0]
+    assert lines[1].startswith(f'1,{Rosenbrock().loss(x1)!r},"{json.dumps(x1.tolist())}"')
+    with pytest.raises(SystemExit):
+        main(["trace", "--problem", "rosenbrock", "--angle", "10"])
+    assert "--angle belongs to --problem valley" in capsys.readouterr().err
