@@ -399,3 +399,11 @@ async def test_run_mode_and_the_editor_drive_the_surface_view(tmp_path):
         expected.set_hyperparameters(Hyperparameters(lr=0.05))
         expected.forward()
         assert np.array_equal(runs[1].current.x, expected.current.x)
+
+
+def test_layout_puts_the_panel_beside_a_wide_plot_and_under_a_narrow_tall_one():
+    assert surface.layout(120, 40, 3) == surface.Layout(68, 40, 50, True)
+    assert surface.layout(100, 30, 3) == surface.Layout(56, 30, 42, True)  # the headless snapshot
+    assert surface.layout(80, 19, 3).side_by_side  # the 80x24 sandbox: too short to stack
+    assert surface.layout(72, 36, 1) == surface.Layout(72, 30, 72, False)  # a lesson's column
+    assert not surface.layout(60, 40, 3).side_by_side

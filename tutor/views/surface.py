@@ -37,8 +37,10 @@ MINIMUM_COLOUR = "#d4a017"
 # The panel's quantities: the record's field, its column heading.
 QUANTITIES = (("grad", "grad g"), ("mean_square", "mean sq v"), ("effective_step", "lr/(√v+ε)"))
 BAR_BLOCKS = " ▏▎▍▌▋▊▉█"
-# Side by side (plot | panel) from this width on; narrower, the panel goes under the plot.
+# Side by side (plot | panel), or the panel under the plot: see layout().
 SIDE_BY_SIDE_WIDTH = 72
+MIN_SIDE_PLOT_WIDTH = 48
+MIN_STACKED_PLOT_HEIGHT = 14
 GAP = 2
 
 
@@ -51,12 +53,18 @@ class Layout:
 
 
 def layout(width: int, height: int, runs: int) -> Layout:
-    """How a width x height area is shared between the plot and the per-axis panel."""
+    """How a width x height area is shared between the plot and the per-axis panel.
+
+    Side by side while the plot keeps a useful width; else the panel goes under the plot
+    if the plot keeps a useful height there (a lesson's narrow, tall column); else side by
+    side anyway, down to SIDE_BY_SIDE_WIDTH.
+    """
     panel_lines = 1 + 4 * runs
-    if width >= SIDE_BY_SIDE_WIDTH:
-        panel = max(40, min(52, int(width * 0.42)))
+    panel = max(40, min(52, int(width * 0.42)))
+    stacked_height = height - panel_lines - 1
+    if width - panel - GAP >= MIN_SIDE_PLOT_WIDTH or (width >= SIDE_BY_SIDE_WIDTH and stacked_height < MIN_STACKED_PLOT_HEIGHT):
         return Layout(width - panel - GAP, max(height, 8), panel, True)
-    return Layout(width, max(height - panel_lines - 1, 8), width, False)
+    return Layout(width, max(stacked_height, 8), width, False)
 
 
 @lru_cache(maxsize=32)
