@@ -143,8 +143,8 @@ class GridView:
         row.append(label, style)
         row.append("]" if cursor else " ", _BOLD if cursor else _PLAIN)
 
-    def legend(self) -> Text:
-        low, high = self.value_range()
+    def legend(self, value_range: tuple[float, float] | None = None) -> Text:
+        low, high = value_range or self.value_range()
         if self.scale == "log":
             if high == low == 0:
                 return Text("log scale: no values yet", style="dim")
@@ -183,7 +183,7 @@ class GridView:
                 self._append_cell(row, k, float(flat[k]), bool(idle[k]), low, high)
             out.append(row)
         if self.show_legend:
-            out.append(self.legend())
+            out.append(self.legend((low, high)))
         return out
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:

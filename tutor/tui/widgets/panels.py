@@ -195,13 +195,14 @@ class GridsPanel(TextLinesPanel, can_focus=True):
         if not grids or width <= 0:
             self.layout_info, self._lines = None, []
             return self._lines
-        column_width = max(g.__rich_measure__(None, None).maximum for g in grids)  # type: ignore[attr-defined]
+        blocks = [grid.lines() for grid in grids]
+        column_width = max(line.cell_len for block in blocks for line in block)
         per_row = max(1, (width + GRID_GAP) // (column_width + GRID_GAP))
         per_page = per_row * max(1, self.max_rows)
         self.pages = -(-len(grids) // per_page)
         self.page %= self.pages
         shown = grids[self.page * per_page : (self.page + 1) * per_page]
-        blocks = [grid.lines() for grid in shown]
+        blocks = blocks[self.page * per_page : (self.page + 1) * per_page]
         first = shown[0]
         self.layout_info = GridLayout(
             len(shown), per_row, column_width, len(blocks[0]), first._columns(), first.width() // first._columns()
