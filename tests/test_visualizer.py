@@ -343,6 +343,7 @@ async def test_chain_controls_rebuild_the_problem_from_step_zero() -> None:
         gradients = vis.run.problem.layer_gradients()
         rendered = screen_text(vis.query_one(LayerChart))
         assert f"|g| layer 1 {number(gradients[0])}  layer 9 {number(gradients[-1])}" in rendered
+        assert f"first/last {number(gradients[0] / gradients[-1])}" in rendered
         assert "|gradient| per layer" in rendered
         await pilot.press("space")
         assert vis.step == 1 and vis.run.step == 1

@@ -336,19 +336,22 @@ class LayerChart(TextLinesPanel, can_focus=True):
         if (id(run), id(run.current)) != self._key:
             self.redraw()
 
-    def numbers(self) -> Text:
-        """|g| of the first and last layer and their ratio."""
+    def numbers(self, width: int = 200) -> list[Text]:
+        """|g| of the first and last layer and their ratio: one line, or two if `width` is short."""
         run = self._run
         layer_gradients = getattr(run.problem, "layer_gradients", None) if run is not None else None
         if run is None or layer_gradients is None:
-            return Text("")
+            return []
         magnitudes = layer_gradients(run.current.x)
         first, last = float(magnitudes[0]), float(magnitudes[-1])
         ratio = number(first / last) if last else "inf"
-        return Text.assemble(
-            "|g| ", ("layer 1 ", "bold"), number(first), ("  layer ", "bold"), (f"{len(magnitudes)} ", "bold"),
-            number(last), ("  first/last ", "bold"), ratio,
-        )  # fmt: skip
+        layers = Text.assemble(
+            "|g| ", ("layer 1 ", "bold"), number(first), ("  layer ", "bold"), (f"{len(magnitudes)} ", "bold"), number(last)
+        )
+        share = Text.assemble(("  first/last ", "bold"), ratio)
+        if layers.cell_len + share.cell_len <= width:
+            return [layers + share]
+        return [layers, Text("   ") + share]
 
     def text_lines(self, width: int, height: int) -> list[Text]:
         run = self._run
@@ -357,8 +360,9 @@ class LayerChart(TextLinesPanel, can_focus=True):
         self._key = (id(run), id(run.current))
         magnitudes = run.problem.layer_gradients(run.current.x)
         labels = [str(k + 1) for k in range(len(magnitudes))]
-        chart = log_bar_chart(labels, magnitudes, max(width, 20), max(height - 1, 6), "|gradient| per layer (log scale)")
-        return [self.numbers(), *chart.split("\n")]
+        numbers = self.numbers(width)
+        chart = log_bar_chart(labels, magnitudes, max(width, 20), max(height - len(numbers), 6), "|gradient| per layer (log scale)")
+        return [*numbers, *chart.split("\n")]
 
 
 class Inspector(Static, can_focus=True):
