@@ -458,3 +458,18 @@ async def test_t_shows_one_pane_at_a_time(app: TutorApp) -> None:
         await pilot.press("space", "t")
         await pilot.pause()
         assert text.display and visualizer.display and visualizer.step == 1
+
+
+async def test_unwritable_progress_is_reported_and_the_lesson_goes_on(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("a file where the progress folder should be")
+    app = make_app(lessons_dir=FIXTURES, progress_path=blocker / "progress.json")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_first_lesson(pilot)
+        card = await answer(pilot, "decay", "0.9")
+        assert card.has_class("-right") and app.progress.has_passed("first", "decay")
+        messages = [notification.message for notification in app._notifications]
+        assert any(message.startswith("Could not save your progress") for message in messages)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, LessonListScreen)
