@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from textual.app import App
+from textual.reactive import reactive
 from textual.widgets import Input, Static
 
 import tutor.tui
@@ -321,6 +322,27 @@ async def test_compare_mode_steps_three_optimizers_together() -> None:
         chart = vis.query_one(LossChart)
         assert len(chart._runs) == 3
         assert vis.state()["optimizers"] == ["gd", "rmsprop", "rmsprop-momentum"]
+        await pilot.press("o", "o", "n")  # narrate rmsprop+momentum's update; finishing it steps all three
+        assert text_of(app, "#narration").startswith("phase 1/6 gradient")
+        await pilot.press(*["n"] * 5)
+        assert [run.step for run in runs] == [6, 6, 6]
+        assert runs[2].current.loss == reference("rmsprop-momentum", 6).current.loss
+
+
+class ContrastApp(VisualizerApp):
+    high_contrast: reactive[bool] = reactive(False)
+
+
+async def test_high_contrast_theme_switches_the_grid_palette() -> None:
+    app = ContrastApp([Run.create(MatrixInverse(), "rmsprop")])
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("space")
+        grids = visualizer(app).query_one(GridsPanel)
+        assert not grids.grids()[0].high_contrast
+        app.high_contrast = True
+        await pilot.pause()
+        assert all(grid.high_contrast for grid in grids.grids())
+        assert visualizer(app).query_one(LossChart).high_contrast
 
 
 async def test_chain_controls_rebuild_the_problem_from_step_zero() -> None:

@@ -9,6 +9,7 @@ data or size changed. No maths here: the engine steps, tutor.views draws.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import replace
 from typing import Any
 
@@ -140,6 +141,7 @@ class Visualizer(Widget, can_focus=True):
         self._warned: set[int] = set()  # runs whose divergence already paused run mode
         self._applicable: tuple = ()  # what decided the footer's keys last time
         self._prefetch_pending = False
+        self._run_started, self._run_taken = 0.0, 0  # run mode's clock and the steps it has taken
 
     # --- composition ----------------------------------------------------------------
 
@@ -346,10 +348,16 @@ class Visualizer(Widget, can_focus=True):
     def _start_timer(self) -> None:
         if self._timer is not None:
             self._timer.stop()
+        self._run_started, self._run_taken = time.monotonic(), 0
         self._timer = self.set_interval(1 / min(self.speed, TICKS_PER_SECOND), self._tick)
 
     def _tick(self) -> None:
-        self.step += max(1, math.ceil(self.speed / TICKS_PER_SECOND))
+        # Steps due by the clock, not one per tick: a late frame is made up, so the speed shown is the speed run.
+        due = int((time.monotonic() - self._run_started) * self.speed) - self._run_taken
+        if due <= 0:
+            return
+        self._run_taken += due
+        self.step += due
         diverging = [i for i, run in enumerate(self.runs) if i not in self._warned and divergence_message(run)]
         if diverging:
             self.running = False
