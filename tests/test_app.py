@@ -48,7 +48,11 @@ def text_of(widget: Static) -> str:
 
 
 def option_labels(app: TutorApp) -> list[str]:
-    options = app.screen.query_one(OptionList)
+    return option_labels_of(app.screen)
+
+
+def option_labels_of(screen) -> list[str]:  # type: ignore[no-untyped-def]
+    options = screen.query_one(OptionList)
     return [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
 
 
@@ -111,6 +115,9 @@ async def test_lesson_flow_step_answer_wrong_then_right(app: TutorApp, progress_
         assert card.has_class("-right")
         assert app.progress.has_passed("first", "decay")
         assert not app.progress.is_complete("first")
+        lesson_list = app.screen_stack[-2]
+        lesson_list.refresh_lessons()  # type: ignore[attr-defined]  (it refreshes itself on resume)
+        assert "1/2 checks" in option_labels_of(lesson_list)[0]
 
         await answer(pilot, "divides", "2")  # the second choice: sqrt(v) + eps
         assert app.progress.is_complete("first")

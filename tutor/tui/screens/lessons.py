@@ -92,6 +92,9 @@ class LessonListScreen(Screen[None]):
         label.append(f" {DONE} " if progress.is_complete(lesson.id) else "   ", style="bold green")
         label.append(f"{lesson.order:>2}. ", style="dim")
         label.append(lesson.title)
+        passed = sum(progress.has_passed(lesson.id, check.id) for check in lesson.checks)
+        if passed and not progress.is_complete(lesson.id):
+            label.append(f"  {passed}/{len(lesson.checks)} checks", style="dim")
         if lesson.id == progress.last_lesson:
             label.append(f"  {RESUME} you stopped here", style="italic")
         return label
