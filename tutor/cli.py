@@ -283,7 +283,7 @@ def sandbox_setup(args: argparse.Namespace) -> Any:
     runs = [Run.create(problem, key, hp) for key in keys]
     for run in runs:
         run.goto(step)
-    return SandboxSetup(runs, view, hidden, step)
+    return SandboxSetup(runs, view, hidden)
 
 
 def _sandbox(args: argparse.Namespace) -> int:

@@ -51,12 +51,11 @@ def view_for(problem_spec: dict[str, Any]) -> str:
 
 @dataclass
 class SandboxSetup:
-    """What `tutor sandbox` opens: the runs (already at `step`), the view and hidden panels."""
+    """What `tutor sandbox` opens: the runs (at the step to show), the view and hidden panels."""
 
     runs: list[Run]
     view: str = "matrix"
     hidden: frozenset[str] = frozenset()
-    step: int = 0
 
 
 def _stylesheets() -> list[str | Path]:
@@ -181,16 +180,8 @@ class TutorApp(App[None]):
     def _push_sandbox(self, setup: SandboxSetup) -> None:
         from tutor.tui.screens.sandbox import SandboxScreen
 
-        screen = SandboxScreen(setup.runs, setup.view, setup.hidden)
-        self.push_screen(screen)
-        if setup.step:
-            # The runs already stand at `step`; the widget's counter must say so too.
-            self.call_after_refresh(self._set_step, screen, setup.step)
-
-    @staticmethod
-    def _set_step(screen: Screen, step: int) -> None:
-        for visualizer in screen.query("Visualizer"):
-            visualizer.step = step  # type: ignore[attr-defined]
+        # The runs may already stand at a later step (a share code): the Visualizer starts there.
+        self.push_screen(SandboxScreen(setup.runs, setup.view, setup.hidden))
 
     def sandbox_runs(self, optimizers: tuple[str, ...] | None = None) -> SandboxSetup:
         """Runs on the problem and hyperparameters on screen (the seed's matrix if none)."""
