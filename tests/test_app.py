@@ -480,3 +480,17 @@ async def test_unwritable_progress_is_reported_and_the_lesson_goes_on(tmp_path: 
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, LessonListScreen)
+
+
+async def test_a_number_that_fails_when_prepared_is_listed_and_the_lesson_still_opens(progress_path: Path) -> None:
+    app = make_app(lessons_dir=FIXTURES.with_name("app-bad-number"), progress_path=progress_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)  # loads the course
+        await ready(pilot)  # then computes every lesson's numbers in a second worker
+        assert app.course_prepared
+        problems = text_of(app.screen.query_one("#lessons-problems", Static))
+        assert "01-bad-number.md:13:" in problems and "unknown optimizer 'nope'" in problems
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, LessonScreen)
+        assert '{{ final_loss(optimizer="nope") }}' in app.screen.lesson.text

@@ -99,6 +99,7 @@ class TutorApp(App[None]):
         self._progress: Progress | None = None
         self._started = False  # resize events can come before on_mount has pushed the first screen
         self.crash_message: str | None = None
+        self.course_prepared = False  # every lesson's numbers computed (the lesson list does it in a thread)
 
     # --- start and stop -------------------------------------------------------------
 

@@ -36,21 +36,33 @@ class LessonListScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()
-        if self.app.loaded:
-            self.refresh_lessons()
-        else:
-            # Paint first, then load: the lessons' numbers come from the engine (numpy).
+        if not self.app.loaded:
+            # Paint first, then load (numpy and the lesson files) in a thread.
             self.call_after_refresh(self.run_worker, self._load, thread=True, exit_on_error=False, name="load-lessons")
+            return
+        self.refresh_lessons()
+        if not self.app.course_prepared:
+            self._start_preparing()
 
     def _load(self) -> None:
         self.app.course  # noqa: B018 (loads and caches)
         self.app.progress  # noqa: B018
 
+    def _start_preparing(self) -> None:
+        self.run_worker(self._prepare, thread=True, exit_on_error=False, name="prepare-lessons")
+
+    def _prepare(self) -> None:
+        """Compute every lesson's numbers (engine runs) off the UI thread: opening a lesson is then instant."""
+        self.app.course.prepare()
+        self.app.course_prepared = True
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.name != "load-lessons":
+        if event.worker.name not in ("load-lessons", "prepare-lessons"):
             return
         if event.state == WorkerState.SUCCESS:
             self.refresh_lessons()
+            if event.worker.name == "load-lessons":
+                self._start_preparing()
         elif event.state == WorkerState.ERROR and event.worker.error is not None:
             from tutor.crash import one_line
 
@@ -78,11 +90,15 @@ class LessonListScreen(Screen[None]):
             resume.update("Start with the first lesson: enter opens it.")
         if not course.lessons:
             resume.update("No lesson could be loaded; see the problems below.")
+        # Placeholders are filled when a lesson is prepared; their failures count as problems too.
+        found = list(course.problems)
+        if self.app.course_prepared:
+            found += [problem for lesson in course.lessons for problem in lesson.problems]
         problems = self.query_one("#lessons-problems", Static)
-        problems.display = bool(course.problems)
-        if course.problems:
+        problems.display = bool(found)
+        if found:
             report = Text("Lesson files with problems (the other lessons still open):\n", style="bold")
-            for problem in course.problems:
+            for problem in found:
                 report.append(f"  {problem}\n", style="")
             problems.update(report)
 
@@ -92,9 +108,10 @@ class LessonListScreen(Screen[None]):
         label.append(f" {DONE} " if progress.is_complete(lesson.id) else "   ", style="bold green")
         label.append(f"{lesson.order:>2}. ", style="dim")
         label.append(lesson.title)
-        passed = sum(progress.has_passed(lesson.id, check.id) for check in lesson.checks)
+        # check_ids, not checks: the checks' answers are computed only when the lesson is prepared.
+        passed = sum(progress.has_passed(lesson.id, check_id) for check_id in lesson.check_ids)
         if passed and not progress.is_complete(lesson.id):
-            label.append(f"  {passed}/{len(lesson.checks)} checks", style="dim")
+            label.append(f"  {passed}/{len(lesson.check_ids)} checks", style="dim")
         if lesson.id == progress.last_lesson:
             label.append(f"  {RESUME} you stopped here", style="italic")
         return label
