@@ -214,39 +214,91 @@ def exit_status(tmux: Tmux, name: str, status: Path, timeout: float = 15) -> int
     return int(status.read_text())
 
 
-@terminal
-def test_a_tiny_terminal_gets_the_enlarge_message_and_recovers(tmux: Tmux, quiet_home: dict[str, str], tmp_path: Path) -> None:
-    name = "tiny"
-    tmux.start(name, app_command(quiet_home, tmp_path / "status"), 40, 10)
-    try:
-        text = screen(tmux, name, "Enlarge the terminal")
-        assert "(now 40x10)" in text
-        tmux.resize(name, 120, 40)
-        assert "Lessons" in screen(tmux, name, "Lessons")
-        assert not (tmp_path / "status").exists()  # still running
-    finally:
-        tmux.kill(name)
+def step_of(text: str) -> int | None:
+    found = re.search(r"\bstep (\d+)\b", text)
+    return int(found.group(1)) if found else None
+
+
+def advancing(tmux: Tmux, name: str, beyond: int) -> int:
+    """Wait until the step counter passes `beyond` (the run goes on); returns the step seen."""
+    frame = tmux.wait_for(name, lambda text: (step_of(text) or -1) > beyond, time.perf_counter(), timeout=30, settle=0)
+    return step_of(frame.text) or 0
 
 
 @terminal
-def test_ctrl_c_exits_cleanly_and_keeps_progress(tmux: Tmux, quiet_home: dict[str, str], tmp_path: Path) -> None:
-    name = "ctrl-c"
-    tmux.start(name, app_command(quiet_home, tmp_path / "status"), 120, 40)
+def test_resizing_mid_run_keeps_running(tmux: Tmux, quiet_home: dict[str, str], tmp_path: Path) -> None:
+    """Run mode through 120x40 -> 80x24 -> 40x10 (too small) -> 100x30: the run goes on, nothing breaks."""
+    name = "resize"
+    tmux.start(name, app_command(quiet_home, tmp_path / "status", "sandbox"), 120, 40)
     try:
-        screen(tmux, name, LOADED)  # the list is filled after the first paint: enter before it does nothing
-        tmux.keys(name, "Enter")  # the first lesson
-        first = screen(tmux, name, "step 0")
-        for step in (1, 2, 3):
-            tmux.keys(name, "Space")
-            screen(tmux, name, f"step {step} ")
-        tmux.keys(name, "C-c")
-        status = exit_status(tmux, name, tmp_path / "status")
-        assert status in (0, 130)
+        screen(tmux, name, "step 0")
+        tmux.keys(name, "r")
+        seen = advancing(tmux, name, 2)
+        tmux.resize(name, 80, 24)
+        seen = advancing(tmux, name, seen)
+        tmux.resize(name, 40, 10)
+        assert "(now 40x10)" in screen(tmux, name, "Enlarge the terminal")
+        tmux.resize(name, 100, 30)
+        seen = advancing(tmux, name, seen)
+        advancing(tmux, name, seen)  # still running after the last resize
+        tmux.keys(name, "q")
+        assert exit_status(tmux, name, tmp_path / "status") == 0
         assert "Traceback" not in tmux.capture(name).text
     finally:
         tmux.kill(name)
-    saved = json.loads(Path(quiet_home["TUTOR_PROGRESS"]).read_text())
-    assert list(saved["positions"].values()) == [3], first
+
+
+@terminal
+@pytest.mark.parametrize(
+    ("keys", "shown"),
+    [
+        (["r"], "running"),  # run mode
+        (["e"], "Hyperparameters from step 2 on"),  # the edit dialog, an input focused
+        (["?"], "Keys and panels"),  # help
+        (["s"], "tutor sandbox --state"),  # the share code dialog
+        (["C-p"], "Search for commands"),  # the command palette
+    ],
+    ids=["running", "edit dialog", "help", "share code", "palette"],
+)
+def test_ctrl_c_anywhere_exits_cleanly(
+    tmux: Tmux, quiet_home: dict[str, str], tmp_path: Path, keys: list[str], shown: str
+) -> None:
+    name = f"ctrl-c-{len(shown)}"
+    tmux.start(name, app_command(quiet_home, tmp_path / "status", "sandbox"), 120, 40)
+    try:
+        screen(tmux, name, "step 0")
+        tmux.keys(name, "Space", "Space")
+        screen(tmux, name, "step 2 ")
+        tmux.keys(name, *keys)
+        screen(tmux, name, shown)
+        tmux.keys(name, "C-c")
+        assert exit_status(tmux, name, tmp_path / "status") in (0, 130)
+        assert "Traceback" not in tmux.capture(name).text
+    finally:
+        tmux.kill(name)
+
+
+@terminal
+@pytest.mark.parametrize(
+    "locale",
+    [{"PYTHONIOENCODING": "ascii"}, {"LANG": "C", "LC_ALL": "C"}],
+    ids=["ASCII stdout", "C locale"],
+)
+def test_the_app_runs_in_a_non_utf8_terminal(
+    tmux: Tmux, quiet_home: dict[str, str], tmp_path: Path, locale: dict[str, str]
+) -> None:
+    exports = " ".join(f"{key}={value}" for key, value in locale.items())
+    name = f"locale-{len(locale)}"
+    tmux.start(name, f"export {exports}; " + app_command(quiet_home, tmp_path / "status", "sandbox"), 120, 40)
+    try:
+        screen(tmux, name, "step 0")
+        tmux.keys(name, "Space")
+        screen(tmux, name, "step 1 ")
+        tmux.keys(name, "q")
+        assert exit_status(tmux, name, tmp_path / "status") == 0
+        assert "Traceback" not in tmux.capture(name).text
+    finally:
+        tmux.kill(name)
 
 
 @terminal
