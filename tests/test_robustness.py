@@ -123,6 +123,36 @@ def test_trace_interrupted_by_ctrl_c_exits_130_without_a_traceback() -> None:
     assert "Traceback" not in stderr
 
 
+# --- the chart never hands plotext what breaks it ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("values", "clipped"),
+    [
+        ([5.0, 2.0, float("inf"), float("nan")], True),  # an overflowed loss: plotext's inf trap
+        ([5.0, 50.0, 5e9, 5e300], True),  # diverging far past the start: drawn at the top edge
+        ([5.0, 0.0, -1.0, 1e-3], False),  # zero and negative on a log axis: plotext's domain error
+        ([5.0], False),  # step 0, a single point
+        ([float("nan")] * 3, False),  # nothing drawable at all
+    ],
+    ids=["inf and nan", "overflowing", "zero and negative", "one point", "all nan"],
+)
+def test_the_loss_chart_draws_any_run(values: list[float], clipped: bool) -> None:
+    from tutor.views.chart import Series, loss_chart
+
+    text = loss_chart([Series("gd", values), Series("rmsprop", [5.0, 4.0, 3.0])], 60, 15, colour=False).plain
+    assert ("clipped: the loss ran off the top" in text) is clipped
+    assert len(text.splitlines()) == 15
+
+
+def test_the_layer_chart_draws_vanished_and_overflowed_gradients() -> None:
+    from tutor.views.chart import log_bar_chart
+
+    text = log_bar_chart(["1", "2", "3", "4"], [0.0, float("inf"), float("nan"), 1e-300], 40, 10, "|g|", colour=False).plain
+    assert "|g|" in text
+    assert log_bar_chart(["1"], [0.0], 40, 10, "all zero", colour=False).plain.count("█") == 0
+
+
 # --- headless commands in hostile environments -------------------------------------------------------
 
 
@@ -335,3 +365,22 @@ def test_an_unwritable_progress_file_is_reported_and_the_app_runs(tmux: Tmux, qu
         assert "Traceback" not in tmux.capture(name).text
     finally:
         tmux.kill(name)
+
+
+# --- the table in docs/robustness.md ---------------------------------------------------------------------
+
+
+def test_every_test_the_robustness_table_names_exists() -> None:
+    """docs/robustness.md names a test on every row; a renamed or deleted test must not leave a stale row."""
+    table = (ROOT / "docs" / "robustness.md").read_text()
+    rows = [line for line in table.splitlines() if line.startswith("| ") and not line.startswith("| case")]
+    assert len(rows) > 30
+    for row in rows:
+        references = re.findall(r"`(tests/[\w/]+\.py)?::(\w+)`", row)
+        assert references, f"a row without a test: {row}"
+        path = None
+        for file, name in references:
+            path = file or path
+            assert path is not None
+            source = (ROOT / path).read_text()
+            assert re.search(rf"^(async )?def {name}\(", source, re.MULTILINE), f"{path}::{name} does not exist"
