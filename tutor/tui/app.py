@@ -302,6 +302,10 @@ class TutorApp(App[None]):
             return action == "quit"
         if action == "share":
             return self.visualizer_on_screen() is not None
+        if action == "lesson_list":
+            from tutor.tui.screens.lessons import LessonListScreen
+
+            return not isinstance(self.screen, LessonListScreen)
         return True
 
 

@@ -100,6 +100,7 @@ class LessonListScreen(Screen[None]):
             report = Text("Lesson files with problems (the other lessons still open):\n", style="bold")
             for problem in found:
                 report.append(f"  {problem}\n", style="")
+            report.rstrip()
             problems.update(report)
 
     def _label(self, lesson: Lesson) -> Text:
