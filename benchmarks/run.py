@@ -1,6 +1,6 @@
 """tutor's speed, measured in a real terminal against a bare Textual app, in one run.
 
-    .venv/bin/python benchmarks/run.py            # prints the table, writes benchmarks/RESULTS.md
+    .venv/bin/python benchmarks/run.py    # prints the table, writes benchmarks/RESULTS.md and README.md's table
 
 Drives the real app in tmux at 120x40 (send-keys, poll the screen through a tmux control client):
   launch   start -> the first whole frame (the screen shows its first state and stays so for 0.5 s),
@@ -283,11 +283,13 @@ def report(results: Results, presses: int, launches: int) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--presses", type=int, default=60, help="key presses timed per app (default 60)")
-    parser.add_argument("--launches", type=int, default=5, help="launches per app (default 5)")
+    parser.add_argument("--launches", type=int, default=7, help="launches per app, interleaved (default 7)")
     parser.add_argument(
         "--out", type=Path, default=HERE / "RESULTS.md", help="where to write the table (default benchmarks/RESULTS.md)"
     )
-    parser.add_argument("--no-write", action="store_true", help="print the table only")
+    parser.add_argument(
+        "--no-write", action="store_true", help="print the table only (else also benchmarks/RESULTS.md and README.md's table)"
+    )
     args = parser.parse_args()
 
     results = Results()
@@ -323,7 +325,24 @@ def main() -> int:
             + table
             + "\n"
         )
+        quote_in_readme(table)
     return 0
+
+
+README = ROOT / "README.md"
+README_START, README_END = "<!-- speed table: benchmarks/run.py writes it -->", "<!-- end of speed table -->"
+
+
+def quote_in_readme(table: str) -> None:
+    """Replace the README's speed table (between its markers) with this run's: the measures, not the engine's rows."""
+    text = README.read_text()
+    if README_START not in text or README_END not in text:
+        print(f"README.md has no {README_START} marker: its table was left alone", file=sys.stderr)
+        return
+    measures = table.split("\n\nEngine alone")[0]
+    head, rest = text.split(README_START, 1)
+    _, tail = rest.split(README_END, 1)
+    README.write_text(f"{head}{README_START}\n\n{measures}\n\n{README_END}{tail}")
 
 
 if __name__ == "__main__":
