@@ -58,6 +58,14 @@ class GridLayout:
     cell_width: int
 
 
+@dataclass(frozen=True)
+class GridDrawing:
+    lines: list[Text]
+    layout: GridLayout | None
+    pages: int
+    page: int
+
+
 class TextLinesPanel(Widget):
     """A panel drawn from Rich Text lines through the line API.
 
@@ -65,11 +73,15 @@ class TextLinesPanel(Widget):
     the cursor repaints two rows of each grid, not the panel; a new size or theme repaints all.
     """
 
+    STRIP_CACHE_SIZE = 400
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._texts: list[Text] = []
         self._strips: dict[int, Strip] = {}
         self._drawn_for: tuple | None = None  # (content size, base style) the strips were made for
+        # Strips by the Text they draw (kept, so its id stays its own): lines drawn ahead are cut once.
+        self._line_strips: dict[int, tuple[Text, Strip]] = {}
 
     def text_lines(self, width: int, height: int) -> list[Text]:
         """The lines to show at this content size (subclasses draw here)."""
@@ -86,6 +98,7 @@ class TextLinesPanel(Widget):
         if drawn_for != self._drawn_for:
             self._drawn_for = drawn_for
             self._strips.clear()
+            self._line_strips.clear()
             self.refresh()
             return
         top = self.styles.gutter.top
@@ -104,16 +117,29 @@ class TextLinesPanel(Widget):
             self._texts = self.text_lines(size.width, size.height)
             self._drawn_for = (size, self.rich_style)
             self._strips.clear()
+            self._line_strips.clear()
         strip = self._strips.get(y)
         if strip is None:
-            base = self._drawn_for[1]
-            if y < len(self._texts):
-                line = self._texts[y]
-                strip = Strip(_segments(line, base, self.app.console), line.cell_len)
-            else:
-                strip = Strip.blank(size.width, base)
+            strip = self._strip_for(self._texts[y]) if y < len(self._texts) else Strip.blank(size.width, self._drawn_for[1])
             self._strips[y] = strip
         return strip
+
+    def _strip_for(self, line: Text) -> Strip:
+        cached = self._line_strips.get(id(line))
+        if cached is not None and cached[0] is line:
+            return cached[1]
+        assert self._drawn_for is not None
+        strip = Strip(_segments(line, self._drawn_for[1], self.app.console), line.cell_len)
+        if len(self._line_strips) >= self.STRIP_CACHE_SIZE:
+            self._line_strips.clear()
+        self._line_strips[id(line)] = (line, strip)
+        return strip
+
+    def warm(self, lines: list[Text]) -> None:
+        """Cut the strips of lines drawn ahead, so showing them later costs no more than a lookup."""
+        if self._drawn_for is not None and self._drawn_for[0] == self.content_size:
+            for line in lines:
+                self._strip_for(line)
 
 
 def _segments(line: Text, base: Style, console: Console) -> list[Segment]:
@@ -158,6 +184,7 @@ class GridsPanel(TextLinesPanel, can_focus=True):
         self.layout_info: GridLayout | None = None
         self._lines: list[Text] = []
         self._lines_width = -1  # the width _lines were laid out for; -1: draw again
+        self._drawings: OrderedDict[tuple, tuple[Record, GridDrawing]] = OrderedDict()
 
     def show(self, run: Run, record: Record | None, cursor: int, highlight: Sequence[str]) -> None:
         self._run, self._record, self.cursor, self.highlight = run, record, cursor, highlight
@@ -171,7 +198,8 @@ class GridsPanel(TextLinesPanel, can_focus=True):
         self.clear_cached_dimensions()  # refresh() skips this before the panel is mounted
         super().redraw(layout=width <= 0 or len(self._lines_at(width)) != old_height)
 
-    def grids(self) -> list[GridView]:
+    def grids(self, record: Record | None = None) -> list[GridView]:
+        """The grids shown: for `record`, else the narrated phase's record, else the run's current one."""
         if self._run is None:
             return []
         grids = quantity_grids(
@@ -179,34 +207,45 @@ class GridsPanel(TextLinesPanel, can_focus=True):
             cursor=self.cursor,
             highlight=self.highlight,
             high_contrast=self.high_contrast,
-            record=self._record,
+            record=record or self._record,
             compact=True,
         )
         for grid in grids:
             grid.show_legend = "legend" not in self.hidden
         return [grid for grid in grids if _grid_panel_name(grid) not in self.hidden]
 
-    def _lines_at(self, width: int) -> list[Text]:
-        """The grids laid side by side in `width` columns, one Text per line (cached until the next redraw)."""
-        if width == self._lines_width:
-            return self._lines
-        self._lines_width = width
-        grids = self.grids()
+    def _drawing_key(self, width: int, record: Record) -> tuple:
+        return (id(self._run), id(record), self.cursor, tuple(self.highlight), self.high_contrast, self.hidden, self.max_rows, self.page, width)
+
+    def _drawing(self, width: int, record: Record | None) -> GridDrawing:
+        """The grids at `width` for `record` (the run's current one if None), from the cache if drawn before."""
+        if self._run is None:
+            return GridDrawing([], None, 1, 0)
+        record = record or self._run.current
+        key = self._drawing_key(width, record)
+        cached = self._drawings.get(key)
+        if cached is not None and cached[0] is record:
+            return cached[1]
+        drawing = self._draw(width, record)
+        self._drawings[key] = (record, drawing)
+        if len(self._drawings) > 8:
+            self._drawings.popitem(last=False)
+        return drawing
+
+    def _draw(self, width: int, record: Record) -> GridDrawing:
+        grids = self.grids(record)
         if not grids or width <= 0:
-            self.layout_info, self._lines = None, []
-            return self._lines
+            return GridDrawing([], None, 1, 0)
         blocks = [grid.lines() for grid in grids]
         column_width = max(line.cell_len for block in blocks for line in block)
         per_row = max(1, (width + GRID_GAP) // (column_width + GRID_GAP))
         per_page = per_row * max(1, self.max_rows)
-        self.pages = -(-len(grids) // per_page)
-        self.page %= self.pages
-        shown = grids[self.page * per_page : (self.page + 1) * per_page]
-        blocks = blocks[self.page * per_page : (self.page + 1) * per_page]
+        pages = -(-len(grids) // per_page)
+        page = self.page % pages
+        shown = grids[page * per_page : (page + 1) * per_page]
+        blocks = blocks[page * per_page : (page + 1) * per_page]
         first = shown[0]
-        self.layout_info = GridLayout(
-            len(shown), per_row, column_width, len(blocks[0]), first._columns(), first.width() // first._columns()
-        )
+        layout = GridLayout(len(shown), per_row, column_width, len(blocks[0]), first._columns(), first.width() // first._columns())
         gap = " " * GRID_GAP
         lines: list[Text] = []
         for start in range(0, len(blocks), per_row):
@@ -223,12 +262,28 @@ class GridsPanel(TextLinesPanel, can_focus=True):
                     if column < len(row) - 1:
                         line.append(" " * max(0, column_width - part.cell_len))
                 lines.append(line)
-        if self.pages > 1:
-            first_shown = self.page * per_page + 1
+        if pages > 1:
+            first_shown = page * per_page + 1
             note = f"grids {first_shown}-{first_shown + len(shown) - 1} of {len(grids)}  (m: more grids)"
             lines.append(Text(note, style="dim"))
-        self._lines = lines
-        return lines
+        return GridDrawing(lines, layout, pages, page)
+
+    def _lines_at(self, width: int) -> list[Text]:
+        """The grids laid side by side in `width` columns, one Text per line (kept until the next redraw)."""
+        if width != self._lines_width:
+            self._lines_width = width
+            drawing = self._drawing(width, self._record)
+            self._lines, self.layout_info, self.pages, self.page = drawing.lines, drawing.layout, drawing.pages, drawing.page
+        return self._lines
+
+    def prefetch(self, steps: int) -> None:
+        """Draw the grids `steps` ahead (if that step is computed), for the key that will likely come next."""
+        run, width = self._run, self.content_size.width
+        if run is None or self._record is not None or width <= 0 or not self.display:
+            return
+        index = run.index + steps
+        if index < len(run.records):
+            self.warm(self._drawing(width, run.records[index]).lines)
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return len(self._lines_at(width))
@@ -317,7 +372,7 @@ class LossChart(TextLinesPanel, can_focus=True):
         try:
             for run, index in zip(self._runs, here):
                 run.goto(index + steps)
-            self._chart(size.width, size.height)
+            self.warm(self._chart(size.width, size.height))
         finally:
             for run, index in zip(self._runs, here):
                 run.goto(index)

@@ -251,7 +251,8 @@ class Visualizer(Widget, can_focus=True):
         """Once the screen is painted, draw the next step's chart while the learner reads this one."""
         self._prefetch_pending = False
         ahead = max(1, math.ceil(self.speed / TICKS_PER_SECOND)) if self.running else 1
-        self.query_one(LossChart).prefetch(ahead)
+        self.query_one(LossChart).prefetch(ahead)  # computes the step ahead, if it was not yet
+        self.query_one(GridsPanel).prefetch(ahead)
 
     def _update_footer(self) -> None:
         """Refresh the footer's keys only when which keys apply has changed: rebuilding it costs a frame."""
