@@ -431,10 +431,14 @@ async def test_small_terminal_shows_fewer_grids_and_pages_through_them() -> None
         vis = visualizer(app)
         grids = vis.query_one(GridsPanel)
         assert grids.pages > 1 and vis.check_action("more_grids", ()) is True
-        first = [g.title for g in grids.grids()][: grids.layout_info.shown]  # type: ignore[union-attr]
+        titles = [g.title for g in grids.grids()]
+        shown = grids.layout_info.shown  # type: ignore[union-attr]
+        assert shown == 2 and titles[0] in screen_text(grids) and titles[2] not in screen_text(grids)
         await pilot.press("m")
         await pilot.pause()
         assert grids.page == 1
+        assert titles[2] in screen_text(grids) and titles[0] not in screen_text(grids)
+        assert f"grids 3-4 of {len(titles)}" in screen_text(grids)
         assert vis.query_one(LossChart).size.height >= 5
 
 

@@ -9,8 +9,8 @@ arrays equal the engine's next record bit for bit (tests/test_phases.py checks i
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 import numpy as np
 

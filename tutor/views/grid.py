@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from typing import Literal
 
 import numpy as np
@@ -33,7 +33,7 @@ def _foreground(hex_colour: str) -> str:
     return "#000000" if 0.299 * r + 0.587 * g + 0.114 * b > 140 else "#ffffff"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _cell_style(background: str) -> Style:
     """A cell's colours; cached, since parsing colours for every cell of every step adds up."""
     return Style(bgcolor=background, color=_foreground(background))

@@ -10,9 +10,9 @@ wrapping and markup work a Static would repeat on every paint.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from operator import attrgetter
-from typing import Sequence
 
 from rich.console import Console
 from rich.segment import Segment
@@ -347,7 +347,7 @@ class LossChart(TextLinesPanel, can_focus=True):
         records = tuple(run.current for run in self._runs)
         cached = self._cache.get(key)
         # The records are kept with the chart, so their ids cannot be reused while it is cached.
-        if cached is not None and all(a is b for a, b in zip(cached[0], records)):
+        if cached is not None and all(a is b for a, b in zip(cached[0], records, strict=False)):
             self._cache.move_to_end(key)
             return cached[1]
         lines = run_chart(self._runs, width, height, high_contrast=self.high_contrast).split("\n")
@@ -370,11 +370,11 @@ class LossChart(TextLinesPanel, can_focus=True):
             return
         here = [run.index for run in self._runs]
         try:
-            for run, index in zip(self._runs, here):
+            for run, index in zip(self._runs, here, strict=False):
                 run.goto(index + steps)
             self.warm(self._chart(size.width, size.height))
         finally:
-            for run, index in zip(self._runs, here):
+            for run, index in zip(self._runs, here, strict=False):
                 run.goto(index)
 
 

@@ -28,9 +28,6 @@ from tutor.engine import DeepChain, Hyperparameters, Record, Run
 from tutor.engine.phases import Phase, narrated_update
 from tutor.engine.problems import ACTIVATIONS
 from tutor.engine.run import MAX_STEPS
-from tutor.views.format import hyper, number
-from tutor.views.inspector import element_update
-from tutor.views.status import divergence_message, status_line
 from tutor.tui.widgets.panels import (
     ControlsBar,
     GridsPanel,
@@ -41,6 +38,9 @@ from tutor.tui.widgets.panels import (
     StatusLine,
 )
 from tutor.tui.widgets.surface import SurfaceView
+from tutor.views.format import hyper, number
+from tutor.views.inspector import element_update
+from tutor.views.status import divergence_message, status_line
 
 VIEWS = ("matrix", "chain", "surface", "race")
 # Steps per second in run mode; `+`/`-` move along this list.
