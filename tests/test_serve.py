@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import re
 import signal
 import socket
 import subprocess
@@ -40,22 +43,31 @@ def fetch_when_up(url: str, process: subprocess.Popen, limit: float = 20.0) -> s
             time.sleep(0.1)
 
 
-@pytest.fixture
-def server():
+def start_server(*app_args: str) -> tuple[int, subprocess.Popen]:
     port = free_port()
     process = subprocess.Popen(
-        [*TUTOR, "serve", "--port", str(port)],
+        [*TUTOR, "serve", "--port", str(port), *app_args],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
+    return port, process
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture
+def server():
+    port, process = start_server()
     try:
         yield port, process
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 def test_serve_answers_with_textual_serves_page_and_stops_cleanly(server) -> None:
@@ -80,6 +92,46 @@ def test_the_page_links_back_to_the_address_the_browser_used(server) -> None:
     page = fetch_when_up(f"http://localhost:{port}/", process)
     assert f'data-session-websocket-url="ws://localhost:{port}/ws"' in page
     assert f'src="http://localhost:{port}/static/js/textual.js"' in page
+
+
+ANSI = re.compile(rb"\x1b\[[0-9;?<>=]*[a-zA-Z]")
+
+
+async def read_until(ws, pattern: bytes, received: bytearray, limit: float = 30.0) -> None:
+    """Collect what the app writes to the browser until its text (escape codes removed) matches."""
+    import aiohttp
+
+    deadline = time.monotonic() + limit
+    while not re.search(pattern, ANSI.sub(b"", bytes(received))):
+        message = await asyncio.wait_for(ws.receive(), max(0.1, deadline - time.monotonic()))
+        if message.type != aiohttp.WSMsgType.BINARY:
+            assert message.type == aiohttp.WSMsgType.TEXT, f"the session ended: {message}"
+            continue
+        received += message.data
+
+
+def test_a_browser_session_runs_the_app_and_answers_a_key() -> None:
+    """What the page's JavaScript does: open the websocket, read the screen, type a key."""
+    import aiohttp
+
+    port, process = start_server("sandbox", "--optimizer", "gd")
+    try:
+        fetch_when_up(f"http://127.0.0.1:{port}/", process)
+
+        async def session() -> bytes:
+            received = bytearray()
+            async with aiohttp.ClientSession() as client:
+                async with client.ws_connect(f"ws://127.0.0.1:{port}/ws?width=120&height=40") as ws:
+                    await read_until(ws, rb"step 0 ", received)
+                    await ws.send_str(json.dumps(["stdin", " "]))
+                    await read_until(ws, rb"step 1 ", received)
+            return bytes(received)
+
+        screen = ANSI.sub(b"", asyncio.run(session())).decode("utf-8", "replace")
+        assert "gradient descent lr=0.001" in screen
+        assert "Traceback" not in screen and "needs a terminal" not in screen
+    finally:
+        stop(process)
 
 
 def test_a_port_in_use_is_refused_with_a_reason() -> None:
