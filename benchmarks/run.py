@@ -217,12 +217,13 @@ def _met(value: float | None, target: float, at_most: bool) -> str:
     return "yes" if (value <= target if at_most else value >= target) else "**no**"
 
 
-def report(results: Results, presses: int, launches: int) -> str:
+def report(results: Results, presses: int, launches: int, load: float) -> str:
     import textual
 
     lines = [
-        f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores, Python {platform.python_version()},",
-        f"Textual {textual.__version__}, tmux at {WIDTH}x{HEIGHT}; launches: median of {launches}, keys: {presses} presses of space.",
+        f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores (load average {load:.1f} at the start),",
+        f"Python {platform.python_version()}, Textual {textual.__version__}, tmux at {WIDTH}x{HEIGHT}; launches: median of {launches},"
+        f" keys: {presses} presses of space.",
         "",
         "| measure | tutor | bare Textual app | ratio | target | met |",
         "|---|---|---|---|---|---|",
@@ -293,6 +294,7 @@ def main() -> int:
     args = parser.parse_args()
 
     results = Results()
+    load = os.getloadavg()[0]  # other work on the machine slows everything, the bare app too
     with tempfile.TemporaryDirectory(prefix="tutor-bench-") as data_dir, Tmux() as tmux:
         bare = shell([sys.executable, str(HERE / "bare_app.py")], data_dir)
         sandbox = shell([*tutor_command(), "sandbox"], data_dir)
@@ -317,7 +319,7 @@ def main() -> int:
         measure_run_all(3, data_dir, results)
     measure_engine(2000, results)
 
-    table = report(results, args.presses, args.launches)
+    table = report(results, args.presses, args.launches, load)
     print(table)
     if not args.no_write:
         args.out.write_text(
