@@ -318,7 +318,7 @@ async def test_compare_mode_steps_three_optimizers_together() -> None:
         await pilot.press("o", "o")
         assert vis.run is runs[0]
         controls = text_of(app, "#controls")
-        assert all(run.optimizer.label in controls for run in runs)
+        assert all(f" {run.optimizer.key} {number(run.current.loss)} " in controls for run in runs)
         chart = vis.query_one(LossChart)
         assert len(chart._runs) == 3
         assert vis.state()["optimizers"] == ["gd", "rmsprop", "rmsprop-momentum"]

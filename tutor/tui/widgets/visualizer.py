@@ -1,9 +1,10 @@
 """The step visualizer: grids, loss chart, status, inspector and narrated phases for one or more runs.
 
 State lives in reactives (`step`, `cursor`, `selected`, `running`, `speed`, `hidden`); the
-watch methods tell the panels what to show, and each panel draws in its own `render()`,
-so a burst of changes costs one drawing per frame. The chart is rebuilt only when its
-data or size changed. No maths here: the engine steps, tutor.views draws.
+watch methods tell the panels what to show, and the panels repaint only the lines that
+changed. The chart is rebuilt only when its data or size changed, and once a frame is on
+screen the next step's chart and grids are drawn ahead while the app is idle, so a step
+forward or back mostly costs a lookup. No maths here: the engine steps, tutor.views draws.
 """
 
 from __future__ import annotations
@@ -297,7 +298,7 @@ class Visualizer(Widget, can_focus=True):
             text.append("   grids: ")
             for index, run in enumerate(self.runs):
                 style = "bold reverse" if index == self.selected else "dim"
-                text.append(f" {run.optimizer.label} {number(run.current.loss)} ", style=style)
+                text.append(f" {run.optimizer.key} {number(run.current.loss)} ", style=style)
             text.append(" (o: next run)", style="dim")
         if self.is_chain:
             problem = self.run.problem
