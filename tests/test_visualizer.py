@@ -145,9 +145,14 @@ async def test_jump_asks_how_far_and_refuses_bad_numbers() -> None:
         await pilot.press("a", "b", "c", "enter")
         assert isinstance(app.screen, JumpScreen)
         assert "whole number" in str(app.screen.query_one("#jump-error", Static).content)
+        for refused in ("0", "-1", "10001", "2.5"):
+            app.screen.query_one(Input).value = refused
+            await pilot.press("enter")
+            assert isinstance(app.screen, JumpScreen), refused
+        assert "whole number" in str(app.screen.query_one("#jump-error", Static).content)
         app.screen.query_one(Input).value = "0"
         await pilot.press("enter")
-        assert "from 1 to" in str(app.screen.query_one("#jump-error", Static).content)
+        assert "jump forward 1 to 10000 steps, not 0" in str(app.screen.query_one("#jump-error", Static).content)
         app.screen.query_one(Input).value = "300"
         await pilot.press("enter")
         assert vis.step == 300
@@ -155,6 +160,14 @@ async def test_jump_asks_how_far_and_refuses_bad_numbers() -> None:
         assert text_of(app, "#status").startswith("step 300 ")
         await pilot.press("g", "escape")
         assert vis.step == 300
+        await pilot.press("g")
+        app.screen.query_one(Input).value = "-280"
+        await pilot.press("enter")
+        assert vis.step == 20 and vis.run.current.loss == reference("rmsprop-momentum", 20).current.loss
+        await pilot.press("g")
+        app.screen.query_one(Input).value = "-21"
+        await pilot.press("enter")
+        assert "or back up to 20" in str(app.screen.query_one("#jump-error", Static).content)
 
 
 async def test_reset_goes_back_to_step_zero_and_keeps_the_history() -> None:

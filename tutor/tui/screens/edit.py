@@ -77,20 +77,22 @@ class EditScreen(ModalScreen[Hyperparameters | None]):
         self.dismiss(None)
 
 
-def parse_jump(text: str) -> int:
-    """A number of steps to jump: a whole number from 1 to JUMP_LIMIT, else ValueError with the reason."""
+def parse_jump(text: str, step: int = 0) -> int:
+    """Steps to jump from `step`: a whole number up to JUMP_LIMIT forward, or back as far as step 0
+    (negative); else ValueError with the reason."""
     text = text.strip()
     try:
         steps = int(text)
     except ValueError:
-        raise ValueError(f"type a whole number of steps such as 100, not {text!r}") from None
-    if not 1 <= steps <= JUMP_LIMIT:
-        raise ValueError(f"jump from 1 to {JUMP_LIMIT} steps at a time, not {steps}")
+        raise ValueError(f"type a whole number of steps such as 100 (or -20 to go back), not {text!r}") from None
+    if steps == 0 or not -step <= steps <= JUMP_LIMIT:
+        back = f", or back up to {step}" if step else ""
+        raise ValueError(f"jump forward 1 to {JUMP_LIMIT} steps{back}, not {steps}")
     return steps
 
 
 class JumpScreen(ModalScreen[int | None]):
-    """Ask how many steps to jump forward."""
+    """Ask how many steps to jump, forward or (negative) back."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
@@ -100,14 +102,14 @@ class JumpScreen(ModalScreen[int | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="jump-dialog", classes="dialog"):
-            yield Label(f"Jump forward from step {self.step} by how many steps?", classes="dialog-title")
+            yield Label(f"Jump from step {self.step} by how many steps? (-20 goes back 20)", classes="dialog-title")
             yield Input("100", id="jump-steps")
             yield Static("", id="jump-error", classes="dialog-error")
             yield Label("enter: jump   escape: cancel", classes="dialog-hint")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         try:
-            steps = parse_jump(event.value)
+            steps = parse_jump(event.value, self.step)
         except ValueError as error:
             self.query_one("#jump-error", Static).update(str(error))
             return
