@@ -102,7 +102,7 @@ class LessonScreen(Screen[None]):
                         for number, check in enumerate(self.lesson.checks, 1):
                             yield CheckCard(check, number, progress.has_passed(self.lesson.id, check.id))
             yield Visualizer(self.runs, self.lesson.setup.view, frozenset(), id="visualizer")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.sub_title = self.lesson.title

@@ -32,7 +32,7 @@ class LessonListScreen(Screen[None]):
             yield OptionList(id="lesson-options")
             yield Static("Loading the lessons…", id="lessons-resume")
             yield Static("", id="lessons-problems")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()
