@@ -249,7 +249,7 @@ class Visualizer(Widget, can_focus=True):
             self.call_after_refresh(self._prefetch)
 
     def _prefetch(self) -> None:
-        """Once the screen is painted, draw the next step's chart while the learner reads this one."""
+        """Once the screen is painted, draw the next step's chart and grids while the learner reads this one."""
         self._prefetch_pending = False
         ahead = max(1, math.ceil(self.speed / TICKS_PER_SECOND)) if self.running else 1
         self.query_one(LossChart).prefetch(ahead)  # computes the step ahead, if it was not yet
