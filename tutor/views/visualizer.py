@@ -132,11 +132,12 @@ def layer_chart(run: Run, width: int, height: int, colour: bool = True) -> Text:
     the first and last layer's values and their ratio."""
     magnitudes = run.problem.layer_gradients(run.current.x)  # type: ignore[attr-defined]
     first, last = float(magnitudes[0]), float(magnitudes[-1])
-    ratio = number(first / last) if last else "inf"
+    ratio = number(first / last) if last else ("inf" if first else "-")
     heading = Text.assemble(
         "|g| ", ("layer 1 ", "bold"), number(first), ("  layer ", "bold"), (f"{len(magnitudes)} ", "bold"),
         number(last), ("  first/last ", "bold"), ratio,
     )  # fmt: skip
     labels = [str(k + 1) for k in range(len(magnitudes))]
-    bars = log_bar_chart(labels, magnitudes, max(width, 20), max(height - 1, 6), "|gradient| per layer (log scale)", colour=colour)
+    title = "|gradient| per layer (log scale)" if np.any(magnitudes) else "|gradient| per layer: all 0, nothing left to learn"
+    bars = log_bar_chart(labels, magnitudes, max(width, 20), max(height - 1, 6), title, colour=colour)
     return Text("\n").join([heading, bars])
