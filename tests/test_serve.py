@@ -82,7 +82,7 @@ def test_serve_answers_with_textual_serves_page_and_stops_cleanly(server) -> Non
     output, _ = process.communicate(timeout=15)
     assert process.returncode == 0
     assert f"Open http://127.0.0.1:{port} in a browser" in output
-    assert "-m tutor" in output
+    assert "Serving `tutor` on host 127.0.0.1" in output
     assert "Traceback" not in output
 
 
@@ -164,7 +164,20 @@ def test_bad_arguments_are_refused_before_serving(args: list[str], reason: str) 
 
 def test_the_served_command_is_this_python_running_tutor_with_the_apps_arguments() -> None:
     command = serve.app_command(["sandbox", "--optimizer", "gd", "--state", "04C0 40RS"])
-    assert command == f"{sys.executable} -m tutor sandbox --optimizer gd --state '04C0 40RS'"
+    assert command.endswith(f"exec {sys.executable} -m tutor sandbox --optimizer gd --state '04C0 40RS'")
+
+
+def test_every_browser_session_gets_a_progress_file_of_its_own() -> None:
+    """The command runs through the shell once per session: two sessions, two files, neither the user's."""
+    command = serve.app_command([]).replace(f"{sys.executable} -m tutor", "env")
+    paths = []
+    for _ in range(2):
+        env = subprocess.run(["sh", "-c", command], capture_output=True, text=True, check=True).stdout
+        paths.append(next(line.split("=", 1)[1] for line in env.splitlines() if line.startswith("TUTOR_PROGRESS=")))
+    assert paths[0] != paths[1]
+    assert all(path.endswith("/progress.json") and Path(path).parent.is_dir() for path in paths)
+    for path in paths:
+        Path(path).parent.rmdir()
 
 
 def test_public_banner_names_the_lan_addresses(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,6 +6,7 @@ with the arguments given after `serve`'s own), running on this machine.
 
 from __future__ import annotations
 
+import os
 import shlex
 import socket
 import sys
@@ -16,9 +17,16 @@ LOOPBACK = "127.0.0.1"
 EVERY_INTERFACE = "0.0.0.0"
 
 
+# textual-serve runs the command through the shell once per browser, so each session gets a
+# progress file of its own: thirty students must not share (and overwrite) one progress.json,
+# nor the teacher's.
+SESSION_PROGRESS = 'TUTOR_PROGRESS="$(mktemp -d)/progress.json" exec '
+
+
 def app_command(app_args: Sequence[str]) -> str:
     """The shell command textual-serve runs for each browser: this Python, this tutor."""
-    return shlex.join([sys.executable, "-m", "tutor", *app_args])
+    command = shlex.join([sys.executable, "-m", "tutor", *app_args])
+    return SESSION_PROGRESS + command if os.name == "posix" else command
 
 
 def lan_addresses() -> list[str]:
@@ -45,7 +53,7 @@ def banner(host: str, port: int, public: bool, command: str) -> str:
         lines.append(f"On this machine: http://{LOOPBACK}:{port}")
     else:
         lines.append(f"Open http://{host}:{port} in a browser on this machine (--public to let a class on the network in).")
-    lines.append("Each browser gets its own copy of the app. Press Ctrl+C to stop.")
+    lines.append("Each browser gets its own copy of the app, with progress of its own for the session. Press Ctrl+C to stop.")
     return "\n".join(lines)
 
 
@@ -66,7 +74,7 @@ def serve(host: str | None, port: int, public: bool, app_args: Sequence[str]) ->
 
     bind = host or (EVERY_INTERFACE if public else LOOPBACK)
     command = app_command(app_args)
-    print(banner(bind, port, public, command), flush=True)
+    print(banner(bind, port, public, shlex.join(["tutor", *app_args])), flush=True)
     server = TutorServer(command, host=bind, port=port, title="tutor")
     try:
         server.serve()
