@@ -405,9 +405,9 @@ def test_readme_names_every_view_optimizer_and_problem() -> None:
 
 
 @pytest.mark.parametrize(
-    ("answer", "shown"), [("4.999999999999999", "5 (exactly 4.999999999999999)"), ("-9.0", "-9"), ("0.0123", "0.0123"), ("107", "107")]
+    ("answer", "shown"), [("4.999999999999999", "5"), ("-9.0", "-9"), ("0.0123", "0.0123"), ("107", "107"), ("-0.004220078515640208", "-0.00422")]
 )
-def test_shown_answer_is_short_and_honest(answer: str, shown: str) -> None:
+def test_shown_answer_is_short(answer: str, shown: str) -> None:
     assert Check("c", "?", "number", (), answer, 0.01, "h", "e").shown_answer == shown
 
 

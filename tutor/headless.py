@@ -21,7 +21,7 @@ from rich.markdown import Markdown
 from rich.rule import Rule
 from rich.text import Text
 
-from tutor.course import Lesson, LessonError, LessonProblem, ScriptStep, load_course, load_lesson
+from tutor.course import Check, Lesson, LessonError, LessonProblem, ScriptStep, load_course, load_lesson
 from tutor.course.reader import front_matter_line
 from tutor.engine import Run, make_problem
 from tutor.engine.experiments import SEED_PRINTED_LOSSES
@@ -80,8 +80,7 @@ def lesson_snapshot(lesson: Lesson, width: int = DEFAULT_WIDTH) -> str:
         console.print(Text(check.prompt))
         for index, choice in enumerate(check.choices, start=1):
             console.print(Text(f"  {index}. {choice}"))
-        accepted = f" (accepted within {check.tolerance:.0%})" if check.kind == "number" and check.tolerance else ""
-        console.print(Text(f"engine's answer: {check.shown_answer}{accepted}"))
+        console.print(Text(f"engine's answer: {check.shown_answer}{_answer_details(check)}"))
         console.print(Text(f"hint: {check.hint}"))
         console.print(Text(f"explanation: {check.explanation}"))
     # Rich pads Markdown lines to the full width; trailing blanks only make diffs noisy.
@@ -247,6 +246,18 @@ def _problems(problems: Sequence[LessonProblem], path: Path, err: TextIO) -> int
         err.write(f"{problem}\n")
     err.write(f"{_count(len(problems), 'problem')} in {path}\n")
     return 1
+
+
+def _answer_details(check: Check) -> str:
+    """` (exactly 4.999999999999999; accepted within 1%)` for a number check."""
+    if check.kind != "number":
+        return ""
+    details = []
+    if float(check.shown_answer) != float(check.answer):
+        details.append(f"exactly {check.answer}")
+    if check.tolerance:
+        details.append(f"accepted within {check.tolerance:.0%}")
+    return f" ({'; '.join(details)})" if details else ""
 
 
 def _count(n: int, noun: str) -> str:

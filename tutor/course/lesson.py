@@ -52,8 +52,7 @@ class Check:
         """The answer as a learner would write it: 5 rather than 4.999999999999999."""
         if self.kind != "number":
             return self.answer
-        short = placeholders.format_value(float(self.answer), None)
-        return short if float(short) == float(self.answer) else f"{short} (exactly {self.answer})"
+        return placeholders.format_value(float(self.answer), None)
 
 
 @dataclass(frozen=True)
