@@ -89,6 +89,15 @@ def test_defaults_cost_nothing() -> None:
     }
 
 
+def test_every_panel_and_control_the_app_can_hide_has_a_short_index() -> None:
+    """Unknown names still travel (spelled out), but cost a character or two each."""
+    from tutor.tui.app import HIDEABLE
+
+    assert set(HIDEABLE) <= set(share.PANEL_NAMES)
+    hidden = state(hidden=["grids", "chart", "edit", "run"])
+    assert len(encode(hidden)) < 25 and decode(encode(hidden)) == hidden
+
+
 def test_every_problem_of_the_engine_round_trips_with_every_parameter_changed() -> None:
     """A problem or parameter the engine gains is shared too (parameters follow the engine's fields)."""
     for kind, cls in PROBLEM_KINDS.items():

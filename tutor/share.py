@@ -52,6 +52,7 @@ OPTIMIZER_NAMES = ("gd", "rmsprop", "rmsprop-momentum", "rmsprop-eps-inside", "r
 PANEL_NAMES = (
     "x", "product", "grad", "mean_square", "effective_step", "momentum",
     "chart", "inspector", "status", "narration", "controls", "footer", "legend",
+    "grids", "edit", "run", "jump", "phases",
 )  # fmt: skip
 VIEW_NAMES = ("matrix", "chain", "surface", "race")
 # The seven most often changed fit the first flag byte.
