@@ -47,46 +47,35 @@ def tutor(*args: str, env: dict[str, str] | None = None, encoding: str = "utf-8"
 @pytest.mark.parametrize(
     ("args", "reason"),
     [
-        (["--lr", "abc"], "lr must be a number such as 0.001, not 'abc'"),
-        (["--lr", "-1"], "lr must be > 0 and <= 1000, not -1"),
-        (["--lr", "nan"], "lr cannot be NaN"),
-        (["--lr", "inf"], "lr must be finite, not inf"),
-        (["--lr", "1e9"], "lr must be > 0 and <= 1000, not 1e+09"),
-        (["--lr", ""], "lr is empty"),
-        (["--steps", "-5"], "--steps must be from 1 to 1000000, not -5"),
-        (["--steps", "many"], "argument --steps: invalid int value: 'many'"),
-        (["--decay", "1"], "decay must be in [0, 1), not 1"),
-        (["--eps", "0"], "eps must be > 0"),
-        (["--mu", "-0.5"], "mu must be in [0, 1), not -0.5"),
-        (["--optimizer", "sgd"], "argument --optimizer: invalid choice: 'sgd'"),
-        (["--problem", "deep-chain", "--depth", "0"], "depth must be a whole number from 1 to 200, not 0"),
-        (["--depth", "5"], "--depth belongs to --problem deep-chain, not matrix"),
+        (["trace", "--lr", "abc"], "lr must be a number such as 0.001, not 'abc'"),
+        (["trace", "--lr", "-1"], "lr must be > 0 and <= 1000, not -1"),
+        (["trace", "--lr", "nan"], "lr cannot be NaN"),
+        (["trace", "--lr", "inf"], "lr must be finite, not inf"),
+        (["trace", "--lr", "1e9"], "lr must be > 0 and <= 1000, not 1e+09"),
+        (["trace", "--lr", ""], "lr is empty"),
+        (["trace", "--steps", "-5"], "--steps must be from 1 to 1000000, not -5"),
+        (["trace", "--steps", "many"], "argument --steps: invalid int value: 'many'"),
+        (["trace", "--decay", "1"], "decay must be in [0, 1), not 1"),
+        (["trace", "--eps", "0"], "eps must be > 0"),
+        (["trace", "--mu", "-0.5"], "mu must be in [0, 1), not -0.5"),
+        (["trace", "--optimizer", "sgd"], "argument --optimizer: invalid choice: 'sgd'"),
+        (["trace", "--problem", "deep-chain", "--depth", "0"], "depth must be a whole number from 1 to 200, not 0"),
+        (["trace", "--depth", "5"], "--depth belongs to --problem deep-chain, not matrix"),
+        (["sandbox", "--lr", "nan"], "lr cannot be NaN"),
+        (["sandbox", "--lr", "-1"], "lr must be > 0 and <= 1000, not -1"),
+        (["sandbox", "--decay", "1.5"], "decay must be in [0, 1), not 1.5"),
+        (["sandbox", "--state", "0520-40RS-PRBU"], "a share code has only digits and letters (no I, L, O, U), not 'U'"),
+        (["sandbox", "--state", "04C0-40RS-HGF1"], "this share code is damaged (checksum)"),
+        (["sandbox", "--hide", "everything"], "--hide: unknown panel"),
     ],
 )
-def test_trace_refuses_bad_values_with_a_reason(args: list[str], reason: str) -> None:
-    result = tutor("trace", *args)
+def test_bad_values_on_the_command_line_are_refused_with_a_reason(args: list[str], reason: str) -> None:
+    """Exit 2, the reason on stderr, nothing on stdout, no traceback (sandbox: before any screen opens)."""
+    result = tutor(*args)
     assert result.returncode == 2
     assert reason in result.stderr
     assert "Traceback" not in result.stderr
     assert result.stdout == ""
-
-
-@pytest.mark.parametrize(
-    ("args", "reason"),
-    [
-        (["--lr", "nan"], "lr cannot be NaN"),
-        (["--lr", "-1"], "lr must be > 0 and <= 1000, not -1"),
-        (["--decay", "1.5"], "decay must be in [0, 1), not 1.5"),
-        (["--state", "0520-40RS-PRBU"], "a share code has only digits and letters (no I, L, O, U), not 'U'"),
-        (["--state", "04C0-40RS-HGF1"], "this share code is damaged (checksum)"),
-        (["--hide", "everything"], "--hide: unknown panel"),
-    ],
-)
-def test_sandbox_refuses_bad_values_with_a_reason(args: list[str], reason: str) -> None:
-    result = tutor("sandbox", *args)
-    assert result.returncode == 2
-    assert reason in result.stderr
-    assert "Traceback" not in result.stderr
 
 
 def refuse(constant: str) -> None:
