@@ -15,6 +15,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -234,6 +236,22 @@ def exit_status(tmux: Tmux, name: str, status: Path, timeout: float = 15) -> int
     return int(status.read_text())
 
 
+@contextmanager
+def running(tmux: Tmux, name: str, command: str, width: int = 120, height: int = 40) -> Iterator[None]:
+    """The command in its own tmux session, killed afterwards whatever happened."""
+    tmux.start(name, command, width, height)
+    try:
+        yield
+    finally:
+        tmux.kill(name)
+
+
+def quit_cleanly(tmux: Tmux, name: str, status: Path) -> None:
+    tmux.keys(name, "q")
+    assert exit_status(tmux, name, status) == 0
+    assert "Traceback" not in tmux.capture(name).text
+
+
 def step_of(text: str) -> int | None:
     found = re.search(r"\bstep (\d+)\b", text)
     return int(found.group(1)) if found else None
@@ -249,8 +267,7 @@ def advancing(tmux: Tmux, name: str, beyond: int) -> int:
 def test_resizing_mid_run_keeps_running(tmux: Tmux, quiet_home: dict[str, str], tmp_path: Path) -> None:
     """Run mode through 120x40 -> 80x24 -> 40x10 (too small) -> 100x30: the run goes on, nothing breaks."""
     name = "resize"
-    tmux.start(name, app_command(quiet_home, tmp_path / "status", "sandbox"), 120, 40)
-    try:
+    with running(tmux, name, app_command(quiet_home, tmp_path / "status", "sandbox")):
         screen(tmux, name, "step 0")
         tmux.keys(name, "r")
         seen = advancing(tmux, name, 2)
@@ -261,11 +278,7 @@ def test_resizing_mid_run_keeps_running(tmux: Tmux, quiet_home: dict[str, str], 
         tmux.resize(name, 100, 30)
         seen = advancing(tmux, name, seen)
         advancing(tmux, name, seen)  # still running after the last resize
-        tmux.keys(name, "q")
-        assert exit_status(tmux, name, tmp_path / "status") == 0
-        assert "Traceback" not in tmux.capture(name).text
-    finally:
-        tmux.kill(name)
+        quit_cleanly(tmux, name, tmp_path / "status")
 
 
 @terminal
@@ -284,8 +297,7 @@ def test_ctrl_c_anywhere_exits_cleanly(
     tmux: Tmux, quiet_home: dict[str, str], tmp_path: Path, keys: list[str], shown: str
 ) -> None:
     name = f"ctrl-c-{len(shown)}"
-    tmux.start(name, app_command(quiet_home, tmp_path / "status", "sandbox"), 120, 40)
-    try:
+    with running(tmux, name, app_command(quiet_home, tmp_path / "status", "sandbox")):
         screen(tmux, name, "step 0")
         tmux.keys(name, "Space", "Space")
         screen(tmux, name, "step 2 ")
@@ -294,8 +306,6 @@ def test_ctrl_c_anywhere_exits_cleanly(
         tmux.keys(name, "C-c")
         assert exit_status(tmux, name, tmp_path / "status") in (0, 130)
         assert "Traceback" not in tmux.capture(name).text
-    finally:
-        tmux.kill(name)
 
 
 @terminal
@@ -309,16 +319,11 @@ def test_the_app_runs_in_a_non_utf8_terminal(
 ) -> None:
     exports = " ".join(f"{key}={value}" for key, value in locale.items())
     name = f"locale-{len(locale)}"
-    tmux.start(name, f"export {exports}; " + app_command(quiet_home, tmp_path / "status", "sandbox"), 120, 40)
-    try:
+    with running(tmux, name, f"export {exports}; " + app_command(quiet_home, tmp_path / "status", "sandbox")):
         screen(tmux, name, "step 0")
         tmux.keys(name, "Space")
         screen(tmux, name, "step 1 ")
-        tmux.keys(name, "q")
-        assert exit_status(tmux, name, tmp_path / "status") == 0
-        assert "Traceback" not in tmux.capture(name).text
-    finally:
-        tmux.kill(name)
+        quit_cleanly(tmux, name, tmp_path / "status")
 
 
 @terminal
@@ -328,15 +333,11 @@ def test_a_corrupt_progress_file_is_reported_moved_aside_and_the_app_starts(
     path = Path(quiet_home["TUTOR_PROGRESS"])
     path.write_text('{"checks": {"lesson": [1, 2')
     name = "corrupt"
-    tmux.start(name, app_command(quiet_home, tmp_path / "status"), 120, 40)
-    try:
+    with running(tmux, name, app_command(quiet_home, tmp_path / "status")):
         text = screen(tmux, name, "damaged")
         assert "Lessons" in text
         assert path.with_name("progress.json.corrupt-1").read_text() == '{"checks": {"lesson": [1, 2'
-        tmux.keys(name, "q")
-        assert exit_status(tmux, name, tmp_path / "status") == 0
-    finally:
-        tmux.kill(name)
+        quit_cleanly(tmux, name, tmp_path / "status")
 
 
 @terminal
@@ -345,16 +346,11 @@ def test_an_unwritable_progress_file_is_reported_and_the_app_runs(tmux: Tmux, qu
     blocker.write_text("a file where the progress directory should be")
     env = {**quiet_home, "TUTOR_PROGRESS": str(blocker / "progress.json")}  # even root cannot write there
     name = "unwritable"
-    tmux.start(name, app_command(env, tmp_path / "status"), 120, 40)
-    try:
+    with running(tmux, name, app_command(env, tmp_path / "status")):
         text = screen(tmux, name, "progress")
         assert "Lessons" in text
         assert re.search(r"Could not read your progress|Could not save your progress", text.replace("\n", " "))
-        tmux.keys(name, "q")
-        assert exit_status(tmux, name, tmp_path / "status") == 0
-        assert "Traceback" not in tmux.capture(name).text
-    finally:
-        tmux.kill(name)
+        quit_cleanly(tmux, name, tmp_path / "status")
 
 
 # --- the table in docs/robustness.md ---------------------------------------------------------------------
