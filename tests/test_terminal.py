@@ -6,6 +6,7 @@ Each wait polls the screen until the text appears, with a deadline, never a fixe
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -23,6 +24,7 @@ pytestmark = [
     pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed (apt-get install -y tmux; scripts/test does it)"),
 ]
 
+_SERVERS = itertools.count()
 DEADLINE = 30.0  # seconds; generous for a loaded 2-core CI machine
 
 
@@ -66,7 +68,8 @@ class Terminal:
 
 @pytest.fixture
 def terminal() -> Iterator[Terminal]:
-    session = Terminal(f"tutor-test-{os.getpid()}")
+    # A server of its own per test: reusing a name races the previous server's shutdown.
+    session = Terminal(f"tutor-test-{os.getpid()}-{next(_SERVERS)}")
     try:
         yield session
     finally:
