@@ -18,6 +18,7 @@ import argparse
 import os
 import platform
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -296,6 +297,9 @@ def main() -> int:
 
     results = Results()
     load = os.getloadavg()[0]  # other work on the machine slows everything, the bare app too
+    if shutil.which("tmux") is None:
+        print("benchmarks/run.py drives the app in tmux, which is not installed (apt-get install -y tmux)", file=sys.stderr)
+        return 2
     with tempfile.TemporaryDirectory(prefix="tutor-bench-") as data_dir, Tmux() as tmux:
         bare = shell([sys.executable, str(HERE / "bare_app.py")], data_dir)
         sandbox = shell([*tutor_command(), "sandbox"], data_dir)
