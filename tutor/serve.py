@@ -74,7 +74,8 @@ def serve(host: str | None, port: int, public: bool, app_args: Sequence[str]) ->
 
     bind = host or (EVERY_INTERFACE if public else LOOPBACK)
     command = app_command(app_args)
-    print(banner(bind, port, public, shlex.join(["tutor", *app_args])), flush=True)
+    every_interface = public or bind in (EVERY_INTERFACE, "::")  # `--host 0.0.0.0` is --public too
+    print(banner(bind, port, every_interface, shlex.join(["tutor", *app_args])), flush=True)
     server = TutorServer(command, host=bind, port=port, title="tutor")
     try:
         server.serve()
