@@ -13,6 +13,7 @@ import pytest
 from tutor.course import Check, LessonError, load_course, load_lesson, placeholders
 from tutor.course.facts import FACTS, final_loss
 from tutor.course.lesson import lessons_directory
+from tutor.course.reader import tomllib
 from tutor.engine.optimizers import OPTIMIZERS
 from tutor.engine.problems import PROBLEM_KINDS
 
@@ -312,16 +313,27 @@ def test_significant_digits() -> None:
     assert [_significant_digits(t) for t in ("0.000123", "1.50e-3", "0.9", "0.5469198476714346")] == [3, 2, 1, 16]
 
 
+def hand_typed_numbers(source: str) -> list[str]:
+    """Decimals with three or more significant digits typed outside placeholders and `code`, in a
+    lesson's text, script notes and check prompts, hints and explanations."""
+    _, front, body = source.split("+++", 2)
+    data = tomllib.loads(front)
+    texts = [body, *(step.get("note", "") for step in data.get("script", []))]
+    texts += [check.get(field, "") for check in data.get("check", []) for field in ("prompt", "hint", "explanation")]
+    prose = placeholders.PATTERN.sub(" ", "\n".join(texts))
+    prose = re.sub(r"`[^`]*`", " ", prose)  # code such as `lr=0.001` names a setting, not a result
+    return [t for t in HAND_TYPED.findall(prose) if ("." in t or "e" in t.lower()) and _significant_digits(t) >= 3]
+
+
+def test_hand_typed_numbers_are_found_where_a_learner_reads_them() -> None:
+    source = BASE.replace('hint = "The first."', 'hint = "It is 0.5469 here."').replace("Loss after", "Loss 3.06 after")
+    assert hand_typed_numbers(source) == ["3.06", "0.5469"]
+    assert hand_typed_numbers(BASE) == []
+
+
 def test_shipped_lessons_type_no_computed_number_by_hand() -> None:
-    """Every measured number in a lesson's text comes from a placeholder, so the text cannot drift from the engine."""
-    offenders = []
-    for path in shipped():
-        body = path.read_text(encoding="utf-8").split("+++", 2)[2]
-        prose = placeholders.PATTERN.sub(" ", body)
-        prose = re.sub(r"`[^`]*`", " ", prose)  # code such as `lr=0.001` names a setting, not a result
-        for token in HAND_TYPED.findall(prose):
-            if ("." in token or "e" in token.lower()) and _significant_digits(token) >= 3:
-                offenders.append(f"{path.name}: {token}")
+    """Every measured number in a lesson comes from a placeholder, so the text cannot drift from the engine."""
+    offenders = [f"{path.name}: {token}" for path in shipped() for token in hand_typed_numbers(path.read_text(encoding="utf-8"))]
     assert offenders == []
 
 
