@@ -230,6 +230,23 @@ async def test_palette_runs_tutor_commands(app: TutorApp) -> None:
         assert "Show share code" in names and "Hide panel: grids" in names and "High contrast off" in names
 
 
+async def test_palette_opens_a_lesson_from_the_sandbox(app: TutorApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        app.action_sandbox()
+        await pilot.pause()
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"second lesson")
+        await ready(pilot)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, LessonScreen) and app.screen.lesson.id == "second"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, LessonListScreen)
+
+
 async def test_palette_hides_and_shows_a_panel(app: TutorApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
         app.action_sandbox()

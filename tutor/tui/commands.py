@@ -43,6 +43,11 @@ def tutor_commands(app: TutorApp, screen: Screen) -> list[Command]:
         Command("Help", "Every key, and what the panels mean", app.action_help),
         Command("Reset progress", "Forget completed lessons and where you stopped (asks first)", app.action_reset_progress),
     ]
+    if app.loaded:  # never load the course just to fill the palette
+        for lesson in app.course.lessons:
+            commands.append(
+                Command(f"Lesson {lesson.order}: {lesson.title}", "Open this lesson", partial(app.open_lesson, lesson.id))
+            )
     visualizer = app.visualizer_on_screen(screen)
     if visualizer is not None:
         commands.append(
