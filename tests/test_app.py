@@ -130,6 +130,7 @@ async def test_lesson_flow_step_answer_wrong_then_right(app: TutorApp, progress_
         assert isinstance(app.screen, LessonListScreen)
         labels = option_labels(app)
         assert "✓" in labels[0] and "✓" not in labels[1]
+        assert text_of(app.screen.query_one("#lessons-title", Static)) == "Lessons — 1 of 2 complete"
         assert "you stopped here" in labels[0]
         assert "step 3" in text_of(app.screen.query_one("#lessons-resume", Static))
 

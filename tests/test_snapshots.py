@@ -59,7 +59,7 @@ async def first_lesson_completed(pilot) -> None:  # type: ignore[no-untyped-def]
 class TestLessonList:
     @pytest.mark.parametrize("size", [SMALL, LARGE], ids=["80x24", "120x40"])
     def test_lesson_list(self, snap_compare, tmp_path: Path, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
-        """Two lessons: "First steps" with a ✓, "Second lesson" highlighted with "▸ you stopped here";
+        """Title "Lessons — 1 of 2 complete"; two lessons: "First steps" with a ✓, "Second lesson" highlighted with "▸ you stopped here";
         below, "You stopped in “Second lesson”, at step 4", and a red-bordered box listing
         tests/fixtures/app/03-broken.md:8: unknown optimizer 'nesterov'. Footer: q Quit, ? Help."""
         assert snap_compare(lessons_app(tmp_path), terminal_size=size, run_before=first_lesson_completed)

@@ -75,6 +75,8 @@ class LessonListScreen(Screen[None]):
     def refresh_lessons(self) -> None:
         """Redraw the list from the course and the learner's progress."""
         course, progress = self.app.course, self.app.progress
+        done = sum(progress.is_complete(lesson.id) for lesson in course.lessons)
+        self.query_one("#lessons-title", Static).update(f"Lessons — {done} of {len(course.lessons)} complete")
         options = self.query_one(OptionList)
         options.clear_options()
         options.add_options([Option(self._label(lesson), id=lesson.id) for lesson in course.lessons])
