@@ -7,7 +7,7 @@ Drives the real app in tmux at 120x40 (send-keys, poll the screen through a tmux
            `tutor sandbox` and `tutor` (the lesson list) against benchmarks/bare_app.py, launches interleaved
   key      `space` in `tutor sandbox` -> the whole new frame: the status shows "step N", the loss chart's
            braille changed, and the screen then stays unchanged for 0.1 s; median and p95 over the presses
-  run mode `r`, then the step counter read over 3 s; and how long `r` takes to pause it again
+  run mode `r` at 30 and at 300 steps/s, the step counter read over 5 s; and how long `r` takes to pause
   run-all  `tutor --run-all` wall time (all lessons, output thrown away)
   engine   steps/s of each optimizer on the seed's matrix problem, no screen
 """
@@ -148,21 +148,29 @@ def set_speed(tmux: Tmux, name: str, wanted: int) -> int:
 
 
 def run_for(tmux: Tmux, name: str, seconds: float) -> tuple[float, float]:
-    """Steps shown per second and screen updates per second while running, polled every ~5 ms."""
+    """Steps shown per second and screen updates per second while running, polled every ~5 ms.
+
+    Both are taken between the first and the last change of the counter seen, so where the
+    window starts and ends within a frame does not count as steps lost or gained.
+    """
     time.sleep(0.5)  # past the start
-    first = tmux.capture(name)
-    last_step, changes, last = steps_on_screen(first.text), 0, first
-    while last.at - first.at < seconds:
+    started = time.perf_counter()
+    changes: list[tuple[float, int]] = []  # (when seen, step shown)
+    shown = steps_on_screen(tmux.capture(name).text)
+    while time.perf_counter() - started < seconds:
         time.sleep(0.005)
-        last = tmux.capture(name)
-        step = steps_on_screen(last.text)
-        if step != last_step:
-            changes, last_step = changes + 1, step
-    low, high = steps_on_screen(first.text), steps_on_screen(last.text)
-    if low is None or high is None:
-        raise TmuxError(f"no step counter on the screen:\n{last.text}")
-    elapsed = last.at - first.at
-    return (high - low) / elapsed, changes / elapsed
+        frame = tmux.capture(name)
+        step = steps_on_screen(frame.text)
+        if step is None:
+            raise TmuxError(f"no step counter on the screen:\n{frame.text}")
+        if step != shown:
+            changes.append((frame.at, step))
+            shown = step
+    if len(changes) < 2:
+        raise TmuxError("the step counter did not move in run mode")
+    (first_at, first_step), (last_at, last_step) = changes[0], changes[-1]
+    elapsed = last_at - first_at
+    return (last_step - first_step) / elapsed, (len(changes) - 1) / elapsed
 
 
 def measure_run_mode(tmux: Tmux, command: str, results: Results) -> None:
@@ -174,7 +182,7 @@ def measure_run_mode(tmux: Tmux, command: str, results: Results) -> None:
         for wanted in (30, 300):
             tmux.keys(name, "r")
             speed = set_speed(tmux, name, wanted)  # + and - work while running
-            results.run_rates[speed] = run_for(tmux, name, 3.0)
+            results.run_rates[speed] = run_for(tmux, name, 5.0)
             sent = tmux.keys(name, "r")
             # Paused once the counter stops: the first frame of the value it then keeps for 0.3 s.
             stopped = tmux.wait_for(name, lambda text: steps_on_screen(text) is not None, sent, timeout=10, settle=0.3)
