@@ -103,15 +103,17 @@ class TutorApp(App[None]):
 
     # --- start and stop -------------------------------------------------------------
 
+    def get_default_screen(self) -> Screen:
+        # The first screen is the base of the stack (one screen less to draw before the first paint).
+        if self.sandbox is not None:
+            return self._sandbox_screen(self.sandbox)
+        return self._lesson_list_screen()
+
     def on_mount(self) -> None:
         for theme in THEMES:
             self.register_theme(theme)
         if self._start_theme:
             self.theme = self._start_theme
-        if self.sandbox is not None:
-            self._push_sandbox(self.sandbox)
-        else:
-            self.push_screen(self._lesson_list_screen())
         self._started = True
         self._check_size(self.size)
 
@@ -178,11 +180,15 @@ class TutorApp(App[None]):
 
         return LessonListScreen()
 
-    def _push_sandbox(self, setup: SandboxSetup) -> None:
+    @staticmethod
+    def _sandbox_screen(setup: SandboxSetup) -> Screen:
         from tutor.tui.screens.sandbox import SandboxScreen
 
         # The runs may already stand at a later step (a share code): the Visualizer starts there.
-        self.push_screen(SandboxScreen(setup.runs, setup.view, setup.hidden))
+        return SandboxScreen(setup.runs, setup.view, setup.hidden)
+
+    def _push_sandbox(self, setup: SandboxSetup) -> None:
+        self.push_screen(self._sandbox_screen(setup))
 
     def sandbox_runs(self, optimizers: tuple[str, ...] | None = None) -> SandboxSetup:
         """Runs on the problem and hyperparameters on screen (the seed's matrix if none)."""
@@ -204,7 +210,7 @@ class TutorApp(App[None]):
         self._push_sandbox(self.sandbox_runs(COMPARE_OPTIMIZERS))
 
     def action_lesson_list(self) -> None:
-        """Back to the lesson list: close screens above it, or open it (after `tutor sandbox`)."""
+        """Back to the lesson list: close the screens above it, or open it (after `tutor sandbox`)."""
         from tutor.tui.screens.lessons import LessonListScreen
 
         if isinstance(self.screen, LessonListScreen):
@@ -212,8 +218,8 @@ class TutorApp(App[None]):
         if any(isinstance(screen, LessonListScreen) for screen in self.screen_stack):
             while not isinstance(self.screen, LessonListScreen):
                 self.pop_screen()
-        else:
-            self.switch_screen(LessonListScreen())
+        else:  # started as `tutor sandbox`: the lesson list goes on top of it
+            self.push_screen(LessonListScreen())
 
     def action_help(self) -> None:
         from tutor.tui.screens.help import HelpScreen
