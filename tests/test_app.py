@@ -512,3 +512,24 @@ async def test_a_number_that_fails_when_prepared_is_listed_and_the_lesson_still_
         await pilot.pause()
         assert isinstance(app.screen, LessonScreen)
         assert '{{ final_loss(optimizer="nope") }}' in app.screen.lesson.text
+
+
+# --- `tutor --lesson ID` ----------------------------------------------------------------------
+
+
+async def test_start_lesson_opens_that_lesson_once_the_lessons_load(progress_path: Path) -> None:
+    app = make_app(lessons_dir=FIXTURES, progress_path=progress_path, start_lesson="second")
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        screen = pilot.app.screen
+        assert isinstance(screen, LessonScreen)
+        assert screen.lesson.id == "second"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, LessonListScreen)
+
+
+def test_an_unknown_lesson_id_is_refused_before_the_app_starts(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--lesson", "no-such-lesson"]) == 2
+    error = capsys.readouterr().err
+    assert "no lesson 'no-such-lesson'" in error and "race" in error

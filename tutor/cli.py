@@ -80,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
         "and optimizers stepped one update at a time.",
     )
     parser.add_argument("--run-all", action="store_true", help="run every lesson's script headless and print its text snapshot")
-    parser.add_argument("--lesson", metavar="ID", help="with --run-all: only this lesson")
+    parser.add_argument("--lesson", metavar="ID", help="open this lesson in the app (with --run-all: print only this lesson)")
     parser.add_argument("--width", type=int, default=100, help="with --run-all: text width (default 100)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -144,7 +144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_all(args, parser)
         if args.command == "sandbox":
             return _sandbox(args)
-        return _lessons()
+        return _lessons(args.lesson)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `tutor trace | head`
@@ -233,11 +233,19 @@ def _run_tui(make: Any) -> int:
     return app.return_code or 0
 
 
-def _lessons() -> int:
+def _lessons(lesson_id: str | None = None) -> int:
+    if lesson_id is not None:
+        from tutor.course import load_course
+
+        ids = [lesson.id for lesson in load_course().lessons]
+        if lesson_id not in ids:
+            print(f"tutor: no lesson {lesson_id!r}; the lessons are: {', '.join(ids)}", file=sys.stderr)
+            return 2
+
     def make() -> Any:
         from tutor.tui.app import make_app
 
-        return make_app()
+        return make_app(start_lesson=lesson_id)
 
     return _run_tui(make)
 

@@ -88,8 +88,10 @@ class TutorApp(App[None]):
         progress_path: Path | None = None,
         sandbox: SandboxSetup | None = None,
         theme: str | None = None,
+        start_lesson: str | None = None,
     ) -> None:
         super().__init__()
+        self.start_lesson = start_lesson  # `tutor --lesson ID`: opened as soon as the lessons are loaded
         self.lessons_dir = lessons_dir
         self.progress_path = progress_path
         self.sandbox = sandbox
@@ -320,6 +322,9 @@ def make_app(
     progress_path: Path | None = None,
     sandbox: SandboxSetup | None = None,
     theme: str | None = None,
+    start_lesson: str | None = None,
 ) -> TutorApp:
     """The app as `tutor` starts it; tests pass their own lesson folder and progress file."""
-    return TutorApp(lessons_dir=lessons_dir, progress_path=progress_path, sandbox=sandbox, theme=theme)
+    return TutorApp(
+        lessons_dir=lessons_dir, progress_path=progress_path, sandbox=sandbox, theme=theme, start_lesson=start_lesson
+    )

@@ -63,6 +63,9 @@ class LessonListScreen(Screen[None]):
             self.refresh_lessons()
             if event.worker.name == "load-lessons":
                 self._start_preparing()
+                if self.app.start_lesson:  # `tutor --lesson ID`
+                    lesson_id, self.app.start_lesson = self.app.start_lesson, None
+                    self.app.open_lesson(lesson_id)
         elif event.state == WorkerState.ERROR and event.worker.error is not None:
             from tutor.crash import one_line
 
