@@ -132,6 +132,16 @@ class Tmux:
         text = "\n".join(self.command(f"capture-pane -p -t {name}"))
         return Frame(text, time.perf_counter())
 
+    def first(self, name: str, ready: Callable[[str], bool], since: float, timeout: float = 20.0, poll: float = 0.002) -> Frame:
+        """The first frame of the screen for which `ready` holds (a first paint, however brief)."""
+        while True:
+            frame = self.capture(name)
+            if ready(frame.text):
+                return frame
+            if frame.at > since + timeout:
+                raise TmuxError(f"{name}: the screen never became ready; it shows:\n{frame.text}")
+            time.sleep(poll)
+
     def wait_for(
         self,
         name: str,
