@@ -155,6 +155,22 @@ def test_new_hyperparameters_apply_from_the_current_step():
     assert record.hp.lr == 0.002 and run.records[5].hp.lr == 0.001
 
 
+def test_setting_the_same_values_again_after_going_back_drops_a_future_computed_with_others():
+    """A learner sets lr 1 at step 3, steps into divergence, sets lr back to 0.001 at step 4, resets,
+    goes to step 3 and sets lr 0.001 there: step 4 must be recomputed with 0.001, not replayed with 1."""
+    run = Run.create(MatrixInverse(), "rmsprop-momentum")
+    run.goto(3)
+    run.set_hyperparameters(Hyperparameters(lr=1.0))
+    run.forward()
+    run.set_hyperparameters(Hyperparameters(lr=0.001))
+    run.forward(5)
+    run.goto(3)
+    run.set_hyperparameters(Hyperparameters(lr=0.001))
+    assert run.forward().hp.lr == 0.001
+    clean = Run.create(MatrixInverse(), "rmsprop-momentum")
+    assert np.array_equal(run.current.x, clean.goto(4).x)
+
+
 def test_large_lr_diverges_without_raising():
     run = Run.create(MatrixInverse(), "gd", Hyperparameters(lr=0.05))
     run.goto(400)

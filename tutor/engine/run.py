@@ -124,11 +124,14 @@ class Run:
         return self.goto(0)
 
     def set_hyperparameters(self, hp: Hyperparameters) -> None:
-        """Use `hp` from the current step on: later steps, computed with the old values, are dropped."""
-        if hp == self.hp:
-            return
+        """Use `hp` from the current step on: later steps computed with other values are dropped.
+
+        The kept future is compared record by record, not with `self.hp`: after going back past an
+        edit, the steps ahead may have been computed with values the run no longer holds.
+        """
         self.hp = hp
-        del self.records[self.index + 1 :]
+        if any(record.hp != hp for record in self.records[self.index + 1 :]):
+            del self.records[self.index + 1 :]
 
     def run_to(self, steps: int) -> list[float]:
         """Step to `steps` and return the loss after each update 1..steps (the seed's `loss` list)."""
