@@ -68,3 +68,25 @@ def test_gradient_descent_has_two_phases() -> None:
     phases = narrated_update(run, element=0)
     assert [p.name for p in phases] == ["gradient", "move"]
     assert "0.001" in phases[1].narration
+
+
+def test_the_inspector_writes_out_each_phase_with_the_phase_arrays_numbers() -> None:
+    from tutor.views.format import number
+    from tutor.views.inspector import phase_update
+
+    run = Run.create(MatrixInverse(), "rmsprop")
+    run.goto(3)
+    phases = narrated_update(run, element=13)
+    v0 = float(run.current.mean_square.flat[13])
+    g = float(phases[0].arrays["grad"].flat[13])
+    decayed, v1 = 0.9 * v0, float(phases[2].arrays["mean_square"].flat[13])
+    step = float(phases[3].arrays["effective_step"].flat[13])
+    x0, x1 = float(run.current.x.flat[13]), float(phases[4].arrays["x"].flat[13])
+    bracket = f"({number(g, 4)})" if g < 0 else number(g, 4)
+    assert [phase.name for phase in phases] == ["gradient", "decay", "add", "step", "move"]
+    assert phase_update(run, phases, 1, 13)[-1] == f"v[2,3] = 0.9*{number(v0, 4)} = {number(decayed, 4)}"
+    assert phase_update(run, phases, 2, 13)[-1] == f"v[2,3] = {number(decayed, 4)} + 0.1*{bracket}^2 = {number(v1, 4)}"
+    assert phase_update(run, phases, 3, 13)[-1] == f"step[2,3] = 0.001/(sqrt({number(v1, 4)})+1e-08) = {number(step, 4)}"
+    assert phase_update(run, phases, 4, 13)[-1] == f"x[2,3] = {number(x0, 4)} - {number(step, 4)}*{bracket} = {number(x1, 4)}"
+    assert len(phase_update(run, phases, 4, 13)) == 5  # the update so far, one line per phase
+    assert v1 == 0.9 * v0 + 0.1 * g**2 or abs(v1 - (0.9 * v0 + 0.1 * g**2)) < 1e-12 * v1

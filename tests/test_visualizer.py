@@ -466,3 +466,133 @@ def test_state_has_what_a_share_code_needs() -> None:
         "view": "chain",
         "hidden": ["chart"],
     }
+
+
+def phase_inspector_lines(app: App) -> list[str]:
+    return text_of(app, "#inspector").split("\n")
+
+
+async def test_mid_update_the_inspector_writes_out_the_phase_on_screen() -> None:
+    app = matrix_app("rmsprop")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("space", "down")  # element [1,0]
+        vis = visualizer(app)
+        v0 = float(vis.run.current.mean_square.flat[5])
+        expected = narrated_update(vis.run, 5)
+        g = float(expected[0].arrays["grad"].flat[5])
+        v1 = float(expected[2].arrays["mean_square"].flat[5])
+        step = float(expected[3].arrays["effective_step"].flat[5])
+        await pilot.press("n", "n")
+        assert phase_inspector_lines(app)[-1] == f"v[1,0] = 0.9*{number(v0, 4)} = {number(0.9 * v0, 4)}"
+        await pilot.press("n")
+        assert phase_inspector_lines(app)[-1] == f"v[1,0] = {number(0.9 * v0, 4)} + 0.1*({number(g, 4)})^2 = {number(v1, 4)}"
+        await pilot.press("n")
+        assert phase_inspector_lines(app)[-1] == f"step[1,0] = 0.001/(sqrt({number(v1, 4)})+1e-08) = {number(step, 4)}"
+        assert phase_inspector_lines(app)[0].startswith(f"g[1,0] = ({number(g, 4)})")
+        await pilot.press("n")  # the update is complete: the whole update written out, as after space
+        assert vis.step == 2
+        assert phase_inspector_lines(app) == element_update(vis.run, 5)
+
+
+def test_a_step_not_yet_computed_mid_update_shows_idle_not_lr_over_eps() -> None:
+    from tutor.views.visualizer import phase_record, quantity_grids
+
+    run = Run.create(MatrixInverse(), "rmsprop")  # step 0: v is 0 everywhere, the stored step is lr/eps
+    phases = {phase.name: phase for phase in narrated_update(run, 0)}
+
+    def step_grid(name: str):  # type: ignore[no-untyped-def]
+        grids = quantity_grids(run, record=phase_record(run, phases[name]), colour=False)
+        return next(grid for grid in grids if grid.title.startswith("step"))
+
+    added = step_grid("add")
+    assert np.count_nonzero(phases["add"].arrays["mean_square"]) > 20  # v is non-zero now ...
+    plain = "\n".join(line.plain for line in added.lines())
+    assert "1e+05" not in plain and plain.count("idle") == 25  # ... but its step is not computed yet
+    computed = step_grid("step")
+    plain = "\n".join(line.plain for line in computed.lines())
+    assert "1e+05" not in plain
+    assert plain.count("idle") == int(np.count_nonzero(phases["step"].arrays["mean_square"] == 0))
+    assert plain.count("idle") < 25  # the computed steps are shown
+
+
+async def test_chain_weight_reaches_the_lessons_relu_example_of_five() -> None:
+    app = VisualizerApp([Run.create(DeepChain(depth=10, scale=4.0, activation="relu"), "rmsprop")], view="chain")
+    async with app.run_test(size=SIZE) as pilot:
+        vis = visualizer(app)
+        await pilot.press("greater_than_sign")
+        assert vis.run.problem.scale == 5.0
+        assert "10 relu layers, weight 5 " in text_of(app, "#controls")
+        await pilot.press("greater_than_sign")  # 5 is the largest
+        assert vis.run.problem.scale == 5.0
+        await pilot.press("less_than_sign", "less_than_sign")
+        assert vis.run.problem.scale == 3.0
+
+
+async def test_layer_panel_draws_the_views_layer_chart_and_fits_a_narrow_panel() -> None:
+    from tutor.views.visualizer import layer_chart
+
+    run = Run.create(DeepChain(depth=20, scale=0.5, activation="linear"), "gd")
+    app = VisualizerApp([run], view="chain")
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.press("space")
+        panel = visualizer(app).query_one(LayerChart)
+        size = panel.content_size
+        expected = [line.rstrip() for line in layer_chart(run, size.width, size.height).plain.split("\n")]
+        shown = [line.rstrip() for line in screen_text(panel).split("\n")]
+        assert shown == expected[: len(shown)] and shown[0].startswith("|g| layer 1 ")
+    gradients = run.problem.layer_gradients(run.current.x)
+    narrow = layer_chart(run, 28, 14).plain.split("\n")
+    assert narrow[0] == f"|g| layer 1 {number(gradients[0])}"
+    assert narrow[1].strip() == f"layer 20 {number(gradients[-1])}"
+    assert narrow[2].strip() == f"first/last {number(gradients[0] / gradients[-1])}"
+    assert all(len(line) <= 28 for line in narrow[:3])
+
+
+def test_help_lists_every_key_of_the_visualizer() -> None:
+    help_text = Path(tutor.tui.__file__).with_name("help.md").read_text()
+    for binding in Visualizer.BINDINGS:
+        key = binding.key_display or binding.key.split(",")[0]
+        if key in ("up", "down", "left", "right"):
+            assert "arrows" in help_text and f"`{binding.key.split(',')[1]}`" in help_text
+        else:
+            assert f"`{key}`" in help_text, f"{binding.description} ({key}) is missing from help.md"
+    jump = next(line for line in help_text.splitlines() if line.startswith("| `g` |"))
+    assert "negative" in jump and "back" in jump
+
+
+async def test_the_surface_views_controls_name_no_grids() -> None:
+    from tutor.engine import Valley
+
+    runs = [Run.create(Valley(20.0, 0.0), key, Hyperparameters(lr=0.05)) for key in ("gd", "rmsprop")]
+    app = VisualizerApp(runs, view="surface")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        controls = text_of(app, "#controls")
+        assert "grids" not in controls and "n narrates:  gd " in controls
+
+
+def test_every_layout_class_the_visualizer_sets_has_styles() -> None:
+    import re
+
+    source = Path(tutor.tui.__file__).with_name("widgets").joinpath("visualizer.py").read_text()
+    styles = CSS.read_text()
+    classes = set(re.findall(r'set_class\([^)]*"(-[a-z-]+)"\)', source))
+    assert classes >= {"-narrow", "-chain"}
+    assert [name for name in classes if f"Visualizer.{name} " not in styles] == []
+
+
+async def test_status_and_controls_spans_never_start_with_the_gap() -> None:
+    """Some SVG renderers drop a span's leading spaces ("step 1loss", "paused10 steps/s"): gaps end the span before."""
+    from rich.console import Console
+
+    app = matrix_app("rmsprop")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("space")
+        vis = visualizer(app)
+        for selector in ("#status", "#controls"):
+            content = vis.query_one(selector, Static).content
+            segments = [segment.text for segment in content.render(Console(width=200)) if segment.text.strip("\n")]
+            assert segments[0].startswith(("step 1", "⏸ paused"))
+            assert [text for text in segments[1:] if text.startswith(" ")] == [], selector
+        assert text_of(app, "#status").startswith("step 1  loss ")
+        assert text_of(app, "#controls").startswith("⏸ paused 10 steps/s")

@@ -41,13 +41,15 @@ def status_line(run: Run, colour: bool = True) -> Text:
     """`step 12  loss 0.547  change -0.0012  rmsprop lr=0.001 decay=0.9 eps=1e-08` (+ a warning)."""
     record = run.current
     text = Text()
-    text.append(f"step {record.step}", style="bold")
-    text.append(f"  loss {fmt.number(record.loss, 4)}")
+    # The gap goes inside the bold span: a span that starts with spaces lost them in some SVG renderers ("step 1loss").
+    text.append(f"step {record.step}  ", style="bold")
+    text.append(f"loss {fmt.number(record.loss, 4)}")
     if record.step > 0:
         change = record.loss - run.records[record.step - 1].loss
         text.append(f"  change {'+' if change > 0 else ''}{fmt.number(change, 3)}")
     used = " ".join(f"{name}={fmt.hyper(getattr(run.hp, name))}" for name in run.optimizer.uses)
-    text.append(f"  {run.optimizer.label} {used}", style="dim" if colour else "")
+    text.append("  ")
+    text.append(f"{run.optimizer.label} {used}", style="dim" if colour else "")
     warning = divergence_message(run)
     if warning:
         text.append("\n")

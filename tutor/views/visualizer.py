@@ -60,8 +60,13 @@ def quantity_grids(
     if record.mean_square is not None:
         grids.append(GridView("mean square v", record.mean_square, "log", idle=idle, highlight="mean_square" in highlight, **common))
     step_title = "step lr/(sqrt(v)+eps)" if record.mean_square is not None else "step (lr everywhere)"
+    step_idle = idle
+    if record.effective_step is run.current.effective_step and record.mean_square is not run.current.mean_square:
+        # Mid-update, before the "step" phase: the steps are still those of the old v, so a cell whose
+        # v has just become non-zero holds lr/eps, not a step. It stays idle until its step is computed.
+        step_idle = idle | idle_mask(run.current.mean_square, shape)
     grids.append(
-        GridView(step_title, record.effective_step, "log", idle=idle, highlight="effective_step" in highlight, **common)
+        GridView(step_title, record.effective_step, "log", idle=step_idle, highlight="effective_step" in highlight, **common)
     )
     if record.momentum is not None:
         grids.append(GridView("momentum m", record.momentum, "signed", highlight="momentum" in highlight, **common))
@@ -133,11 +138,18 @@ def layer_chart(run: Run, width: int, height: int, colour: bool = True) -> Text:
     magnitudes = run.problem.layer_gradients(run.current.x)  # type: ignore[attr-defined]
     first, last = float(magnitudes[0]), float(magnitudes[-1])
     ratio = number(first / last) if last else ("inf" if first else "-")
-    heading = Text.assemble(
-        "|g| ", ("layer 1 ", "bold"), number(first), ("  layer ", "bold"), (f"{len(magnitudes)} ", "bold"),
-        number(last), ("  first/last ", "bold"), ratio,
-    )  # fmt: skip
+    parts = [
+        Text.assemble("|g| ", ("layer 1 ", "bold"), number(first)),
+        Text.assemble(("layer ", "bold"), (f"{len(magnitudes)} ", "bold"), number(last)),
+        Text.assemble(("first/last ", "bold"), ratio),
+    ]
+    heading = [parts[0]]  # as many parts per line as `width` holds, so none is cut off in a narrow panel
+    for part in parts[1:]:
+        if heading[-1].cell_len + 2 + part.cell_len <= width:
+            heading[-1] = Text.assemble(heading[-1], "  ", part)
+        else:
+            heading.append(Text.assemble("    ", part))
     labels = [str(k + 1) for k in range(len(magnitudes))]
     title = "|gradient| per layer (log scale)" if np.any(magnitudes) else "|gradient| per layer: all 0, nothing left to learn"
-    bars = log_bar_chart(labels, magnitudes, max(width, 20), max(height - 1, 6), title, colour=colour)
-    return Text("\n").join([heading, bars])
+    bars = log_bar_chart(labels, magnitudes, max(width, 20), max(height - len(heading), 6), title, colour=colour)
+    return Text("\n").join([*heading, bars])

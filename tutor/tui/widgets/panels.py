@@ -26,10 +26,8 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from tutor.engine import Record, Run
-from tutor.views.chart import log_bar_chart
-from tutor.views.format import number
 from tutor.views.grid import GridView
-from tutor.views.visualizer import quantity_grids, run_chart
+from tutor.views.visualizer import layer_chart, quantity_grids, run_chart
 
 # Which hidden-panel name hides which grid (names as share codes spell them).
 GRID_PANELS = {
@@ -391,33 +389,12 @@ class LayerChart(TextLinesPanel, can_focus=True):
         if (id(run), id(run.current)) != self._key:
             self.redraw()
 
-    def numbers(self, width: int = 200) -> list[Text]:
-        """|g| of the first and last layer and their ratio: one line, or two if `width` is short."""
-        run = self._run
-        layer_gradients = getattr(run.problem, "layer_gradients", None) if run is not None else None
-        if run is None or layer_gradients is None:
-            return []
-        magnitudes = layer_gradients(run.current.x)
-        first, last = float(magnitudes[0]), float(magnitudes[-1])
-        ratio = number(first / last) if last else "inf"
-        layers = Text.assemble(
-            "|g| ", ("layer 1 ", "bold"), number(first), ("  layer ", "bold"), (f"{len(magnitudes)} ", "bold"), number(last)
-        )
-        share = Text.assemble(("  first/last ", "bold"), ratio)
-        if layers.cell_len + share.cell_len <= width:
-            return [layers + share]
-        return [layers, Text("   ") + share]
-
     def text_lines(self, width: int, height: int) -> list[Text]:
         run = self._run
         if run is None or not hasattr(run.problem, "layer_gradients") or width <= 0:
             return []
         self._key = (id(run), id(run.current))
-        magnitudes = run.problem.layer_gradients(run.current.x)
-        labels = [str(k + 1) for k in range(len(magnitudes))]
-        numbers = self.numbers(width)
-        chart = log_bar_chart(labels, magnitudes, max(width, 20), max(height - len(numbers), 6), "|gradient| per layer (log scale)")
-        return [*numbers, *chart.split("\n")]
+        return layer_chart(run, width, height).split("\n")
 
 
 class Inspector(Static, can_focus=True):

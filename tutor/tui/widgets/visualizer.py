@@ -40,8 +40,9 @@ from tutor.tui.widgets.panels import (
 )
 from tutor.tui.widgets.surface import SurfaceView
 from tutor.views.format import hyper, number
-from tutor.views.inspector import element_update
+from tutor.views.inspector import element_update, phase_update
 from tutor.views.status import divergence_message, status_line
+from tutor.views.visualizer import phase_record
 
 VIEWS = ("matrix", "chain", "surface", "race")
 # Steps per second in run mode; `+`/`-` move along this list.
@@ -49,7 +50,7 @@ SPEEDS = (1, 2, 5, 10, 20, 30, 60, 120, 300)
 DEFAULT_SPEED = 10
 TICKS_PER_SECOND = 30  # faster speeds take several steps per tick: one screen update per tick
 # Weight scales `<`/`>` step through: around 1, where gradients neither vanish nor explode.
-CHAIN_SCALES = (0.1, 0.25, 0.5, 0.75, 0.9, 1.0, 1.1, 1.25, 1.5, 2.0, 3.0, 4.0)
+CHAIN_SCALES = (0.1, 0.25, 0.5, 0.75, 0.9, 1.0, 1.1, 1.25, 1.5, 2.0, 3.0, 4.0, 5.0)
 CHAIN_DEPTHS = (1, 100)
 # Hidden names that switch a control off (panels are hidden by their own names, see panels.GRID_PANELS).
 CONTROL_ACTIONS = {"edit": ("edit",), "run": ("run", "faster", "slower"), "jump": ("jump",), "phases": ("next_phase",)}
@@ -165,7 +166,6 @@ class Visualizer(Widget, can_focus=True):
 
     def on_mount(self) -> None:
         self.set_class(self.is_chain, "-chain")
-        self.set_class(self.view == "race", "-race")
         self._apply_hidden()
         self._apply_theme()
         if hasattr(self.app, "high_contrast"):
@@ -174,9 +174,8 @@ class Visualizer(Widget, can_focus=True):
 
     def on_resize(self, event: Resize) -> None:
         compact_width = event.size.width < WIDE_ENOUGH
-        compact_height = event.size.height < TALL_ENOUGH
+        compact_height = event.size.height < TALL_ENOUGH  # one row of grids (no style: the rows are counted here)
         self.set_class(compact_width, "-narrow")
-        self.set_class(compact_height, "-short")
         grids = self.query_one(GridsPanel)
         grids.max_rows = 1 if compact_height else 2
         grids.redraw()
@@ -218,15 +217,13 @@ class Visualizer(Widget, can_focus=True):
         phase = self._phase()
         if phase is None or self.phase_index == len(self.phases) - 1:
             return None
-        current = self.run.current
-        arrays = phase.arrays
-        return replace(
-            current,
-            x=arrays["x"],
-            grad=arrays["grad"],
-            effective_step=arrays["effective_step"],
-            buffers={name: arrays[name] for name in current.buffers},
-        )
+        return phase_record(self.run, phase)
+
+    def _inspector_lines(self) -> list[str]:
+        """Mid-update the narrated arithmetic so far; otherwise the last whole update's."""
+        if self.phases and self.phase_index < len(self.phases) - 1:
+            return phase_update(self.run, self.phases, self.phase_index, self.cursor)
+        return element_update(self.run, self.cursor)
 
     def _refresh_all(self) -> None:
         if not self.children:  # not composed yet: on_mount draws
@@ -238,7 +235,7 @@ class Visualizer(Widget, can_focus=True):
         self.query_one(LossChart).show(self.runs)
         self.query_one(LayerChart).show(run)
         _update(self.query_one(StatusLine), status_line(run))
-        _update(self.query_one(Inspector), Text("\n".join(element_update(run, self.cursor))))
+        _update(self.query_one(Inspector), Text("\n".join(self._inspector_lines())))
         self._show_narration()
         self._show_controls()
         self._update_footer()
@@ -292,10 +289,10 @@ class Visualizer(Widget, can_focus=True):
 
     def _show_controls(self) -> None:
         text = Text()
-        text.append("▶ running" if self.running else "⏸ paused", style="bold")
-        text.append(f" {self.speed} steps/s (+/-)")
+        text.append("▶ running " if self.running else "⏸ paused ", style="bold")  # the space inside: see status_line
+        text.append(f"{self.speed} steps/s (+/-)")
         if len(self.runs) > 1:
-            text.append("   grids: ")
+            text.append("   n narrates: " if self.is_surface else "   grids: ")  # the surface view has no grids
             for index, run in enumerate(self.runs):
                 style = "bold reverse" if index == self.selected else "dim"
                 text.append(f" {run.optimizer.key} {number(run.current.loss)} ", style=style)
