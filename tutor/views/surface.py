@@ -269,11 +269,12 @@ def axis_panel(
         colour_name = colours[index % len(colours)]
         title = Text()
         title.append(f"{HEAD_MARKERS[index % len(HEAD_MARKERS)]} {TRAIL_MARKERS[index % len(TRAIL_MARKERS)]} ", style=f"bold {colour_name}" if colour else "")
-        title.append(run.optimizer.label, style="bold" if colour else "")
-        title.append(f"  loss {fmt.number(run.current.loss, 3)}")
+        title.append(f"{run.optimizer.label}  ", style="bold" if colour else "")  # gaps inside: see status_line
+        title.append(f"loss {fmt.number(run.current.loss, 3)}")
         used = " ".join(f"{name}={fmt.hyper(getattr(run.hp, name))}" for name in run.optimizer.uses if name != "eps")
         if title.cell_len + 2 + len(used) <= width:  # the hyperparameters only where they fit whole
-            title.append(f"  {used}", style="dim" if colour else "")
+            title.append("  ")
+            title.append(used, style="dim" if colour else "")
         lines.append(title)
         idle = arrays["mean_square"] is not None and np.asarray(arrays["mean_square"] == 0)
         for axis, name in enumerate(("x", "y")):
@@ -299,10 +300,11 @@ def axis_panel(
 def surface_status(runs: Sequence[Run], colour: bool = True, extra: Sequence[str] = (), note: str = "") -> list[Text]:
     """`step 12  valley: ...` (and `note`), then every divergence or clipping warning, one per line."""
     first = Text()
-    first.append(f"step {runs[0].current.step}", style="bold" if colour else "")
-    first.append(f"  {runs[0].problem.title()}")
+    first.append(f"step {runs[0].current.step}  ", style="bold" if colour else "")
+    first.append(runs[0].problem.title())
     if note:
-        first.append(f"   {note}", style="dim" if colour else "")
+        first.append("   ")
+        first.append(note, style="dim" if colour else "")
     lines = [first]
     for run in runs:
         message = divergence_message(run)
