@@ -596,3 +596,21 @@ async def test_status_and_controls_spans_never_start_with_the_gap() -> None:
             assert [text for text in segments[1:] if text.startswith(" ")] == [], selector
         assert text_of(app, "#status").startswith("step 1  loss ")
         assert text_of(app, "#controls").startswith("⏸ paused 10 steps/s")
+
+
+def test_the_surface_panel_mid_update_shows_no_lr_over_eps_as_a_step() -> None:
+    from tutor.engine import Valley
+    from tutor.views.surface import axis_panel
+
+    run = Run.create(Valley(20.0, 0.0), "rmsprop", Hyperparameters(lr=0.05))
+    phases = {phase.name: phase for phase in narrated_update(run, 0)}
+
+    def rows(name: str) -> list[str]:
+        return [line.plain for line in axis_panel([run], 60, colour=False, phases=[phases[name].arrays])][3:5]
+
+    added = rows("add")  # v is 0.9 and 40 now, the steps are not computed yet
+    assert all(row.rstrip().endswith("idle") and "e+06" not in row for row in added)
+    assert " 40 " in added[1] and abs(float(phases["add"].arrays["mean_square"][1]) - 40.0) < 1e-9  # 0.1*20^2
+    stepped = rows("step")
+    assert "idle" not in "".join(stepped)
+    assert f"{float(phases['step'].arrays['effective_step'][0]):.3g} " in stepped[0]  # 0.0527 = 0.05/sqrt(0.9)

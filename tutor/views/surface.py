@@ -229,6 +229,17 @@ def _arrays(run: Run, phase: Mapping[str, np.ndarray] | None) -> dict[str, np.nd
     return shown
 
 
+def _step_idle(run: Run, arrays: Mapping[str, np.ndarray | None]) -> np.ndarray | bool:
+    """Axes whose lr/(sqrt(v)+eps) is not a step: v is 0, or (mid-update, before the "step" phase)
+    the steps shown are still those of the old v, which was 0 there. False when v is not kept."""
+    if arrays["mean_square"] is None:
+        return False
+    idle = np.asarray(arrays["mean_square"] == 0)
+    if arrays["effective_step"] is run.current.effective_step and run.current.mean_square is not None:
+        idle = idle | (run.current.mean_square == 0)
+    return idle
+
+
 def axis_panel(
     runs: Sequence[Run],
     width: int,
@@ -244,18 +255,19 @@ def axis_panel(
     """
     phases = list(phases) if phases is not None else [None] * len(runs)
     shown = [_arrays(run, phase) for run, phase in zip(runs, phases, strict=True)]
+    step_idles = [_step_idle(run, arrays) for run, arrays in zip(runs, shown, strict=True)]
     number_width = 8 if width >= 48 else 7
     bar_width = max((width - 4 - 3 * (number_width + 2)) // 3, 1)
     column = number_width + 1 + bar_width + 1
     scales = {}
     for key, _ in QUANTITIES:
         values = []
-        for arrays in shown:
+        for arrays, step_idle in zip(shown, step_idles, strict=True):
             if arrays[key] is None:
                 continue
             kept = np.ravel(arrays[key])
             if key == "effective_step" and arrays["mean_square"] is not None:
-                kept = kept[np.ravel(arrays["mean_square"]) != 0]  # an idle axis's lr/eps is not a step
+                kept = kept[~np.ravel(step_idle)]  # an idle axis's lr/eps is not a step
             values.extend(float(v) for v in kept)
         scales[key] = _decades(values)
     colours = HIGH_CONTRAST_COLOURS if high_contrast else SERIES_COLOURS
@@ -277,6 +289,7 @@ def axis_panel(
             title.append(used, style="dim" if colour else "")
         lines.append(title)
         idle = arrays["mean_square"] is not None and np.asarray(arrays["mean_square"] == 0)
+        step_idle = step_idles[index]
         for axis, name in enumerate(("x", "y")):
             row = Text(f"  {name} ")
             for key, _ in QUANTITIES:
@@ -286,7 +299,8 @@ def axis_panel(
                     row.append(cell[:column], style="dim" if colour else "")
                     continue
                 v = float(np.ravel(value)[axis])
-                if key != "grad" and idle is not False and np.ravel(idle)[axis]:
+                shown_idle = step_idle if key == "effective_step" else idle
+                if key != "grad" and shown_idle is not False and np.ravel(shown_idle)[axis]:
                     row.append(fmt.IDLE.ljust(column), style="dim" if colour else "")
                     continue
                 row.append(fmt.cell(v, number_width, 3).rjust(number_width) + " ")
