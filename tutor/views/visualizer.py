@@ -6,8 +6,8 @@ show the same grids, chart and status for the same state.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
-from typing import Sequence
 
 import numpy as np
 from rich.console import Group, RenderableType
