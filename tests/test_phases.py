@@ -90,3 +90,20 @@ def test_the_inspector_writes_out_each_phase_with_the_phase_arrays_numbers() -> 
     assert phase_update(run, phases, 4, 13)[-1] == f"x[2,3] = {number(x0, 4)} - {number(step, 4)}*{bracket} = {number(x1, 4)}"
     assert len(phase_update(run, phases, 4, 13)) == 5  # the update so far, one line per phase
     assert v1 == 0.9 * v0 + 0.1 * g**2 or abs(v1 - (0.9 * v0 + 0.1 * g**2)) < 1e-12 * v1
+
+
+def test_headless_phase_view_writes_out_the_same_arithmetic() -> None:
+    from rich.console import Console
+
+    from tutor.headless import phase_view
+    from tutor.views.inspector import phase_update
+
+    run = Run.create(MatrixInverse(), "rmsprop")
+    run.goto(1)
+    console = Console(width=100, record=True)
+    console.print(phase_view(run, "add", 0, 100))
+    text = console.export_text()
+    phases = narrated_update(run, 0)
+    lines = phase_update(run, phases, 2, 0)
+    assert lines[-1].startswith("v[0,0] = ") and lines[-1].endswith(f"= {float(phases[2].arrays['mean_square'][0, 0]):.4g}")
+    assert "inspector\n" + "\n".join(lines) in text

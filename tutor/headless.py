@@ -28,7 +28,7 @@ from tutor.engine.experiments import SEED_PRINTED_LOSSES
 from tutor.engine.hyper import Hyperparameters
 from tutor.engine.phases import narrated_update
 from tutor.views import format as fmt
-from tutor.views.inspector import element_update
+from tutor.views.inspector import element_update, phase_update
 from tutor.views.status import status_line
 from tutor.views.surface import surface_snapshot
 from tutor.views.visualizer import grid_rows, layer_chart, phase_record, quantity_grids, run_chart, snapshot
@@ -186,7 +186,10 @@ def phase_view(run: Run, phase_name: str, cursor: int | None, width: int) -> Ren
     record = run.current
     heading = Text(f"[{run.optimizer.label}] update {record.step} -> {record.step + 1}, phase {index + 1}/{len(phases)}: {phase.name}")
     grids = quantity_grids(run, cursor=cursor, highlight=(phase.highlight,), colour=False, record=phase_record(run, phase))
-    return Group(heading, Text(phase.narration), Text(""), grid_rows(grids, width), Text(""))
+    parts: list[RenderableType] = [heading, Text(phase.narration), Text(""), grid_rows(grids, width), Text("")]
+    if cursor is not None:  # the arithmetic so far at the cursor, as the TUI's inspector shows it
+        parts += [Text("inspector", style="bold"), *(Text(line) for line in phase_update(run, phases, index, cursor)), Text("")]
+    return Group(*parts)
 
 
 # -- commands ------------------------------------------------------------------------
