@@ -379,8 +379,6 @@ class Visualizer(Widget, can_focus=True):
             return self.is_chain
         if action in VALLEY_ACTIONS:
             return self.is_surface and hasattr(self.run.problem, "angle")
-        if action in ("faster", "slower"):
-            return self.running or None
         return True
 
     def action_step(self) -> None:
