@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from tutor.engine import DeepChain, Hyperparameters, HyperparameterError, MatrixInverse, Rosenbrock, Run, Valley, make_problem
+from tutor.engine import DeepChain, HyperparameterError, Hyperparameters, MatrixInverse, Rosenbrock, Run, Valley, make_problem
 from tutor.engine.problems import SEED_A, ProblemError
 
 # The seed's printed final losses after 300 steps.

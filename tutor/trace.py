@@ -5,7 +5,8 @@ from __future__ import annotations
 import csv
 import json
 import math
-from typing import IO, Any, Iterator
+from collections.abc import Iterator
+from typing import IO, Any
 
 import numpy as np
 

@@ -4,7 +4,7 @@ numpy only. Nothing here imports textual, rich, plotext or any other part of tut
 so the engine can be tested, traced and reused without a terminal.
 """
 
-from tutor.engine.hyper import Hyperparameters, HyperparameterError
+from tutor.engine.hyper import HyperparameterError, Hyperparameters
 from tutor.engine.optimizers import OPTIMIZERS, Optimizer, get_optimizer
 from tutor.engine.problems import (
     PROBLEM_KINDS,

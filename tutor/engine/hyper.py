@@ -31,7 +31,7 @@ class Hyperparameters:
     NAMES = ("lr", "decay", "eps", "mu")
 
     @classmethod
-    def validated(cls, **values: object) -> "Hyperparameters":
+    def validated(cls, **values: object) -> Hyperparameters:
         """Build from loose values (strings or numbers); raise HyperparameterError with a reason."""
         clean = {name: parse_value(name, value) for name, value in values.items() if value is not None}
         unknown = set(clean) - set(cls.NAMES)
@@ -39,7 +39,7 @@ class Hyperparameters:
             raise HyperparameterError(f"unknown hyperparameter {sorted(unknown)[0]!r}; known: {', '.join(cls.NAMES)}")
         return cls(**clean)  # type: ignore[arg-type]
 
-    def with_value(self, name: str, value: object) -> "Hyperparameters":
+    def with_value(self, name: str, value: object) -> Hyperparameters:
         """A copy with one value changed, checked like any other entry."""
         return replace(self, **{name: parse_value(name, value)})
 

@@ -6,8 +6,8 @@ step k is bit for bit the state the forward pass produced.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 import numpy as np
 
@@ -75,7 +75,7 @@ class Run:
         ]
 
     @classmethod
-    def create(cls, problem: Problem, optimizer: str | Optimizer, hp: Hyperparameters | None = None) -> "Run":
+    def create(cls, problem: Problem, optimizer: str | Optimizer, hp: Hyperparameters | None = None) -> Run:
         opt = get_optimizer(optimizer) if isinstance(optimizer, str) else optimizer
         return cls(problem, opt, hp or Hyperparameters())
 

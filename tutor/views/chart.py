@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import numpy as np
 import plotext as plt
@@ -46,11 +46,11 @@ def _colour_text(lines: list[str], markers: Sequence[str], colours: Sequence[str
     if not colour:
         return text
     char_colour = {}
-    for marker, c in zip(markers, colours):
+    for marker, c in zip(markers, colours, strict=False):
         ch = _marker_char(marker)
         if ch is not None:
             char_colour[ch] = c
-    braille_colour = next((c for m, c in zip(markers, colours) if m == "braille"), None)
+    braille_colour = next((c for m, c in zip(markers, colours, strict=False) if m == "braille"), None)
     offset = 0
     for line in lines:
         start = None
@@ -146,7 +146,7 @@ def loss_chart(
             high = max(float(p.max()) for p in points)
             if high - low < 1e-9:
                 low, high = low - 0.5, high + 0.5
-            for (label, xs, ys), marker in zip(prepared, markers):
+            for (label, xs, ys), marker in zip(prepared, markers, strict=False):
                 if xs.size:
                     plt.plot(xs.tolist(), ys.tolist(), marker=marker, label=label if len(series) > 1 else None)
             positions, labels = _decade_ticks(low, high)
