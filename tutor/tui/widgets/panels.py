@@ -160,6 +160,14 @@ def _segments(line: Text, base: Style, console: Console) -> list[Segment]:
     return segments
 
 
+# When the grids need several pages, the first shows what the optimizer does inside.
+PAGE_PRIORITY = ("mean square", "step lr/", "gradient", "momentum", "x", "AX")  # gd's "step (lr everywhere)" last
+
+
+def _page_priority(title: str) -> int:
+    return next((i for i, prefix in enumerate(PAGE_PRIORITY) if title.startswith(prefix)), len(PAGE_PRIORITY))
+
+
 class GridsPanel(TextLinesPanel, can_focus=True):
     """The quantities as colour-scaled grids, a cursor on one element, one page at a time when space is short."""
 
@@ -239,6 +247,9 @@ class GridsPanel(TextLinesPanel, can_focus=True):
         per_row = max(1, (width + GRID_GAP) // (column_width + GRID_GAP))
         per_page = per_row * max(1, self.max_rows)
         pages = -(-len(grids) // per_page)
+        if pages > 1:  # not all fit: what RMSprop adds (v, the step) comes first, x and AX last
+            order = sorted(range(len(grids)), key=lambda i: _page_priority(grids[i].title))
+            grids, blocks = [grids[i] for i in order], [blocks[i] for i in order]
         page = self.page % pages
         shown = grids[page * per_page : (page + 1) * per_page]
         blocks = blocks[page * per_page : (page + 1) * per_page]
