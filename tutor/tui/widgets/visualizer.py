@@ -38,7 +38,6 @@ from tutor.tui.widgets.panels import (
     NarrationBar,
     StatusLine,
 )
-from tutor.tui.widgets.surface import SurfaceView
 from tutor.views.format import hyper, number
 from tutor.views.inspector import element_update, phase_update
 from tutor.views.status import divergence_message, status_line
@@ -158,6 +157,8 @@ class Visualizer(Widget, can_focus=True):
         yield ControlsBar(id="controls")
         yield GridsPanel(id="grids")
         if self.is_surface:
+            from tutor.tui.widgets.surface import SurfaceView  # lazy: the matrix view starts without it
+
             yield SurfaceView(self.runs, id="surface")
         with Horizontal(id="bottom"):
             yield LayerChart(id="layers")
@@ -270,7 +271,9 @@ class Visualizer(Widget, can_focus=True):
         phase = self._phase()
         mid_update = phase is not None and self.phase_index < len(self.phases) - 1
         phases = [phase.arrays if mid_update and i == self.selected else None for i in range(len(self.runs))]
-        surface = self.query_one(SurfaceView)
+        from tutor.tui.widgets.surface import SurfaceView
+
+        surface = self.query_one("#surface", SurfaceView)
         surface.high_contrast = bool(getattr(self.app, "high_contrast", False))
         note = "( ) turn the valley  { } its condition" if hasattr(self.run.problem, "angle") else ""
         surface.show(self.runs, (phase.highlight,) if mid_update else (), phases, note)
