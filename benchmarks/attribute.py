@@ -92,7 +92,8 @@ def main() -> int:
         apps = {label: (command, ready, ready) for label, command in commands.items()}
         bench.measure_launches(tmux, apps, args.launches, results)
         for label, command in commands.items():
-            bench.measure_keys(tmux, label, command, args.presses, results, chart=label not in ("bare", "no-chart"))
+            picture = None if label in ("bare", "no-chart") else bench.chart_of
+            bench.measure_keys(tmux, label, command, args.presses, results, picture=picture)
     print(f"| variant | first paint | whole first frame (medians of {args.launches}) | key median | key p95 | key max |")
     print("|---|---|---|---|---|---|")
     for label in commands:

@@ -1,6 +1,7 @@
 """tutor's speed, measured in a real terminal against a bare Textual app, in one run.
 
     .venv/bin/python benchmarks/run.py    # prints the table, writes benchmarks/RESULTS.md and README.md's table
+    .venv/bin/python benchmarks/run.py --only surface    # one case's rows, printed only (nothing written)
 
 Drives the real app in tmux at 120x40 (send-keys, poll the screen through a tmux control client):
   launch   start -> the first paint (the app's content on screen: "step 0", the lesson list's title) and
@@ -8,6 +9,8 @@ Drives the real app in tmux at 120x40 (send-keys, poll the screen through a tmux
            `tutor sandbox` and `tutor` (the lesson list) against benchmarks/bare_app.py, launches interleaved
   key      `space` in `tutor sandbox` -> the whole new frame: the status shows "step N", the loss chart's
            braille changed, and the screen then stays unchanged for 0.1 s; median and p95 over the presses
+  surface  `space` in `tutor sandbox --problem valley --angle 45 --compare` (the 2-D surface view) -> the whole
+           new frame: "step N", the three paths' markers changed, then still for 0.1 s; median and p95
   run mode `r` at 30 and at 300 steps/s, the step counter read over 5 s; and how long `r` takes to pause
   run-all  `tutor --run-all` wall time (all lessons, output thrown away)
   engine   steps/s of each optimizer on the seed's matrix problem, no screen
@@ -35,7 +38,9 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 
-from tmux import Tmux, TmuxError  # noqa: E402
+from tmux import Frame, Tmux, TmuxError  # noqa: E402
+
+from tutor.views.surface import HEAD_MARKERS, TRAIL_MARKERS  # noqa: E402
 
 WIDTH, HEIGHT = 120, 40
 BRAILLE = re.compile("[\u2801-\u28ff]")
@@ -43,6 +48,7 @@ TARGETS = {
     "launch_ratio": 1.2,
     "key_median_ms": 20.0,
     "key_p95_ms": 40.0,
+    "surface_key_median_ms": 35.0,  # issue 7: stepping the 2-D surface view
     "run_steps_per_s": 30.0,
     "run_all_s": 5.0,
 }
@@ -73,6 +79,29 @@ def chart_of(text: str) -> str:
     return "".join(BRAILLE.findall(text))
 
 
+PATH_MARKERS = frozenset(TRAIL_MARKERS + HEAD_MARKERS)
+
+
+def paths_of(text: str) -> tuple[tuple[int, int, str], ...]:
+    """The surface view's paths: where each trail and head marker is on the screen (the contours are '·')."""
+    return tuple(
+        (row, column, char)
+        for row, line in enumerate(text.splitlines())
+        for column, char in enumerate(line)
+        if char in PATH_MARKERS
+    )
+
+
+def still_since(frames: list[Frame]) -> Frame:
+    """The first of the trailing frames that all show the last screen: when the screen last changed."""
+    first = frames[-1]
+    for frame in reversed(frames):
+        if frame.text != first.text:
+            break
+        first = frame
+    return first
+
+
 def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[94] if len(values) > 1 else values[0]
 
@@ -82,7 +111,7 @@ class Results:
     first_paint: dict[str, list[float]] = field(default_factory=dict)
     launch: dict[str, list[float]] = field(default_factory=dict)  # to the whole first frame
     keys: dict[str, list[float]] = field(default_factory=dict)
-    chart_unchanged: int = 0
+    unchanged: dict[str, int] = field(default_factory=dict)  # presses whose picture looked the same, per app
     run_rates: dict[int, tuple[float, float]] = field(default_factory=dict)  # speed -> (steps/s, updates/s)
     pause_ms: list[float] = field(default_factory=list)
     run_all: list[float] = field(default_factory=list)
@@ -114,23 +143,35 @@ def measure_launches(tmux: Tmux, apps: dict[str, tuple[str, Ready, Ready]], roun
                 tmux.kill(name)
 
 
-def measure_keys(tmux: Tmux, label: str, command: str, presses: int, results: Results, chart: bool) -> None:
+Picture = Callable[[str], object]
+
+
+def measure_keys(tmux: Tmux, label: str, command: str, presses: int, results: Results, picture: Picture | None = None) -> None:
+    """Time `space` to the whole new frame: "step N" shown and, given a `picture` of the screen (the
+    loss chart's braille, the surface's paths), that picture changed; then the screen still for 0.1 s."""
     name = f"keys-{label.replace(' ', '-')}"
     try:
         started = tmux.start(name, command, WIDTH, HEIGHT)
         frame = tmux.wait_for(name, lambda text: step_shown(text, 0), started, timeout=30, settle=0.5)
         latencies: list[float] = []
         for step in range(1, presses + 1):
-            before = chart_of(frame.text)
+            before = picture(frame.text) if picture else None
             sent = tmux.keys(name, "Space")
-            if chart:
+            if picture:
+                seen: list[Frame] = []
                 try:
                     frame = tmux.wait_for(
-                        name, lambda text, s=step, b=before: step_shown(text, s) and chart_of(text) != b, sent, timeout=2
+                        name,
+                        lambda text, s=step, b=before: step_shown(text, s) and picture(text) != b,
+                        sent,
+                        timeout=2,
+                        seen=seen,
                     )
-                except TmuxError:  # the chart looked the same after this step: time the rest of the frame
-                    results.chart_unchanged += 1
-                    frame = tmux.wait_for(name, lambda text, s=step: step_shown(text, s), sent, timeout=10)
+                except TmuxError:  # the picture looked the same after this step: time the rest of the frame
+                    results.unchanged[label] = results.unchanged.get(label, 0) + 1
+                    frame = still_since(seen)
+                    if not step_shown(frame.text, step):  # not even the step yet: wait for it
+                        frame = tmux.wait_for(name, lambda text, s=step: step_shown(text, s), sent, timeout=10)
             else:
                 frame = tmux.wait_for(name, lambda text, s=step: step_shown(text, s), sent, timeout=10)
             latencies.append((frame.at - sent) * 1000)
@@ -239,13 +280,38 @@ def _met(value: float | None, target: float, at_most: bool, digits: int = 1) -> 
     return "yes" if (value <= target if at_most else value >= target) else "**no**"
 
 
+SURFACE = "tutor sandbox --problem valley --angle 45 --compare"
+
+
+def key_rows(results: Results, label: str, measure: str, median_target: str | None, p95_target: str | None) -> list[str]:
+    """The median and p95 rows of key to whole frame in `label`, beside the bare app's, each against its target if any."""
+    keys, bare = results.keys.get(label), results.keys.get("bare")
+    rows = []
+    for what, stat, target in (("median", statistics.median, median_target), ("p95", p95, p95_target)):
+        mine = stat(keys) if keys else None
+        base = stat(bare) if bare else None
+        rows.append(
+            f"| {measure}, {what} | {f'{mine:.1f} ms' if mine is not None else 'failed'}"
+            f" | {f'{base:.1f} ms' if base is not None else 'failed'} | {f'{mine / base:.1f}x' if mine and base else ''}"
+            f" | {f'<= {TARGETS[target]:g} ms' if target else ''} | {_met(mine, TARGETS[target], True) if target else ''} |"
+        )
+    return rows
+
+
+def surface_rows(results: Results) -> list[str]:
+    """Key to whole frame in the 2-D surface view (three paths over the contours): issue 7 sets only a median."""
+    return key_rows(
+        results, SURFACE, f"key (space) to whole frame in the surface view (`{SURFACE}`)", "surface_key_median_ms", None
+    )
+
+
 def report(results: Results, presses: int, launches: int, load: float) -> str:
     import textual
 
     lines = [
         f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores (load average {load:.1f} at the start),",
         f"Python {platform.python_version()}, Textual {textual.__version__}, tmux at {WIDTH}x{HEIGHT}; launches: median of {launches},"
-        f" keys: {presses} presses of space.",
+        f" keys: {presses} presses of space ({len(results.keys.get(SURFACE) or [])} in the surface view).",
         "",
         "| measure | tutor | bare Textual app | ratio | target | met |",
         "|---|---|---|---|---|---|",
@@ -265,17 +331,11 @@ def report(results: Results, presses: int, launches: int, load: float) -> str:
             lines.append(
                 f"| launch to {what}, `{label}` | {statistics.median(times):.2f} s | {bare:.2f} s | {ratio:.2f}x | {target} | {met} |"
             )
+    lines += key_rows(results, "tutor sandbox", "key (space) to whole frame", "key_median_ms", "key_p95_ms")
     tutor_keys, bare_keys = results.keys.get("tutor sandbox"), results.keys.get("bare")
-    for what, stat, target in (("median", statistics.median, "key_median_ms"), ("p95", p95, "key_p95_ms")):
-        mine = stat(tutor_keys) if tutor_keys else None
-        base = stat(bare_keys) if bare_keys else None
-        lines.append(
-            f"| key (space) to whole frame, {what} | {f'{mine:.1f} ms' if mine is not None else 'failed'}"
-            f" | {f'{base:.1f} ms' if base is not None else 'failed'}"
-            f" | {f'{mine / base:.1f}x' if mine and base else ''} | <= {TARGETS[target]:g} ms | {_met(mine, TARGETS[target], True)} |"
-        )
     if tutor_keys:
         lines.append(f"| key (space) to whole frame, max | {max(tutor_keys):.1f} ms | {max(bare_keys or [0]):.1f} ms | | | |")
+    lines += surface_rows(results)
     rate, updates = results.run_rates.get(30, (None, None))
     lines.append(
         # Whole steps/s: the counter, read by polling over 5 s, is good to about a step (0.2 steps/s).
@@ -296,11 +356,12 @@ def report(results: Results, presses: int, launches: int, load: float) -> str:
     )
     lines += ["", "Engine alone (the seed's 5x5 matrix problem, no screen):", "", "| optimizer | steps/s |", "|---|---|"]
     lines += [f"| {key} | {rate:,.0f} |" for key, rate in results.engine.items()]
-    if results.chart_unchanged:
-        lines += [
-            "",
-            f"{results.chart_unchanged} of {presses} presses left the chart's pixels unchanged (timed to the step counter).",
-        ]
+    for label, what in (("tutor sandbox", "the chart's pixels"), (SURFACE, "the paths")):
+        if results.unchanged.get(label):
+            lines += [
+                "",
+                f"{results.unchanged[label]} of {len(results.keys.get(label) or []) or presses} presses in `{label}` left {what} unchanged (timed to the screen's last change).",
+            ]
     if results.errors:
         lines += ["", "Errors:", ""] + [f"- {error.splitlines()[0]}" for error in results.errors]
     return "\n".join(lines)
@@ -309,12 +370,23 @@ def report(results: Results, presses: int, launches: int, load: float) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--presses", type=int, default=60, help="key presses timed per app (default 60)")
+    parser.add_argument(
+        "--surface-presses",
+        type=int,
+        default=40,
+        help="key presses timed in the surface view (default 40: later steps barely move the paths, each such press waits 2 s)",
+    )
     parser.add_argument("--launches", type=int, default=7, help="launches per app, interleaved (default 7)")
     parser.add_argument(
         "--out", type=Path, default=HERE / "RESULTS.md", help="where to write the table (default benchmarks/RESULTS.md)"
     )
     parser.add_argument(
         "--no-write", action="store_true", help="print the table only (else also benchmarks/RESULTS.md and README.md's table)"
+    )
+    parser.add_argument(
+        "--only",
+        choices=["surface"],
+        help="measure one case (with the bare app's keys beside it) and print its rows; nothing is written",
     )
     args = parser.parse_args()
 
@@ -326,6 +398,20 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="tutor-bench-") as data_dir, Tmux() as tmux:
         bare = shell([sys.executable, str(HERE / "bare_app.py")], data_dir)
         sandbox = shell([*tutor_command(), "sandbox"], data_dir)
+        surface = shell([*tutor_command(), *SURFACE.split()[1:]], data_dir)
+        if args.only == "surface":
+            measure_keys(tmux, "bare", bare, args.presses, results)
+            measure_keys(tmux, SURFACE, surface, args.surface_presses, results, picture=paths_of)
+            print("\n".join(["| measure | tutor | bare Textual app | ratio | target | met |", "|---|---|---|---|---|---|"]))
+            print("\n".join(surface_rows(results)))
+            for error in results.errors:
+                print("error:", error.splitlines()[0], file=sys.stderr)
+            if results.unchanged.get(SURFACE):
+                print(
+                    f"{results.unchanged[SURFACE]} of {args.surface_presses} presses left the paths unchanged (timed to the screen's last change)",
+                    file=sys.stderr,
+                )
+            return 0
         lessons = shell(tutor_command(), data_dir)
 
         def at_step_0(text: str) -> bool:
@@ -345,8 +431,10 @@ def main() -> int:
         print("launching...", file=sys.stderr)
         measure_launches(tmux, apps, args.launches, results)
         print("keys...", file=sys.stderr)
-        measure_keys(tmux, "bare", bare, args.presses, results, chart=False)
-        measure_keys(tmux, "tutor sandbox", sandbox, args.presses, results, chart=True)
+        measure_keys(tmux, "bare", bare, args.presses, results)
+        measure_keys(tmux, "tutor sandbox", sandbox, args.presses, results, picture=chart_of)
+        print("surface view keys...", file=sys.stderr)
+        measure_keys(tmux, SURFACE, surface, args.surface_presses, results, picture=paths_of)
         print("run mode...", file=sys.stderr)
         measure_run_mode(tmux, sandbox, results)
         print("run-all...", file=sys.stderr)

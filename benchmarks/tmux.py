@@ -150,15 +150,19 @@ class Tmux:
         timeout: float = 20.0,
         settle: float = 0.1,
         poll: float = 0.002,
+        seen: list[Frame] | None = None,
     ) -> Frame:
         """The first frame of the screen once `ready` holds and nothing changes for `settle` seconds.
 
         Its `at` is when that final frame was first seen: the whole frame, not the first change.
+        Every capture is appended to `seen` if given (to read what the screen did after a timeout).
         """
         deadline = since + timeout
         first_seen: Frame | None = None
         while True:
             frame = self.capture(name)
+            if seen is not None:
+                seen.append(frame)
             if first_seen is not None and frame.text == first_seen.text:
                 if frame.at - first_seen.at >= settle:
                     return first_seen
