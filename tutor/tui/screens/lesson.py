@@ -15,9 +15,10 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Header, Input, Markdown, Static
+from textual.widgets import Header, Input, Markdown, Static
 
 from tutor.engine import Run, make_problem
+from tutor.tui.widgets.footer import KeyFooter
 from tutor.tui.widgets.visualizer import Visualizer
 
 if TYPE_CHECKING:
@@ -102,7 +103,7 @@ class LessonScreen(Screen[None]):
                         for number, check in enumerate(self.lesson.checks, 1):
                             yield CheckCard(check, number, progress.has_passed(self.lesson.id, check.id))
             yield Visualizer(self.runs, self.lesson.setup.view, frozenset(), id="visualizer")
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         self.sub_title = self.lesson.title

@@ -8,9 +8,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, OptionList, Static
+from textual.widgets import Header, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
+
+from tutor.tui.widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
     from tutor.course import Lesson
@@ -32,7 +34,7 @@ class LessonListScreen(Screen[None]):
             yield OptionList(id="lesson-options")
             yield Static("Loading the lessons…", id="lessons-resume")
             yield Static("", id="lessons-problems")
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()

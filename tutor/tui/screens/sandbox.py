@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Footer
 
 from tutor.engine import Run
+from tutor.tui.widgets.footer import KeyFooter
 from tutor.tui.widgets.visualizer import Visualizer
 
 
@@ -22,7 +22,7 @@ class SandboxScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Visualizer(self.runs, self.view, self.hidden, id="visualizer")
         if "footer" not in self.hidden:
-            yield Footer()
+            yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(Visualizer).query_one("#grids").focus()
