@@ -9,7 +9,7 @@ from textual.widgets import Footer
 if TYPE_CHECKING:
     from textual.screen import Screen
 
-KeySignature = tuple[tuple[str, str, str, str, bool, str], ...]
+KeySignature = tuple[tuple[str, str | None, str, str, bool, str], ...]
 
 
 class KeyFooter(Footer):
@@ -42,8 +42,8 @@ class KeyFooter(Footer):
 
     def _key_signature(self) -> KeySignature:
         """What the footer would draw: each binding's key, label, action, whether it applies (hidden ones
-        too: the palette hint is one)."""
+        too: the palette hint is one). The key's display depends on the binding alone: not looked up here."""
         return tuple(
-            (binding.key, self.app.get_key_display(binding), binding.description, binding.action, enabled, tooltip)
+            (binding.key, binding.key_display, binding.description, binding.action, enabled, tooltip)
             for (_node, binding, enabled, tooltip) in self.screen.active_bindings.values()
         )
