@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,6 +22,18 @@ from rich.text import Text
 
 # plotext keeps one global figure: one chart at a time.
 _PLOTEXT_LOCK = threading.Lock()
+
+
+@contextmanager
+def _figure(width: int, height: int, title: str) -> Iterator[None]:
+    """plotext's one global figure, cleared and sized, held for one chart."""
+    with _PLOTEXT_LOCK:
+        plt.clf()
+        plt.limit_size(False, False)  # else plotext shrinks to the terminal (80x24 when piped)
+        plt.theme("clear")
+        plt.plotsize(width, height)
+        plt.title(title)
+        yield
 
 # Markers in series order: each is a distinct character so plain text stays readable.
 MARKERS = ("braille", "•", "▪", "◦", "·")
@@ -135,12 +148,7 @@ def loss_chart(
     shown_title = title + ("  (clipped: the loss ran off the top)" if clipped else "")
     markers = MARKERS[: len(series)]
     colours = (HIGH_CONTRAST_COLOURS if high_contrast else SERIES_COLOURS)[: len(series)]
-    with _PLOTEXT_LOCK:
-        plt.clf()
-        plt.limit_size(False, False)  # else plotext shrinks to the terminal (80x24 when piped)
-        plt.theme("clear")
-        plt.plotsize(width, height)
-        plt.title(shown_title)
+    with _figure(width, height, shown_title):
         if points:
             low = min(float(p.min()) for p in points)
             high = max(float(p.max()) for p in points)
@@ -182,12 +190,7 @@ def log_bar_chart(
     with np.errstate(divide="ignore", invalid="ignore"):
         logs = np.log10(mags)
     finite = logs[np.isfinite(logs)]
-    with _PLOTEXT_LOCK:
-        plt.clf()
-        plt.limit_size(False, False)  # else plotext shrinks to the terminal (80x24 when piped)
-        plt.theme("clear")
-        plt.plotsize(width, height)
-        plt.title(title)
+    with _figure(width, height, title):
         if finite.size:
             floor = math.floor(float(finite.min())) - 1
             top = math.ceil(float(finite.max()))
@@ -260,13 +263,7 @@ def contour_chart(
     x_min, x_max, y_min, y_max = bounds
     width, height = max(width, 24), max(height, 8)
     x_ticks, y_ticks = _nice_ticks(x_min, x_max), _nice_ticks(y_min, y_max)
-    with _PLOTEXT_LOCK:
-        plt.clf()
-        # Without this plotext shrinks the plot to the terminal (80x24 when piped).
-        plt.limit_size(False, False)
-        plt.theme("clear")
-        plt.plotsize(width, height)
-        plt.title(title)
+    with _figure(width, height, title):
         plt.xlim(x_min, x_max)
         plt.ylim(y_min, y_max)
         # plotext draws ticks only for an axis with data: an invisible point gives it some.
