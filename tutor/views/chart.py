@@ -5,6 +5,10 @@ character: far cheaper than parsing plotext's ANSI output, and the headless snap
 gets the very same characters. Log axes are done by hand (log10 of the data on a
 linear axis with 1e-k tick labels), which sidesteps plotext's log-scale crashes on
 zero, negative, empty and infinite data.
+
+plotext is imported by the first chart drawn, not with this module: its import (~25 ms,
+it builds its docstrings at import) stays out of the app's first paint, which at step 0
+has no chart to draw.
 """
 
 from __future__ import annotations
@@ -14,9 +18,9 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from types import ModuleType
 
 import numpy as np
-import plotext as plt
 from rich.style import Style
 from rich.text import Text
 
@@ -25,15 +29,17 @@ _PLOTEXT_LOCK = threading.Lock()
 
 
 @contextmanager
-def _figure(width: int, height: int, title: str) -> Iterator[None]:
-    """plotext's one global figure, cleared and sized, held for one chart."""
+def _figure(width: int, height: int, title: str) -> Iterator[ModuleType]:
+    """plotext's one global figure, cleared and sized, held for one chart: `with _figure(...) as plt`."""
+    import plotext as plt
+
     with _PLOTEXT_LOCK:
         plt.clf()
         plt.limit_size(False, False)  # else plotext shrinks to the terminal (80x24 when piped)
         plt.theme("clear")
         plt.plotsize(width, height)
         plt.title(title)
-        yield
+        yield plt
 
 # Markers in series order: each is a distinct character so plain text stays readable.
 MARKERS = ("braille", "•", "▪", "◦", "·")
@@ -148,7 +154,7 @@ def loss_chart(
     shown_title = title + ("  (clipped: the loss ran off the top)" if clipped else "")
     markers = MARKERS[: len(series)]
     colours = (HIGH_CONTRAST_COLOURS if high_contrast else SERIES_COLOURS)[: len(series)]
-    with _figure(width, height, shown_title):
+    with _figure(width, height, shown_title) as plt:
         if points:
             low = min(float(p.min()) for p in points)
             high = max(float(p.max()) for p in points)
@@ -176,6 +182,27 @@ def loss_chart(
     return _colour_text([line.rstrip() for line in lines], markers, colours, colour)
 
 
+def waiting_chart(width: int, height: int, message: str, title: str = "loss (log scale)") -> Text:
+    """A chart's place before there is a line to draw: its title, and `message` halfway down.
+
+    No plotext: the app's first frame (step 0) shows this, and plotext loads after it."""
+    width, height = max(width, 20), max(height, 3)
+    lines = [title.center(width).rstrip()] + [""] * (height - 1)
+    words, wrapped = message.split(), [""]
+    for word in words:
+        if wrapped[-1] and len(wrapped[-1]) + 1 + len(word) > width:
+            wrapped.append(word)
+        else:
+            wrapped[-1] = f"{wrapped[-1]} {word}".strip()
+    top = max(1, (height - len(wrapped)) // 2)
+    for offset, line in enumerate(wrapped[: height - top]):
+        lines[top + offset] = line.center(width).rstrip()
+    text = Text("\n".join(lines))
+    text.stylize("bold", 0, len(lines[0]))
+    text.stylize("dim", len(lines[0]))
+    return text
+
+
 def log_bar_chart(
     labels: Sequence[str],
     values: Sequence[float],
@@ -190,7 +217,7 @@ def log_bar_chart(
     with np.errstate(divide="ignore", invalid="ignore"):
         logs = np.log10(mags)
     finite = logs[np.isfinite(logs)]
-    with _figure(width, height, title):
+    with _figure(width, height, title) as plt:
         if finite.size:
             floor = math.floor(float(finite.min())) - 1
             top = math.ceil(float(finite.max()))
@@ -263,7 +290,7 @@ def contour_chart(
     x_min, x_max, y_min, y_max = bounds
     width, height = max(width, 24), max(height, 8)
     x_ticks, y_ticks = _nice_ticks(x_min, x_max), _nice_ticks(y_min, y_max)
-    with _figure(width, height, title):
+    with _figure(width, height, title) as plt:
         plt.xlim(x_min, x_max)
         plt.ylim(y_min, y_max)
         # plotext draws ticks only for an axis with data: an invisible point gives it some.

@@ -16,7 +16,7 @@ from rich.text import Text
 
 from tutor.engine import Record, Run
 from tutor.engine.phases import Phase
-from tutor.views.chart import Series, log_bar_chart, loss_chart
+from tutor.views.chart import Series, log_bar_chart, loss_chart, waiting_chart
 from tutor.views.format import idle_mask, number
 from tutor.views.grid import GridView
 from tutor.views.inspector import element_update
@@ -95,6 +95,9 @@ def grid_rows(grids: Sequence[GridView], width: int, gap: int = 2) -> Renderable
 
 
 def run_chart(runs: Sequence[Run], width: int, height: int, colour: bool = True, high_contrast: bool = False) -> Text:
+    """The runs' losses in one chart; at step 0, where each run is a single point, a prompt to step instead."""
+    if all(run.step == 0 for run in runs):
+        return waiting_chart(width, height, "The loss curve starts with the first step: press space.")
     series = [Series(run.optimizer.label, run.losses()) for run in runs]
     return loss_chart(series, width, height, colour=colour, high_contrast=high_contrast)
 
