@@ -533,3 +533,31 @@ def test_an_unknown_lesson_id_is_refused_before_the_app_starts(capsys: pytest.Ca
     assert main(["--lesson", "no-such-lesson"]) == 2
     error = capsys.readouterr().err
     assert "no lesson 'no-such-lesson'" in error and "race" in error
+
+
+def test_the_collector_paused_for_start_up_is_back_on_afterwards(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command line turns garbage collection off until the first frame; it must come back on,
+    also when the app never painted (the app's own freeze after its first frame is the usual way)."""
+    import gc
+
+    import tutor.cli as cli
+
+    seen: list[bool] = []
+
+    class NeverPaints:
+        crash_message, return_code = None, 0
+
+        def run(self) -> None:
+            seen.append(gc.isenabled())
+
+    monkeypatch.setattr(cli, "_terminal_problem", lambda: None)
+    cli._pause_collector()
+    assert cli._run_tui(NeverPaints) == 0
+    assert seen == [False] and gc.isenabled()
+
+    cli._pause_collector()
+    make_app(sandbox=sandbox_setup(build_parser().parse_args(["sandbox"])))._freeze_start_up_objects()
+    try:
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()

@@ -5,6 +5,7 @@ A tiny app pushes SandboxScreen, so these tests do not depend on the full TutorA
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,7 @@ from tutor.views.inspector import element_update
 
 CSS = Path(tutor.tui.__file__).with_name("visualizer.tcss")
 SIZE = (120, 40)
+BRAILLE = re.compile("[\u2801-\u28ff]")
 
 
 class VisualizerApp(App):
@@ -624,3 +626,35 @@ def test_the_surface_panel_mid_update_shows_no_lr_over_eps_as_a_step() -> None:
     stepped = rows("step")
     assert "idle" not in "".join(stepped)
     assert f"{float(phases['step'].arrays['effective_step'][0]):.3g} " in stepped[0]  # 0.0527 = 0.05/sqrt(0.9)
+
+
+async def test_step_zero_shows_a_prompt_where_the_chart_goes_then_the_chart() -> None:
+    app = matrix_app("rmsprop")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        chart = visualizer(app).query_one(LossChart)
+        before = screen_text(chart)
+        assert "press space" in before and "┤" not in before  # no plotext frame around a single dot
+        await pilot.press("space")
+        await pilot.pause()
+        after = screen_text(chart)
+        assert "press space" not in after and "┤" in after and BRAILLE.search(after)
+        await pilot.press("b")
+        await pilot.pause()
+        assert "press space" in screen_text(chart)
+
+
+def test_the_sandbox_screen_loads_without_plotext() -> None:
+    """plotext (~25 ms to import) loads with the first chart drawn, after the first frame."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, tutor.cli, tutor.tui.app, tutor.tui.screens.sandbox, tutor.tui.screens.lessons;"
+        "from tutor.views.chart import loss_chart;"
+        "assert 'plotext' not in sys.modules, 'imported';"
+        "from tutor.views.chart import Series; loss_chart([Series('a', [1.0, 0.5])], 30, 8);"
+        "assert 'plotext' in sys.modules"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

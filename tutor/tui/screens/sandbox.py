@@ -13,6 +13,8 @@ from tutor.tui.widgets.visualizer import Visualizer
 class SandboxScreen(Screen):
     """One visualizer filling the screen, with the keys in the footer (unless a teacher hid it)."""
 
+    AUTO_FOCUS = "#grids"  # focused as the screen starts, before the first frame (not one frame after)
+
     def __init__(self, runs: list[Run], view: str = "matrix", hidden: frozenset[str] = frozenset()) -> None:
         super().__init__()
         self.runs = runs
@@ -25,4 +27,5 @@ class SandboxScreen(Screen):
             yield KeyFooter()
 
     def on_mount(self) -> None:
-        self.query_one(Visualizer).query_one("#grids").focus()
+        if self.focused is None:  # hidden grids (the surface view, --hide grids): its first focusable panel
+            self.focus_next()

@@ -47,6 +47,7 @@ VIEWS = ("matrix", "chain", "surface", "race")
 # Steps per second in run mode; `+`/`-` move along this list.
 SPEEDS = (1, 2, 5, 10, 20, 30, 60, 120, 300)
 DEFAULT_SPEED = 10
+FIRST_PREFETCH_DELAY = 0.15  # s after start-up: the first frame and the footer are on screen by then
 TICKS_PER_SECOND = 30  # faster speeds take several steps per tick: one screen update per tick
 # Weight scales `<`/`>` step through: around 1, where gradients neither vanish nor explode.
 CHAIN_SCALES = (0.1, 0.25, 0.5, 0.75, 0.9, 1.0, 1.1, 1.25, 1.5, 2.0, 3.0, 4.0, 5.0)
@@ -142,6 +143,7 @@ class Visualizer(Widget, can_focus=True):
         self._warned: set[int] = set()  # runs whose divergence already paused run mode
         self._applicable: tuple = ()  # what decided the footer's keys last time
         self._prefetch_pending = False
+        self._prefetched_once = False
         self._run_started, self._run_taken = 0.0, 0  # run mode's clock and the steps it has taken
 
     # --- composition ----------------------------------------------------------------
@@ -244,11 +246,15 @@ class Visualizer(Widget, can_focus=True):
             self._show_surface()
         if not self._prefetch_pending:
             self._prefetch_pending = True
-            self.call_after_refresh(self._prefetch)
+            if self._prefetched_once:
+                self.call_after_refresh(self._prefetch)
+            else:  # the first one loads plotext (~25 ms): the footer's first build goes first
+                self.set_timer(FIRST_PREFETCH_DELAY, self._prefetch)
 
     def _prefetch(self) -> None:
         """Once the screen is painted, draw the next step's chart and grids while the learner reads this one."""
         self._prefetch_pending = False
+        self._prefetched_once = True
         ahead = max(1, math.ceil(self.speed / TICKS_PER_SECOND)) if self.running else 1
         self.query_one(LossChart).prefetch(ahead)  # computes the step ahead, if it was not yet
         self.query_one(GridsPanel).prefetch(ahead)
