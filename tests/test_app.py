@@ -536,8 +536,8 @@ def test_an_unknown_lesson_id_is_refused_before_the_app_starts(capsys: pytest.Ca
 
 
 def test_the_collector_paused_for_start_up_is_back_on_afterwards(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The command line turns garbage collection off until the first frame; it must come back on,
-    also when the app never painted (the app's own freeze after its first frame is the usual way)."""
+    """The command line turns garbage collection off until the app's first frame; it must come back
+    on after a refused option, after an app that never painted, and in the app after its first frame."""
     import gc
 
     import tutor.cli as cli
@@ -550,12 +550,12 @@ def test_the_collector_paused_for_start_up_is_back_on_afterwards(monkeypatch: py
         def run(self) -> None:
             seen.append(gc.isenabled())
 
+    assert main(["sandbox", "--lr", "nan"]) == 2 and gc.isenabled()
     monkeypatch.setattr(cli, "_terminal_problem", lambda: None)
-    cli._pause_collector()
-    assert cli._run_tui(NeverPaints) == 0
-    assert seen == [False] and gc.isenabled()
+    monkeypatch.setattr("tutor.tui.app.make_app", lambda **_: NeverPaints())
+    assert main(["sandbox"]) == 0 and seen == [False] and gc.isenabled()
 
-    cli._pause_collector()
+    gc.disable()
     make_app(sandbox=sandbox_setup(build_parser().parse_args(["sandbox"])))._freeze_start_up_objects()
     try:
         assert gc.isenabled()

@@ -7,9 +7,11 @@ Textual and `tutor` starts as fast as a bare Textual app.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -219,31 +221,29 @@ def _terminal_problem() -> str | None:
     return None
 
 
-def _pause_collector() -> None:
-    """No garbage collection until the app's first frame is on screen (the app turns it back on).
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No garbage collection from here until the app's first frame is on screen (the app turns it
+    back on then; leaving this block turns it on in every other case: an error, an app that never painted).
 
     Start-up allocates hundreds of thousands of long-lived objects (Textual, numpy, the stylesheet),
     and the full collections that walk them cost ~30 ms before the first paint; the little cyclic
     garbage start-up leaves is collected once the collector is back."""
-    import gc
-
     gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def _run_tui(make: Any) -> int:
     """Start the app `make()` builds, or say why this terminal cannot show it (exit 2)."""
-    import gc
-
     problem = _terminal_problem()
     if problem:
-        gc.enable()
         print(problem, file=sys.stderr)
         return 2
-    try:
-        app = make()
-        app.run()
-    finally:
-        gc.enable()  # the app enables it after its first frame; this covers an app that never painted
+    app = make()
+    app.run()
     if app.crash_message:  # the traceback is in the crash log; the learner gets one line
         print(app.crash_message, file=sys.stderr)
         return 1
@@ -251,7 +251,11 @@ def _run_tui(make: Any) -> int:
 
 
 def _lessons(lesson_id: str | None = None) -> int:
-    _pause_collector()
+    with _collector_paused():
+        return _start_lessons(lesson_id)
+
+
+def _start_lessons(lesson_id: str | None) -> int:
     if lesson_id is not None:
         from tutor.course import load_course
 
@@ -313,10 +317,14 @@ def sandbox_setup(args: argparse.Namespace) -> Any:
 
 
 def _sandbox(args: argparse.Namespace) -> int:
+    with _collector_paused():
+        return _start_sandbox(args)
+
+
+def _start_sandbox(args: argparse.Namespace) -> int:
     from tutor.engine import HyperparameterError, ProblemError
     from tutor.share import ShareCodeError
 
-    _pause_collector()
     try:
         setup = sandbox_setup(args)
     except (HyperparameterError, ProblemError, ShareCodeError, ValueError) as error:
