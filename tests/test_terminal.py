@@ -153,3 +153,25 @@ def test_dumb_terminal_says_why(terminal: Terminal, tmp_path: Path) -> None:
     screen = terminal.wait_for(lambda screen: "tutor needs a terminal" in screen, "the reason")
     assert "TERM=dumb" in screen and "Traceback" not in screen
     assert wait_for_exit(exit_file) == "2"
+
+
+def test_the_readmes_screen_capture_is_what_the_app_shows(terminal: Terminal, tmp_path: Path) -> None:
+    """README.md shows `tutor sandbox --optimizer rmsprop` after eight steps, the cursor on [1,1]."""
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    expected = re.search(r"```text\n(.*?)```", readme, re.S).group(1).rstrip("\n").split("\n")  # type: ignore[union-attr]
+    terminal.start(f"{sys.executable} -m tutor sandbox --optimizer rmsprop", width=120, height=len(expected), env=environment(tmp_path))
+    terminal.wait_for(shows_step(0), "the sandbox at step 0")
+    terminal.keys(*["Space"] * 8)
+    terminal.wait_for(shows_step(8), "step 8")
+    terminal.keys("Right", "Down")
+
+    def as_in_readme(screen: str) -> bool:
+        return [line.rstrip() for line in screen.rstrip("\n").split("\n")] == expected
+
+    try:
+        terminal.wait_for(as_in_readme, "the README's capture")
+    except AssertionError:
+        import difflib
+
+        shown = [line.rstrip() for line in terminal.screen().rstrip("\n").split("\n")]
+        raise AssertionError("README.md's capture is out of date:\n" + "\n".join(difflib.unified_diff(expected, shown, "README.md", "the app", lineterm=""))) from None

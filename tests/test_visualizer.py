@@ -604,10 +604,10 @@ async def test_status_and_controls_spans_never_start_with_the_gap() -> None:
         for selector in ("#status", "#controls"):
             content = vis.query_one(selector, Static).content
             segments = [segment.text for segment in content.render(Console(width=200)) if segment.text.strip("\n")]
-            assert segments[0].startswith(("step 1", "⏸ paused"))
+            assert segments[0].startswith(("step 1", "‖ paused"))
             assert [text for text in segments[1:] if text.startswith(" ")] == [], selector
         assert text_of(app, "#status").startswith("step 1  loss ")
-        assert text_of(app, "#controls").startswith("⏸ paused 10 steps/s")
+        assert text_of(app, "#controls").startswith("‖ paused 10 steps/s")
 
 
 def test_the_surface_panel_mid_update_shows_no_lr_over_eps_as_a_step() -> None:

@@ -298,7 +298,7 @@ class Visualizer(Widget, can_focus=True):
 
     def _show_controls(self) -> None:
         text = Text()
-        text.append("▶ running " if self.running else "⏸ paused ", style="bold")  # the space inside: see status_line
+        text.append("▶ running " if self.running else "‖ paused ", style="bold")  # the space inside: see status_line
         text.append(f"{self.speed} steps/s (+/-)")
         if len(self.runs) > 1:
             text.append("   n narrates: " if self.is_surface else "   grids: ")  # the surface view has no grids
