@@ -240,3 +240,16 @@ def test_check_lesson_takes_several_files() -> None:
     assert result.returncode == 1
     assert result.stdout.count("Lesson 1: A tiny race") == 1
     assert result.stderr.endswith(f"01-race.md: ok (1 script step, 2 checks)\ntutor: no such lesson file: {FIXTURES / 'good' / 'missing.md'}\n")
+
+
+@pytest.mark.parametrize("steps", [1, 3, 5, 7, 8, 10, 12, 30, 99, 300, 4999, 100_000])
+def test_the_loss_charts_step_ticks_are_evenly_spaced_round_numbers(steps: int) -> None:
+    """Ticks 0 2 4 6 8, never 0 1 2 4 5 (rounded quarters of 5), each label drawn under the axis."""
+    from tutor.views.chart import Series, loss_chart
+
+    text = loss_chart([Series("gd", [5.0 * 0.99**k for k in range(steps + 1)])], 100, 14, colour=False).plain
+    labels = [int(label) for label in text.rstrip("\n").split("\n")[-2].split()]  # the row above "step"
+    spacing = labels[1] - labels[0]
+    assert labels[0] == 0 and labels == list(range(0, steps + 1, spacing))
+    assert 2 <= len(labels) <= 6 and steps - labels[-1] < spacing
+    assert int(str(spacing).rstrip("0") or 0) in (1, 2, 5)

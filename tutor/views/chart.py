@@ -106,11 +106,14 @@ def _power_label(exponent: float) -> str:
     return f"{10 ** exponent:.2g}"
 
 
-def _step_ticks(last: int) -> list[int]:
-    """Up to five whole-number step ticks from 0 to `last`."""
-    if last <= 4:
-        return list(range(last + 1))
-    return sorted({round(last * k / 4) for k in range(5)})
+def _step_ticks(last: int, most: int = 6) -> list[int]:
+    """Evenly spaced whole-number step ticks from 0: a spacing of 1, 2 or 5 times a power of ten,
+    the smallest that keeps to `most` ticks (0 2 4 6 8, not 0 1 2 4 5 from rounding quarters)."""
+    last = max(last, 1)
+    spacing = 1
+    while last // spacing + 1 > most:
+        spacing = spacing * 5 // 2 if str(spacing)[0] == "2" else spacing * 2  # 1, 2, 5, 10, 20, 50, ...
+    return list(range(0, last + 1, spacing))
 
 
 def _downsample(xs: np.ndarray, ys: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
@@ -175,7 +178,8 @@ def loss_chart(
             plt.ylim(0, 1)
             plt.yticks([], [])
         plt.xlim(0, max(steps, 1))
-        ticks = _step_ticks(max(steps, 1))
+        label_room = len(str(max(steps, 1))) + 3  # a label and the gap plotext needs between two
+        ticks = _step_ticks(max(steps, 1), most=max(2, min(6, (width - 8) // label_room)))
         plt.xticks(ticks, [str(t) for t in ticks])
         plt.xlabel("step")
         lines = plt.uncolorize(plt.build()).split("\n")
