@@ -277,9 +277,9 @@ async def test_clicking_a_cell_inspects_it() -> None:
         grids = visualizer(app).query_one(GridsPanel)
         info = grids.layout_info
         assert info is not None
-        # second grid (AX), row 2, column 4: x offset inside the grid, y offset under title and subtitle
+        # second grid (AX), row 2, column 4: x offset inside the grid, y offset under the title
         x = info.column_width + 2 + 4 * info.cell_width + 3
-        y = 2 + 2
+        y = 1 + 2
         assert grids.cell_at(x, y) == 2 * 5 + 4
         await pilot.click(GridsPanel, offset=(x + 1, y))  # +1: the panel's left padding
         assert visualizer(app).cursor == 14

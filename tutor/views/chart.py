@@ -46,6 +46,9 @@ MARKERS = ("braille", "•", "▪", "◦", "·")
 SERIES_COLOURS = ("#4a90d9", "#3cb44b", "#e6194b", "#f58231", "#911eb4")
 HIGH_CONTRAST_COLOURS = ("#ffffff", "#ffff00", "#00ffff", "#ff00ff", "#00ff00")
 
+# Below this many rows the loss chart drops its x label ("step") and says "by step" in its title.
+ROOMY_HEIGHT = 10
+
 # A loss this many times the largest finite start is drawn at the chart's top edge.
 CLIP_FACTOR = 1e6
 
@@ -154,7 +157,9 @@ def loss_chart(
         prepared.append((s.label, *_downsample(xs[keep], logs[keep], 2 * width)))
     points = [p for _, _, p in prepared if p.size]
     steps = max((len(s.values) for s in series), default=1) - 1
-    shown_title = title + ("  (clipped: the loss ran off the top)" if clipped else "")
+    # A short chart gives the x label's row to the plot: the title names the axis instead.
+    shown_title = title + (" by step" if height < ROOMY_HEIGHT else "")
+    shown_title += "  (clipped: the loss ran off the top)" if clipped else ""
     markers = MARKERS[: len(series)]
     colours = (HIGH_CONTRAST_COLOURS if high_contrast else SERIES_COLOURS)[: len(series)]
     with _figure(width, height, shown_title) as plt:
@@ -181,7 +186,8 @@ def loss_chart(
         label_room = len(str(max(steps, 1))) + 3  # a label and the gap plotext needs between two
         ticks = _step_ticks(max(steps, 1), most=max(2, min(6, (width - 8) // label_room)))
         plt.xticks(ticks, [str(t) for t in ticks])
-        plt.xlabel("step")
+        if height >= ROOMY_HEIGHT:
+            plt.xlabel("step")
         lines = plt.uncolorize(plt.build()).split("\n")
     return _colour_text([line.rstrip() for line in lines], markers, colours, colour)
 

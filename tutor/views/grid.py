@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 from rich.console import Console, ConsoleOptions, RenderResult
@@ -61,13 +61,15 @@ class GridView:
     idle: np.ndarray | None = None
     cursor: int | None = None  # flat index of the inspected element
     highlight: bool = False  # this quantity changes in the narrated phase on screen
-    subtitle: str = ""
+    subtitle: str = ""  # dim, after the title: "(none yet)"
     per_row: int = 5
     colour: bool = True
     high_contrast: bool = False
     show_legend: bool = True
     compact: bool = False  # narrower cells (6 characters, one space apart) so three 5x5 grids fit 120 columns
     _range: tuple[float, float] | None = field(default=None, init=False, repr=False)
+
+    HEADER_LINES: ClassVar[int] = 1  # the title
 
     def _flat(self) -> np.ndarray:
         return np.asarray(self.values, dtype=float).reshape(-1)
@@ -175,8 +177,9 @@ class GridView:
         title = Text(self.title, style="bold reverse" if self.highlight else "bold")
         if self.highlight:
             title.append(" ◀", style="bold")
-        out = [title]
-        out.append(Text(self.subtitle, style="dim"))  # always a line, so grids side by side align
+        if self.subtitle:
+            title.append(" " + self.subtitle, style="dim")
+        out = [title]  # HEADER_LINES lines above the cells
         for start in range(0, flat.size, columns):
             row = Text()
             for k in range(start, min(start + columns, flat.size)):
@@ -196,7 +199,7 @@ class GridView:
 def _measure(self: GridView, console: Console, options: ConsoleOptions):  # type: ignore[no-untyped-def]
     from rich.measure import Measurement
 
-    width = max(self.width(), len(self.title) + 2, len(self.subtitle), self.legend().cell_len)
+    width = max(self.width(), len(self.title) + 2 + (len(self.subtitle) + 1 if self.subtitle else 0), self.legend().cell_len)
     return Measurement(width, width)
 
 

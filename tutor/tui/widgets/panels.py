@@ -309,7 +309,7 @@ class GridsPanel(TextLinesPanel, can_focus=True):
         row, y_in = divmod(y, info.height + 1)
         if column >= info.per_row or row * info.per_row + column >= info.shown:
             return None
-        cell_row, cell_column = y_in - 2, x_in // info.cell_width
+        cell_row, cell_column = y_in - GridView.HEADER_LINES, x_in // info.cell_width
         size = self._run.current.x.size if self._run is not None else 0
         if cell_row < 0 or cell_column >= info.columns:
             return None

@@ -177,8 +177,9 @@ class Visualizer(Widget, can_focus=True):
 
     def on_resize(self, event: Resize) -> None:
         compact_width = event.size.width < WIDE_ENOUGH
-        compact_height = event.size.height < TALL_ENOUGH  # one row of grids (no style: the rows are counted here)
+        compact_height = event.size.height < TALL_ENOUGH  # one row of grids, and rows saved for the chart
         self.set_class(compact_width, "-narrow")
+        self.set_class(compact_height, "-short")
         grids = self.query_one(GridsPanel)
         grids.max_rows = 1 if compact_height else 2
         grids.redraw()
