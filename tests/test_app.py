@@ -561,3 +561,31 @@ def test_the_collector_paused_for_start_up_is_back_on_afterwards(monkeypatch: py
         assert gc.isenabled()
     finally:
         gc.unfreeze()
+
+
+async def test_enter_pressed_before_the_list_is_filled_opens_the_lesson_once_it_is(
+    app: TutorApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    load = LessonListScreen._load
+
+    def slow_load(self: LessonListScreen) -> None:  # the files take a moment, as on a cold start
+        time.sleep(0.3)
+        load(self)
+
+    monkeypatch.setattr(LessonListScreen, "_load", slow_load)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert option_labels(app) == []  # not filled yet
+        await pilot.press("enter")
+        assert "enter opens" in text_of(app.screen.query_one("#lessons-resume", Static))
+        await ready(pilot)
+        await pilot.pause()
+        assert isinstance(app.screen, LessonScreen) and app.screen.lesson.id == "first"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, LessonListScreen)
+        await pilot.press("down", "enter")  # filled: enter opens the highlighted lesson, as always
+        await pilot.pause()
+        assert isinstance(app.screen, LessonScreen) and app.screen.lesson.id == "second"

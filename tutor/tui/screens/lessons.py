@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Header, OptionList, Static
@@ -26,6 +27,22 @@ class LessonListScreen(Screen[None]):
     """Choose a lesson: enter or a click opens it."""
 
     app: TutorApp  # type: ignore[assignment]
+
+    # Enter in the moment before the list is filled (0.1-0.3 s after the first paint) is kept, not lost:
+    # a returning learner presses it at once to continue where they stopped.
+    BINDINGS = [Binding("enter", "open_when_filled", show=False, priority=True)]
+
+    _filled = False
+    _open_when_filled = False
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "open_when_filled":
+            return not self._filled  # once filled, enter goes to the list as usual
+        return True
+
+    def action_open_when_filled(self) -> None:
+        self._open_when_filled = True
+        self.query_one("#lessons-resume", Static).update("Loading the lessons… enter opens the first (or your last) lesson then.")
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -68,6 +85,9 @@ class LessonListScreen(Screen[None]):
                 if self.app.start_lesson:  # `tutor --lesson ID`
                     lesson_id, self.app.start_lesson = self.app.start_lesson, None
                     self.app.open_lesson(lesson_id)
+                elif self._open_when_filled:
+                    self._open_when_filled = False
+                    self.query_one(OptionList).action_select()  # the highlighted one: the last lesson, or the first
         elif event.state == WorkerState.ERROR and event.worker.error is not None:
             from tutor.crash import one_line
 
@@ -80,6 +100,7 @@ class LessonListScreen(Screen[None]):
     def refresh_lessons(self) -> None:
         """Redraw the list from the course and the learner's progress."""
         course, progress = self.app.course, self.app.progress
+        self._filled = True
         done = sum(progress.is_complete(lesson.id) for lesson in course.lessons)
         self.query_one("#lessons-title", Static).update(f"Lessons — {done} of {len(course.lessons)} complete")
         options = self.query_one(OptionList)
