@@ -589,3 +589,31 @@ async def test_enter_pressed_before_the_list_is_filled_opens_the_lesson_once_it_
         await pilot.press("down", "enter")  # filled: enter opens the highlighted lesson, as always
         await pilot.pause()
         assert isinstance(app.screen, LessonScreen) and app.screen.lesson.id == "second"
+
+
+async def test_a_share_code_far_ahead_opens_at_once_then_computes_behind_a_progress_bar(progress_path: Path) -> None:
+    from tutor.engine import MatrixInverse, Run
+    from tutor.share import encode
+    from tutor.tui.screens.edit import ComputingScreen
+
+    first = sandbox_app("--compare", progress_path=progress_path)
+    async with first.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        state = first.screen.query_one(Visualizer).state()
+    code = encode({**state, "step": 4000})
+    setup = sandbox_setup(build_parser().parse_args(["sandbox", "--state", code]))
+    assert all(run.step == 0 and len(run.records) == 1 for run in setup.runs)  # nothing computed before the app starts
+    app = make_app(progress_path=progress_path, sandbox=setup)
+    screens: list[str] = []
+    async with app.run_test(size=SIZE) as pilot:
+        for _ in range(3000):
+            screens.append(type(app.screen).__name__)
+            if isinstance(app.screen, SandboxScreen) and app.screen.query_one(Visualizer).step == 4000:
+                break
+            await pilot.pause(0.01)
+        assert ComputingScreen.__name__ in screens
+        visualizer = app.screen.query_one(Visualizer)
+        assert visualizer.state() == {**state, "step": 4000}
+        for run in visualizer.runs:
+            reference = Run.create(MatrixInverse(), run.optimizer.key)
+            assert run.current.loss == reference.goto(4000).loss

@@ -292,3 +292,21 @@ def test_engine_imports_no_interface_code():
     code = "import sys, tutor.engine; bad = [m for m in sys.modules if m.split('.')[0] in ('textual', 'rich', 'plotext')] + [m for m in sys.modules if m.startswith('tutor.') and not m.startswith('tutor.engine')]; print(bad); sys.exit(1 if bad else 0)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_records_computed_elsewhere_append_as_if_stepped_here() -> None:
+    """The computing dialog makes records in a thread with next_record and hands them over in batches."""
+    here = Run.create(MatrixInverse(), "rmsprop-momentum")
+    there = Run.create(MatrixInverse(), "rmsprop-momentum")
+    batch, last = [], there.records[-1]
+    for _ in range(40):
+        last = there.next_record(last)
+        batch.append(last)
+    here.forward(10)  # ten of them are already here: skipped, not doubled
+    here.append_computed(batch)
+    assert len(here.records) == 41 and here.step == 10  # the step on screen did not move
+    reference = Run.create(MatrixInverse(), "rmsprop-momentum")
+    reference.goto(40)
+    assert np.array_equal(here.records[40].x, reference.current.x) and here.records[40].loss == reference.current.loss
+    with pytest.raises(ValueError, match="does not follow"):
+        here.append_computed([Run.create(MatrixInverse(), "gd").goto(50)])

@@ -658,3 +658,55 @@ def test_the_sandbox_screen_loads_without_plotext() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+async def test_a_long_jump_computes_behind_a_progress_bar_and_escape_stops_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    from tutor.tui.screens.edit import ComputingScreen
+
+    shown: list[int] = []
+    mount = ComputingScreen.on_mount
+
+    def spy(self: ComputingScreen) -> None:
+        shown.append(self.missing)
+        mount(self)
+
+    monkeypatch.setattr(ComputingScreen, "on_mount", spy)
+    app = VisualizerApp([Run.create(MatrixInverse(), key) for key in ("gd", "rmsprop", "rmsprop-momentum")])
+    async with app.run_test(size=SIZE) as pilot:
+        vis = visualizer(app)
+        await pilot.press("g")
+        app.screen.query_one(Input).value = "2000"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ComputingScreen), limit=3000)
+        assert len(shown) == 1 and shown[0] >= 5_997  # three runs' 2000 updates (less the prefetched): behind the bar
+        assert vis.step == 2000 and all(run.step == 2000 for run in vis.runs)
+        for run in vis.runs:
+            assert run.current.loss == reference(run.optimizer.key, 2000).current.loss
+        assert text_of(app, "#status").startswith("step 2000 ")
+
+        await pilot.press("g")
+        app.screen.query_one(Input).value = "300"
+        await pilot.press("enter")  # a few hundred steps: at once, no dialog
+        await pilot.pause()
+        assert len(shown) == 1 and vis.step == 2300
+
+        next_record = Run.next_record
+
+        def slow(self: Run, record):  # type: ignore[no-untyped-def]  # a slow machine: escape comes mid-way
+            time.sleep(0.0002)
+            return next_record(self, record)
+
+        monkeypatch.setattr(Run, "next_record", slow)
+        monkeypatch.setattr(ComputingScreen, "BATCH", 50)
+        await pilot.press("g")
+        app.screen.query_one(Input).value = "10000"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ComputingScreen))
+        await pilot.press("escape")  # stop early: every run stands at the step all of them reached
+        await wait_until(pilot, lambda: not isinstance(app.screen, ComputingScreen), limit=3000)
+        assert 2300 <= vis.step < 12300 and all(run.step == vis.step for run in vis.runs)
+        monkeypatch.undo()
+        for run in vis.runs:
+            assert run.current.loss == reference(run.optimizer.key, vis.step).current.loss

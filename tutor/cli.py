@@ -311,9 +311,7 @@ def sandbox_setup(args: argparse.Namespace) -> Any:
         view = view_for(spec)
     problem = make_problem(spec)
     runs = [Run.create(problem, key, hp) for key in keys]
-    for run in runs:
-        run.goto(step)
-    return SandboxSetup(runs, view, hidden)
+    return SandboxSetup(runs, view, hidden, step)
 
 
 def _sandbox(args: argparse.Namespace) -> int:

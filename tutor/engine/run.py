@@ -107,6 +107,15 @@ class Run:
                 break
         return self.current
 
+    def append_computed(self, records: list[Record]) -> None:
+        """Append records computed from this run's last one elsewhere (a worker thread, with `next_record`),
+        skipping those already here; the step on screen does not move."""
+        for record in records:
+            if record.step == len(self.records):
+                self.records.append(record)
+            elif record.step > len(self.records):
+                raise ValueError(f"record of step {record.step} does not follow step {len(self.records) - 1}")
+
     def back(self, steps: int = 1) -> Record:
         self.index = max(0, self.index - steps)
         return self.current

@@ -51,11 +51,12 @@ def view_for(problem_spec: dict[str, Any]) -> str:
 
 @dataclass
 class SandboxSetup:
-    """What `tutor sandbox` opens: the runs (at the step to show), the view and hidden panels."""
+    """What `tutor sandbox` opens: the runs, the view, hidden panels and the step to go to (a share code's)."""
 
     runs: list[Run]
     view: str = "matrix"
     hidden: frozenset[str] = frozenset()
+    step: int = 0  # many steps are computed in the app, behind a progress bar, not before it starts
 
 
 def _stylesheets() -> list[str | Path]:
@@ -197,8 +198,7 @@ class TutorApp(App[None]):
     def _sandbox_screen(setup: SandboxSetup) -> Screen:
         from tutor.tui.screens.sandbox import SandboxScreen
 
-        # The runs may already stand at a later step (a share code): the Visualizer starts there.
-        return SandboxScreen(setup.runs, setup.view, setup.hidden)
+        return SandboxScreen(setup.runs, setup.view, setup.hidden, start_step=setup.step)
 
     def _push_sandbox(self, setup: SandboxSetup) -> None:
         self.push_screen(self._sandbox_screen(setup))

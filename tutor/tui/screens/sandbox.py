@@ -15,11 +15,14 @@ class SandboxScreen(Screen):
 
     AUTO_FOCUS = "#grids"  # focused as the screen starts, before the first frame (not one frame after)
 
-    def __init__(self, runs: list[Run], view: str = "matrix", hidden: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self, runs: list[Run], view: str = "matrix", hidden: frozenset[str] = frozenset(), start_step: int = 0
+    ) -> None:
         super().__init__()
         self.runs = runs
         self.view = view
         self.hidden = frozenset(hidden)
+        self.start_step = start_step
 
     def compose(self) -> ComposeResult:
         yield Visualizer(self.runs, self.view, self.hidden, id="visualizer")
@@ -29,3 +32,5 @@ class SandboxScreen(Screen):
     def on_mount(self) -> None:
         if self.focused is None:  # hidden grids (the surface view, --hide grids): its first focusable panel
             self.focus_next()
+        if self.start_step:
+            self.query_one(Visualizer).go_to_step(self.start_step)

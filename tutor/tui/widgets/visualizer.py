@@ -47,6 +47,7 @@ VIEWS = ("matrix", "chain", "surface", "race")
 # Steps per second in run mode; `+`/`-` move along this list.
 SPEEDS = (1, 2, 5, 10, 20, 30, 60, 120, 300)
 DEFAULT_SPEED = 10
+UPDATES_AT_ONCE = 3000  # ~0.1 s of engine work: more, and they are computed behind a progress bar
 FIRST_PREFETCH_DELAY = 0.15  # s after start-up: the first frame and the footer are on screen by then
 TICKS_PER_SECOND = 30  # faster speeds take several steps per tick: one screen update per tick
 # Weight scales `<`/`>` step through: around 1, where gradients neither vanish nor explode.
@@ -457,7 +458,24 @@ class Visualizer(Widget, can_focus=True):
     def _jump_by(self, steps: int | None) -> None:
         if steps:
             self._clear_phases()
-            self.step += steps
+            self.go_to_step(self.step + steps)
+
+    def go_to_step(self, target: int) -> None:
+        """Show step `target`: at once when its records take up to ~0.1 s to compute, else
+        through a progress dialog that computes them in a thread (escape stops it early)."""
+        target = self.validate_step(target)
+        missing = sum(max(0, target - (len(run.records) - 1)) for run in self.runs)
+        if missing <= UPDATES_AT_ONCE:
+            self.step = target
+            return
+        from tutor.tui.screens.edit import ComputingScreen
+
+        self.running = False
+        self.app.push_screen(ComputingScreen(self.runs, target), self._arrive)
+
+    def _arrive(self, reached: int | None) -> None:
+        if reached is not None:
+            self.step = reached
 
     def action_edit(self) -> None:
         from tutor.tui.screens.edit import EditScreen
