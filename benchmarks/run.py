@@ -389,7 +389,12 @@ def main() -> int:
         default=40,
         help="key presses timed in the surface view (default 40: later steps barely move the paths, each such press waits 2 s)",
     )
-    parser.add_argument("--launches", type=int, default=15, help="launches per app, interleaved (default 15: launch times vary by ±20%% from one to the next)")
+    parser.add_argument(
+        "--launches",
+        type=int,
+        default=15,
+        help="launches per app, interleaved (default 15: launch times vary by ±20%% from one to the next)",
+    )
     parser.add_argument(
         "--out", type=Path, default=HERE / "RESULTS.md", help="where to write the table (default benchmarks/RESULTS.md)"
     )

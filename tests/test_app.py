@@ -410,7 +410,9 @@ async def test_escape_from_a_command_line_sandbox_opens_the_lesson_list(progress
         (["--lr", "nan"], "lr cannot be NaN"),
     ],
 )
-def test_sandbox_bad_arguments_exit_2_with_a_reason(arguments: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_sandbox_bad_arguments_exit_2_with_a_reason(
+    arguments: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["sandbox", *arguments]) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
@@ -452,6 +454,7 @@ async def test_unexpected_error_inside_the_app_is_one_line_and_a_log(
     app: TutorApp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The app stops, Textual prints nothing, and `crash_message` (printed by the command line) is one line."""
+
     def broken() -> None:
         raise RuntimeError("a handler broke")
 

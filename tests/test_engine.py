@@ -82,6 +82,7 @@ def test_rmsprop_is_chaotic_at_1e_5():
     """Why the seed's RMSprop loss can only be matched to ~1e-5: a 1e-15 nudge of the start
     (far below any printed digit) moves the 300-step loss by more than 1e-5 relative,
     while gradient descent does not notice it."""
+
     def perturbed(optimizer):
         run = Run.create(MatrixInverse(), optimizer)
         run.records[0] = dataclasses.replace(run.records[0], x=run.records[0].x + 1e-15)

@@ -194,7 +194,9 @@ def by_hand_valley(angle, lr, condition=20.0, decay=0.9, eps=1e-8, optimizer="rm
     return step, length / np.linalg.norm(points[-1] - points[0])
 
 
-@pytest.mark.parametrize("angle, optimizer, lr", [(0, "rmsprop", 0.1), (45, "rmsprop", 0.1), (0, "gd", 0.09), (45, "gd", 0.09), (30, "rmsprop", 0.05)])
+@pytest.mark.parametrize(
+    "angle, optimizer, lr", [(0, "rmsprop", 0.1), (45, "rmsprop", 0.1), (0, "gd", 0.09), (45, "gd", 0.09), (30, "rmsprop", 0.05)]
+)
 def test_valley_path_against_a_hand_written_loop(angle, optimizer, lr):
     steps, detour = ex.valley_path(angle, optimizer, Hyperparameters(lr=lr))
     expected_steps, expected_detour = by_hand_valley(angle, lr, optimizer=optimizer)
@@ -240,7 +242,10 @@ def test_minibatch_problem_cycles_through_hintons_gradients():
 
 def test_minibatch_problem_is_built_and_refused_like_the_others():
     assert make_problem({"kind": "minibatch", "period": 4.0, "size": 1}).spec() == {
-        "kind": "minibatch", "size": 1.0, "period": 4, "curvature": 0.001
+        "kind": "minibatch",
+        "size": 1.0,
+        "period": 4,
+        "curvature": 0.001,
     }
     with pytest.raises(ProblemError, match="period must be a whole number"):
         make_problem({"kind": "minibatch", "period": 1})

@@ -53,9 +53,7 @@ def test_golden_snapshot(lesson_id: str) -> None:
         path.write_text(actual, encoding="utf-8", newline="\n")
     expected = path.read_text(encoding="utf-8") if path.exists() else ""
     if actual != expected:
-        diff = "".join(
-            list(difflib.unified_diff(expected.splitlines(True), actual.splitlines(True), str(path), "now", n=2))[:60]
-        )
+        diff = "".join(list(difflib.unified_diff(expected.splitlines(True), actual.splitlines(True), str(path), "now", n=2))[:60])
         pytest.fail(
             f"{lesson_id}: the snapshot differs from {path.relative_to(ROOT)}.\n{diff}\n"
             "If the change is intended, rewrite the golden files with\n"
@@ -131,14 +129,18 @@ def test_unknown_lesson_id_lists_the_known_ones() -> None:
 def test_broken_lesson_fails_the_run_but_the_others_still_print(tmp_path: Path) -> None:
     good = (FIXTURES / "good" / "01-race.md").read_text()
     (tmp_path / "01-race.md").write_text(good)
-    (tmp_path / "02-broken.md").write_text(good.replace('id = "tiny-race"', 'id = "broken"').replace('"gd", "rmsprop"', '"gd", "adamw"'))
+    (tmp_path / "02-broken.md").write_text(
+        good.replace('id = "tiny-race"', 'id = "broken"').replace('"gd", "rmsprop"', '"gd", "adamw"')
+    )
     result = run_tutor("--run-all", env={"TUTOR_LESSONS_DIR": str(tmp_path)})
     assert result.returncode == 1
     assert f"{tmp_path / '02-broken.md'}:8: unknown optimizer 'adamw'; known: " in result.stderr
     assert "Lesson 1: A tiny race" in result.stdout
 
 
-def test_a_script_that_raises_fails_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_script_that_raises_fails_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     import tutor.headless as headless
 
     def broken_view(*args: object) -> None:
@@ -155,7 +157,9 @@ def test_check_lesson_prints_the_snapshot_or_the_problems(tmp_path: Path) -> Non
     assert "Lesson 1: A tiny race" in ok.stdout
     assert ok.stderr.endswith("01-race.md: ok (1 script step, 2 checks)\n")
     broken = tmp_path / "08-mine.md"
-    broken.write_text((FIXTURES / "good" / "01-race.md").read_text().replace("step = 3", "step = -1").replace("order = 1", "order = 1.5"))
+    broken.write_text(
+        (FIXTURES / "good" / "01-race.md").read_text().replace("step = 3", "step = -1").replace("order = 1", "order = 1.5")
+    )
     bad = run_tutor("check-lesson", str(broken))
     assert bad.returncode == 1
     assert bad.stdout == ""
@@ -229,7 +233,9 @@ def test_unknown_lesson_id_still_names_the_broken_files(tmp_path: Path) -> None:
 def test_output_ignores_the_terminal_it_runs_in() -> None:
     """COLUMNS, TERM, NO_COLOR and FORCE_COLOR change nothing: the snapshot depends on --width only."""
     plain = run_tutor("--run-all", "--lesson", "race")
-    odd = run_tutor("--run-all", "--lesson", "race", env={"COLUMNS": "37", "LINES": "9", "TERM": "dumb", "NO_COLOR": "1", "FORCE_COLOR": "1"})
+    odd = run_tutor(
+        "--run-all", "--lesson", "race", env={"COLUMNS": "37", "LINES": "9", "TERM": "dumb", "NO_COLOR": "1", "FORCE_COLOR": "1"}
+    )
     assert plain.returncode == odd.returncode == 0
     assert odd.stdout == plain.stdout
     assert "\x1b[" not in plain.stdout
@@ -239,7 +245,9 @@ def test_check_lesson_takes_several_files() -> None:
     result = run_tutor("check-lesson", str(FIXTURES / "good" / "01-race.md"), str(FIXTURES / "good" / "missing.md"))
     assert result.returncode == 1
     assert result.stdout.count("Lesson 1: A tiny race") == 1
-    assert result.stderr.endswith(f"01-race.md: ok (1 script step, 2 checks)\ntutor: no such lesson file: {FIXTURES / 'good' / 'missing.md'}\n")
+    assert result.stderr.endswith(
+        f"01-race.md: ok (1 script step, 2 checks)\ntutor: no such lesson file: {FIXTURES / 'good' / 'missing.md'}\n"
+    )
 
 
 @pytest.mark.parametrize("steps", [1, 3, 5, 7, 8, 10, 12, 30, 99, 300, 4999, 100_000])

@@ -50,7 +50,14 @@ def loss(spec: dict | None = None, optimizer: str = "gd", steps: int = 300, **hp
 def test_every_lesson_loads_in_order():
     assert COURSE.problems == []
     assert [lesson.id for lesson in COURSE.lessons] == [
-        "deep-chain", "one-learning-rate", "gradient-descent", "rmsprop", "momentum", "valley", "race", "beyond",
+        "deep-chain",
+        "one-learning-rate",
+        "gradient-descent",
+        "rmsprop",
+        "momentum",
+        "valley",
+        "race",
+        "beyond",
     ]
     assert [lesson.order for lesson in COURSE.lessons] == list(range(1, 9))
 
@@ -77,7 +84,9 @@ NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?(?![\w.]*\w)")
 def test_whitelisted_facts_are_true():
     assert SEED_A.shape == (5, 5)
     defaults = Hyperparameters()
-    assert (defaults.lr, defaults.decay, defaults.eps, defaults.mu) == tuple(SEED_DEFAULTS[k] for k in ("lr", "decay", "eps", "mu"))
+    assert (defaults.lr, defaults.decay, defaults.eps, defaults.mu) == tuple(
+        SEED_DEFAULTS[k] for k in ("lr", "decay", "eps", "mu")
+    )
     orders = {lesson.order for lesson in COURSE.lessons}
     for lesson in COURSE.lessons:
         for text in learner_texts(lesson):
@@ -136,7 +145,11 @@ def typed_numbers(text: str, allowed: set[float]) -> list[str]:
     text = PATTERN.sub(" ", text)
     bad = []
     for code in re.findall(r"```.*?```|`[^`]*`", text, flags=re.S):  # formulas and commands
-        bad += [f"{n:g} in formula {code!r}" for n in numbers_in(code) if abs(n) not in FORMULA_CONSTANTS and not is_setting(n, allowed)]
+        bad += [
+            f"{n:g} in formula {code!r}"
+            for n in numbers_in(code)
+            if abs(n) not in FORMULA_CONSTANTS and not is_setting(n, allowed)
+        ]
     text = re.sub(r"```.*?```|`[^`]*`", " ", text, flags=re.S)
     for pattern, _reason in WHITELIST:
         text = re.sub(pattern, " ", text)
@@ -217,7 +230,9 @@ ANSWERS = {
     ("rmsprop", "first-step"): lambda: abs(float(run(None, "rmsprop", 1).current.x[0, 4])),
     ("rmsprop", "idle-count"): lambda: float(np.sum(SEED_A == 0)),
     ("momentum", "next-m"): lambda: float(run(None, "rmsprop-momentum", 2).current.momentum[0, 0]),
-    ("momentum", "axis-aligned"): lambda: "the diagonal A" if loss(DIAGONAL, "rmsprop", lr=0.01) < loss(None, "rmsprop", lr=0.01) else "the seed's A",
+    ("momentum", "axis-aligned"): lambda: (
+        "the diagonal A" if loss(DIAGONAL, "rmsprop", lr=0.01) < loss(None, "rmsprop", lr=0.01) else "the seed's A"
+    ),
     ("valley", "straighter"): straighter_angle,
     ("valley", "steps-at-0"): lambda: float(valley_steps(0)),
     ("race", "winner"): lambda: min(("gd", "rmsprop", "rmsprop-momentum"), key=lambda key: loss(None, key)),

@@ -22,7 +22,7 @@ FIXTURES = ROOT / "tests" / "fixtures"
 KNOWN_OPTIMIZERS = ", ".join(OPTIMIZERS)
 
 # Line numbers below refer to this file: keep it in step with the table.
-BASE = '''+++
+BASE = """+++
 id = "base"
 title = "Base lesson"
 order = 1
@@ -52,7 +52,7 @@ explanation = "Because."
 # Base
 
 Loss after 3 steps: {{ final_loss(optimizer="rmsprop", steps=3) }}.
-'''
+"""
 
 BROKEN = [
     # (case, replace this, with this, line, message)
@@ -71,14 +71,15 @@ BROKEN = [
         "{{ final_loss(",
         "{{ final_los(",
         30,
-        '{{ final_los(optimizer="rmsprop", steps=3) }}: unknown fact \'final_los\'; known: ' + ", ".join(sorted(FACTS)),
+        "{{ final_los(optimizer=\"rmsprop\", steps=3) }}: unknown fact 'final_los'; known: " + ", ".join(sorted(FACTS)),
     ),
     (
         "placeholder that raises",
         'optimizer="rmsprop", steps=3',
         'optimizer="adamw", steps=3',
         30,
-        '{{ final_loss(optimizer="adamw", steps=3) }} failed: ValueError: unknown optimizer \'adamw\'; known: ' + KNOWN_OPTIMIZERS,
+        "{{ final_loss(optimizer=\"adamw\", steps=3) }} failed: ValueError: unknown optimizer 'adamw'; known: "
+        + KNOWN_OPTIMIZERS,
     ),
     (
         "placeholder with a call inside",
@@ -93,20 +94,26 @@ BROKEN = [
         'optimizer="rmsprop", steps=3',
         'optimiser="rmsprop", steps=3',
         30,
-        '{{ final_loss(optimiser="rmsprop", steps=3) }}: final_loss() got an unexpected keyword argument \'optimiser\'',
+        "{{ final_loss(optimiser=\"rmsprop\", steps=3) }}: final_loss() got an unexpected keyword argument 'optimiser'",
     ),
     (
         "placeholder with a bad format",
         "steps=3) }}",
         "steps=3) | .3q }}",
         30,
-        '{{ final_loss(optimizer="rmsprop", steps=3) | .3q }}: unknown format \'.3q\'; use exact, int, sci or a Python format such as .3g or .2f',
+        "{{ final_loss(optimizer=\"rmsprop\", steps=3) | .3q }}: unknown format '.3q'; use exact, int, sci or a Python format such as .3g or .2f",
     ),
     ("script step out of range", "step = 2", "step = 200000", 15, "[[script]] #1: step 200000 is out of range 0..100000"),
     ("unknown view", 'view = "matrix"', 'view = "heatmap"', 7, "unknown view 'heatmap'; known: matrix, chain, surface, race"),
     ("bad lr", "lr = 0.001", "lr = -1", 9, "lr must be > 0 and <= 1000, not -1"),
     ("bad decay", "lr = 0.001", "decay = 1.5", 9, "decay must be in [0, 1), not 1.5: it is the share of v kept each step"),
-    ("answer not among choices", 'answer = "a"', 'answer = "c"', 24, '[[check]] choose: answer "c" is not among its choices: "a", "b"'),
+    (
+        "answer not among choices",
+        'answer = "a"',
+        'answer = "c"',
+        24,
+        '[[check]] choose: answer "c" is not among its choices: "a", "b"',
+    ),
     (
         "number answer typed by hand",
         'kind = "choice"\nchoices = ["a", "b"]\nanswer = "a"',
@@ -114,11 +121,35 @@ BROKEN = [
         23,
         '[[check]] choose: a number answer must come from the engine: write answer = "{{ some_fact(...) }}", not "0.5"',
     ),
-    ("unknown check kind", 'kind = "choice"', 'kind = "essay"', 22, "[[check]] choose: unknown kind 'essay'; known: number, choice"),
-    ("unknown problem parameter", 'kind = "matrix"', 'kind = "matrix"\ndepth = 3', 13, "problem 'matrix' has no parameter 'depth'; known: variant"),
+    (
+        "unknown check kind",
+        'kind = "choice"',
+        'kind = "essay"',
+        22,
+        "[[check]] choose: unknown kind 'essay'; known: number, choice",
+    ),
+    (
+        "unknown problem parameter",
+        'kind = "matrix"',
+        'kind = "matrix"\ndepth = 3',
+        13,
+        "problem 'matrix' has no parameter 'depth'; known: variant",
+    ),
     ("unknown problem", 'kind = "matrix"', 'kind = "maze"', 12, f"unknown problem 'maze'; known: {', '.join(PROBLEM_KINDS)}"),
-    ("inspect outside x", "inspect = [1, 2]", "inspect = [5, 0]", 17, "[[script]] #1: inspect [5, 0] is not an element of x, which is 5x5 (indices from 0)"),
-    ("unknown field", 'title = "Base lesson"', 'title = "Base lesson"\ntitel = "typo"', 4, "unknown field 'titel' in front matter; known: id, title, order, visualizer, script, check"),
+    (
+        "inspect outside x",
+        "inspect = [1, 2]",
+        "inspect = [5, 0]",
+        17,
+        "[[script]] #1: inspect [5, 0] is not an element of x, which is 5x5 (indices from 0)",
+    ),
+    (
+        "unknown field",
+        'title = "Base lesson"',
+        'title = "Base lesson"\ntitel = "typo"',
+        4,
+        "unknown field 'titel' in front matter; known: id, title, order, visualizer, script, check",
+    ),
     (
         "unknown field in a script step",
         'note = "Two steps."',
@@ -126,11 +157,35 @@ BROKEN = [
         16,
         "[[script]] #1: unknown field 'notes'; known: step, inspect, note, phase, problem, lr, decay, eps, mu",
     ),
-    ("bad id", 'id = "base"', 'id = "Base Lesson"', 2, 'id must be lowercase letters, digits and dashes, such as "deep-chain", not "Base Lesson"'),
-    ("no front matter", "+++\nid", "id", 1, "a lesson starts with a line '+++', then its TOML front matter, then '+++' and the text"),
+    (
+        "bad id",
+        'id = "base"',
+        'id = "Base Lesson"',
+        2,
+        'id must be lowercase letters, digits and dashes, such as "deep-chain", not "Base Lesson"',
+    ),
+    (
+        "no front matter",
+        "+++\nid",
+        "id",
+        1,
+        "a lesson starts with a line '+++', then its TOML front matter, then '+++' and the text",
+    ),
     ("unclosed front matter", "+++\n# Base", "# Base", 1, "the front matter opened on line 1 is never closed with a '+++' line"),
-    ("chain view on the matrix", 'view = "matrix"', 'view = "chain"', 7, "view 'chain' needs problem kind 'deep-chain', not 'matrix'"),
-    ("phase the optimizer lacks", 'note = "Two steps."', 'note = "Two steps."\nphase = "momentum"', 17, "[[script]] #1: rmsprop has no phase 'momentum'; its phases: gradient, decay, add, step, move"),
+    (
+        "chain view on the matrix",
+        'view = "matrix"',
+        'view = "chain"',
+        7,
+        "view 'chain' needs problem kind 'deep-chain', not 'matrix'",
+    ),
+    (
+        "phase the optimizer lacks",
+        'note = "Two steps."',
+        'note = "Two steps."\nphase = "momentum"',
+        17,
+        "[[script]] #1: rmsprop has no phase 'momentum'; its phases: gradient, decay, add, step, move",
+    ),
 ]
 
 
@@ -160,7 +215,9 @@ def test_broken_lesson_reports_line_and_reason(tmp_path: Path, case: str, old: s
 
 
 @pytest.mark.parametrize(("case", "old", "new", "line", "message"), BROKEN[:6], ids=[case[0] for case in BROKEN[:6]])
-def test_one_broken_lesson_does_not_stop_the_others(tmp_path: Path, case: str, old: str, new: str, line: int, message: str) -> None:
+def test_one_broken_lesson_does_not_stop_the_others(
+    tmp_path: Path, case: str, old: str, new: str, line: int, message: str
+) -> None:
     write(tmp_path, "01-good.md", BASE)
     write(tmp_path, "02-broken.md", BASE.replace(old, new, 1).replace('id = "base"', 'id = "broken"'))
     write(tmp_path, "03-good.md", BASE.replace('id = "base"', 'id = "other"').replace("order = 1", "order = 3"))
@@ -234,8 +291,12 @@ def test_gd_final_loss_fact_is_the_seeds() -> None:
 
 # -- grading ---------------------------------------------------------------------------
 
-NUMBER = Check("v", "v after one step?", "number", (), "0.0123", 0.01, "v = 0.1 g^2 at the first step.", "Only 1-decay of g^2 gets in.")
-CHOICE = Check("lr", "Which lr diverges?", "choice", ("0.001", "0.01", "0.1"), "0.1", 0.0, "Compare with 1/sigma_max^2.", "Above the edge.")
+NUMBER = Check(
+    "v", "v after one step?", "number", (), "0.0123", 0.01, "v = 0.1 g^2 at the first step.", "Only 1-decay of g^2 gets in."
+)
+CHOICE = Check(
+    "lr", "Which lr diverges?", "choice", ("0.001", "0.01", "0.1"), "0.1", 0.0, "Compare with 1/sigma_max^2.", "Above the edge."
+)
 
 
 @pytest.mark.parametrize(
@@ -247,7 +308,13 @@ CHOICE = Check("lr", "Which lr diverges?", "choice", ("0.001", "0.01", "0.1"), "
         (NUMBER, "0.013", False, False, "Not quite. Hint: v = 0.1 g^2 at the first step."),
         (NUMBER, "-0.0123", False, False, "Not quite: check the sign. Hint: v = 0.1 g^2 at the first step."),
         (NUMBER, "abc", False, True, "'abc' is not a number: type digits such as 0.5, -2, 1e-3 or 2^-19."),
-        (NUMBER, "__import__('os')", False, True, "\"__import__('os')\" is not a number: type digits such as 0.5, -2, 1e-3 or 2^-19."),
+        (
+            NUMBER,
+            "__import__('os')",
+            False,
+            True,
+            "\"__import__('os')\" is not a number: type digits such as 0.5, -2, 1e-3 or 2^-19.",
+        ),
         (NUMBER, "0.1 * 0.351^2", True, False, "Right. Only 1-decay of g^2 gets in."),
         (NUMBER, "1/0", False, True, "'1/0' is not a number: type digits such as 0.5, -2, 1e-3 or 2^-19."),
         (NUMBER, "10^99999", False, True, "'10^99999' is not a number: type digits such as 0.5, -2, 1e-3 or 2^-19."),
@@ -259,7 +326,13 @@ CHOICE = Check("lr", "Which lr diverges?", "choice", ("0.001", "0.01", "0.1"), "
         (CHOICE, "1", False, False, "Not quite. Hint: Compare with 1/sigma_max^2."),
         (CHOICE, "0.01", False, False, "Not quite. Hint: Compare with 1/sigma_max^2."),
         (CHOICE, "4", False, True, "There is no choice 4. Pick one of the choices: type its number (1 to 3) or its text."),
-        (CHOICE, "abc", False, True, "'abc' is not one of the choices. Pick one of the choices: type its number (1 to 3) or its text."),
+        (
+            CHOICE,
+            "abc",
+            False,
+            True,
+            "'abc' is not one of the choices. Pick one of the choices: type its number (1 to 3) or its text.",
+        ),
         (CHOICE, "", False, True, "Pick one of the choices: type its number (1 to 3) or its text."),
     ],
 )
@@ -268,7 +341,9 @@ def test_grading(check: Check, response: str, correct: bool, malformed: bool, me
     assert (verdict.correct, verdict.malformed, verdict.message) == (correct, malformed, message)
 
 
-@pytest.mark.parametrize(("text", "value"), [("2^-19", 2**-19), ("-2**3", -8.0), ("1/3", 1 / 3), ("0.5*(1-0.9)", 0.05), ("+4", 4.0), ("1e-3", 1e-3)])
+@pytest.mark.parametrize(
+    ("text", "value"), [("2^-19", 2**-19), ("-2**3", -8.0), ("1/3", 1 / 3), ("0.5*(1-0.9)", 0.05), ("+4", 4.0), ("1e-3", 1e-3)]
+)
 def test_learners_may_type_arithmetic(text: str, value: float) -> None:
     from tutor.course.checks import read_number
 
@@ -357,12 +432,12 @@ def test_loading_computes_no_fact_until_a_lesson_is_read(monkeypatch: pytest.Mon
 
 
 def test_a_fact_that_fails_leaves_its_placeholder_visible_and_drops_its_check(tmp_path: Path) -> None:
-    text = BASE.replace('answer = "a"', 'answer = "{{ winner(optimizers=[\'gd\', \'nope\']) }}"').replace(
+    text = BASE.replace('answer = "a"', "answer = \"{{ winner(optimizers=['gd', 'nope']) }}\"").replace(
         'optimizer="rmsprop", steps=3', 'optimizer="nope", steps=3'
     )
     lesson = load_lesson(write(tmp_path, "05-late.md", text))  # placeholders parse: loading succeeds
     assert lesson.check_ids == ("choose",)
-    assert "{{ final_loss(optimizer=\"nope\", steps=3) }}" in lesson.text
+    assert '{{ final_loss(optimizer="nope", steps=3) }}' in lesson.text
     assert lesson.checks == ()
     assert [(p.line, p.message.split(" failed: ")[0]) for p in lesson.problems] == [
         (30, '{{ final_loss(optimizer="nope", steps=3) }}'),
@@ -417,14 +492,15 @@ def test_readme_names_every_view_optimizer_and_problem() -> None:
 
 
 @pytest.mark.parametrize(
-    ("answer", "shown"), [("4.999999999999999", "5"), ("-9.0", "-9"), ("0.0123", "0.0123"), ("107", "107"), ("-0.004220078515640208", "-0.00422")]
+    ("answer", "shown"),
+    [("4.999999999999999", "5"), ("-9.0", "-9"), ("0.0123", "0.0123"), ("107", "107"), ("-0.004220078515640208", "-0.00422")],
 )
 def test_shown_answer_is_short(answer: str, shown: str) -> None:
     assert Check("c", "?", "number", (), answer, 0.01, "h", "e").shown_answer == shown
 
 
 def test_unreadable_file_is_a_problem(tmp_path: Path) -> None:
-    (tmp_path / "01-latin1.md").write_bytes("+++\ntitle = \"caf\xe9\"\n+++\n".encode("latin-1"))
+    (tmp_path / "01-latin1.md").write_bytes('+++\ntitle = "caf\xe9"\n+++\n'.encode("latin-1"))
     write(tmp_path, "02-good.md", BASE)
     course = load_course(tmp_path)
     assert course.ids == ["base"]

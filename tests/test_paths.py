@@ -30,10 +30,7 @@ CASES = 20
 
 def random_valleys() -> list[tuple[float, float, np.ndarray]]:
     rng = np.random.default_rng(RNG_SEED)
-    return [
-        (float(10 ** rng.uniform(0, 3)), float(rng.uniform(-180, 180)), rng.uniform(-4, 4, size=2))
-        for _ in range(CASES)
-    ]
+    return [(float(10 ** rng.uniform(0, 3)), float(rng.uniform(-180, 180)), rng.uniform(-4, 4, size=2)) for _ in range(CASES)]
 
 
 def central_difference(problem, x: np.ndarray, h: float = 1e-6) -> np.ndarray:
@@ -100,7 +97,9 @@ def random_trace_cases() -> list[tuple[str, float, float, Hyperparameters]]:
         condition = float(10 ** rng.uniform(0, 2.5))
         angle = float(rng.uniform(-90, 90))
         lr = float(10 ** rng.uniform(-3, -0.5)) / (condition if optimizer == "gd" else 1)
-        hp = Hyperparameters(lr=lr, decay=float(rng.uniform(0.5, 0.999)), eps=float(10 ** rng.uniform(-10, -4)), mu=float(rng.uniform(0, 0.95)))
+        hp = Hyperparameters(
+            lr=lr, decay=float(rng.uniform(0.5, 0.999)), eps=float(10 ** rng.uniform(-10, -4)), mu=float(rng.uniform(0, 0.95))
+        )
         cases.append((optimizer, condition, angle, hp))
     return cases
 

@@ -58,7 +58,9 @@ def test_reset_forgets_everything(tmp_path: Path) -> None:
     assert again.checks == {} and again.positions == {} and again.last_lesson is None
 
 
-@pytest.mark.parametrize("content", ["{not json", "[1, 2]", '{"checks": {"race": "winner"}}', '{"positions": {"race": -1}}', "\x00\x01"])
+@pytest.mark.parametrize(
+    "content", ["{not json", "[1, 2]", '{"checks": {"race": "winner"}}', '{"positions": {"race": -1}}', "\x00\x01"]
+)
 def test_corrupt_file_is_moved_aside_with_a_warning(tmp_path: Path, content: str) -> None:
     path = tmp_path / "progress.json"
     path.write_text(content)
@@ -79,7 +81,9 @@ def test_unwritable_location_sets_a_warning_and_never_raises(tmp_path: Path) -> 
     progress = Progress.load(blocker / "progress.json")
     progress.passed("race", "winner")
     assert progress.save() is False
-    assert progress.warning is not None and progress.warning.startswith(f"Could not save your progress to {blocker / 'progress.json'}")
+    assert progress.warning is not None and progress.warning.startswith(
+        f"Could not save your progress to {blocker / 'progress.json'}"
+    )
     assert progress.has_passed("race", "winner")  # still known for this session
 
 

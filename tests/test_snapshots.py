@@ -71,7 +71,9 @@ class TestLesson:
         """The lesson "First steps": its Markdown text ("First steps", "Press space to step") and the
         checks (Check 1 about decay, Check 2 with three numbered choices), beside (120x40) or above
         (80x24) the visualizer at step 3 of RMSprop on the seed's matrix: status line, grids, chart."""
-        assert snap_compare(lessons_app(tmp_path), terminal_size=size, run_before=pressing("enter", "space", "space", "space", first=loaded))
+        assert snap_compare(
+            lessons_app(tmp_path), terminal_size=size, run_before=pressing("enter", "space", "space", "space", first=loaded)
+        )
 
     def test_lesson_check_answered_wrong(self, snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
         """The first check answered 0.5: a red bar beside it and "Not quite. Hint: It is the decay itself."."""

@@ -21,7 +21,9 @@ import pytest
 
 pytestmark = [
     pytest.mark.terminal,
-    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed (apt-get install -y tmux; scripts/test does it)"),
+    pytest.mark.skipif(
+        shutil.which("tmux") is None, reason="tmux is not installed (apt-get install -y tmux; scripts/test does it)"
+    ),
 ]
 
 _SERVERS = itertools.count()
@@ -43,7 +45,22 @@ class Terminal:
         # COLUMNS/LINES (conftest sets COLUMNS for headless tests) would override the pane's size.
         exports = " ".join(f"{key}={value}" for key, value in (env or {}).items())
         subprocess.run(
-            ["tmux", "-L", self.socket, "-f", "/dev/null", "new-session", "-d", "-s", self.target, "-x", str(width), "-y", str(height), f"env -u COLUMNS -u LINES {exports} {command}"],
+            [
+                "tmux",
+                "-L",
+                self.socket,
+                "-f",
+                "/dev/null",
+                "new-session",
+                "-d",
+                "-s",
+                self.target,
+                "-x",
+                str(width),
+                "-y",
+                str(height),
+                f"env -u COLUMNS -u LINES {exports} {command}",
+            ],
             check=True,
         )
 
@@ -159,7 +176,9 @@ def test_the_readmes_screen_capture_is_what_the_app_shows(terminal: Terminal, tm
     """README.md shows `tutor sandbox --optimizer rmsprop` after eight steps, the cursor on [1,1]."""
     readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
     expected = re.search(r"```text\n(.*?)```", readme, re.S).group(1).rstrip("\n").split("\n")  # type: ignore[union-attr]
-    terminal.start(f"{sys.executable} -m tutor sandbox --optimizer rmsprop", width=120, height=len(expected), env=environment(tmp_path))
+    terminal.start(
+        f"{sys.executable} -m tutor sandbox --optimizer rmsprop", width=120, height=len(expected), env=environment(tmp_path)
+    )
     terminal.wait_for(shows_step(0), "the sandbox at step 0")
     terminal.keys(*["Space"] * 8)
     terminal.wait_for(shows_step(8), "step 8")
@@ -174,4 +193,7 @@ def test_the_readmes_screen_capture_is_what_the_app_shows(terminal: Terminal, tm
         import difflib
 
         shown = [line.rstrip() for line in terminal.screen().rstrip("\n").split("\n")]
-        raise AssertionError("README.md's capture is out of date:\n" + "\n".join(difflib.unified_diff(expected, shown, "README.md", "the app", lineterm=""))) from None
+        raise AssertionError(
+            "README.md's capture is out of date:\n"
+            + "\n".join(difflib.unified_diff(expected, shown, "README.md", "the app", lineterm=""))
+        ) from None

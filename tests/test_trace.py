@@ -35,7 +35,17 @@ def seed_loop(optimizer: str, steps: int, lr=0.001, decay=0.9, eps=1e-8, mu=0.9)
                 m_row = m.copy()
             v_row = v.copy()
         loss = np.sum((A @ x - np.eye(len(A), dtype=float)) ** 2)
-        rows.append({"step": step, "loss": loss, "x": x.copy(), "grad": dx, "mean_square": v_row, "effective_step": step_row, "momentum": m_row})
+        rows.append(
+            {
+                "step": step,
+                "loss": loss,
+                "x": x.copy(),
+                "grad": dx,
+                "mean_square": v_row,
+                "effective_step": step_row,
+                "momentum": m_row,
+            }
+        )
     return rows
 
 

@@ -25,8 +25,12 @@ def add_problem_arguments(parser: argparse.ArgumentParser) -> None:
     from tutor.engine.problems import ACTIVATIONS, PROBLEM_KINDS
 
     group = parser.add_argument_group("problem")
-    group.add_argument("--problem", default="matrix", choices=list(PROBLEM_KINDS), help="what to minimise (default: the seed's matrix inversion)")
-    group.add_argument("--variant", choices=["seed", "diagonal"], help="matrix: the seed's A or a diagonal A with its singular values")
+    group.add_argument(
+        "--problem", default="matrix", choices=list(PROBLEM_KINDS), help="what to minimise (default: the seed's matrix inversion)"
+    )
+    group.add_argument(
+        "--variant", choices=["seed", "diagonal"], help="matrix: the seed's A or a diagonal A with its singular values"
+    )
     group.add_argument("--depth", type=int, help="deep-chain: number of layers")
     group.add_argument("--scale", type=float, help="deep-chain: the weight every layer multiplies by")
     group.add_argument("--activation", choices=list(ACTIVATIONS), help="deep-chain: the layers' activation")
@@ -105,13 +109,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1; 0.0.0.0 with --public)")
     serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
-    serve.add_argument("--public", action="store_true", help="listen on every network interface, so others on the network can open it")
-    serve.add_argument("app_args", nargs=argparse.REMAINDER, metavar="...", help="the app to serve: nothing for `tutor`, or `sandbox ...`")
+    serve.add_argument(
+        "--public", action="store_true", help="listen on every network interface, so others on the network can open it"
+    )
+    serve.add_argument(
+        "app_args", nargs=argparse.REMAINDER, metavar="...", help="the app to serve: nothing for `tutor`, or `sandbox ...`"
+    )
 
     sandbox = sub.add_parser("sandbox", help="the step visualizer on its own, for free play and classroom demos")
     sandbox.add_argument("--optimizer", choices=list(OPTIMIZERS), help="the optimizer to step (default rmsprop)")
     sandbox.add_argument("--compare", action="store_true", help="gd, rmsprop and rmsprop-momentum stepping together")
-    sandbox.add_argument("--state", metavar="CODE", help="open the exact moment a share code describes (press s in the app for one)")
+    sandbox.add_argument(
+        "--state", metavar="CODE", help="open the exact moment a share code describes (press s in the app for one)"
+    )
     sandbox.add_argument("--hide", metavar="PANELS", help="comma-separated panels to hide for a demo, e.g. grids,chart")
     sandbox.add_argument("--high-contrast", action="store_true", help="start in the high-contrast theme (projectors)")
     add_problem_arguments(sandbox)

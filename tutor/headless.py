@@ -162,7 +162,9 @@ def race_view(runs: Sequence[Run], width: int, cursor: int | None) -> Renderable
 
 def seed_array(matrix: np.ndarray) -> str:
     """`np.round(m, 2)` printed as the seed's notebook prints it, whatever the global print options."""
-    with np.printoptions(precision=8, threshold=1000, edgeitems=3, linewidth=75, suppress=False, floatmode="maxprec", sign="-", legacy=False):
+    with np.printoptions(
+        precision=8, threshold=1000, edgeitems=3, linewidth=75, suppress=False, floatmode="maxprec", sign="-", legacy=False
+    ):
         return repr(np.round(matrix, 2))
 
 
@@ -184,7 +186,9 @@ def phase_view(run: Run, phase_name: str, cursor: int | None, width: int) -> Ren
     index = names.index(phase_name)
     phase = phases[index]
     record = run.current
-    heading = Text(f"[{run.optimizer.label}] update {record.step} -> {record.step + 1}, phase {index + 1}/{len(phases)}: {phase.name}")
+    heading = Text(
+        f"[{run.optimizer.label}] update {record.step} -> {record.step + 1}, phase {index + 1}/{len(phases)}: {phase.name}"
+    )
     grids = quantity_grids(run, cursor=cursor, highlight=(phase.highlight,), colour=False, record=phase_record(run, phase))
     parts: list[RenderableType] = [heading, Text(phase.narration), Text(""), grid_rows(grids, width), Text("")]
     if cursor is not None:  # the arithmetic so far at the cursor, as the TUI's inspector shows it
@@ -234,10 +238,18 @@ def check_lesson(path: Path, width: int = DEFAULT_WIDTH, out: TextIO | None = No
         lesson = load_lesson(Path(path), evaluate=True)
     except LessonError as error:
         return _problems(error.problems, path, err)
-    duplicates = [other for other in load_course(lesson.path.parent).lessons if other.id == lesson.id and other.path.resolve() != lesson.path.resolve()]
+    duplicates = [
+        other
+        for other in load_course(lesson.path.parent).lessons
+        if other.id == lesson.id and other.path.resolve() != lesson.path.resolve()
+    ]
     if duplicates:
         line = front_matter_line(lesson.path, "id")
-        return _problems([LessonProblem(lesson.path, line, f"lesson id {lesson.id!r} is taken: {duplicates[0].path.name} has it too")], path, err)
+        return _problems(
+            [LessonProblem(lesson.path, line, f"lesson id {lesson.id!r} is taken: {duplicates[0].path.name} has it too")],
+            path,
+            err,
+        )
     if not _print_lesson(lesson, width, out, err):
         return 1
     err.write(f"{path}: ok ({_count(len(lesson.script), 'script step')}, {_count(len(lesson.checks), 'check')})\n")

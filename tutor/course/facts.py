@@ -42,7 +42,9 @@ def fact(func: F) -> F:
     return cached  # type: ignore[return-value]
 
 
-def hyperparameters(lr: float | None = None, decay: float | None = None, eps: float | None = None, mu: float | None = None) -> Hyperparameters:
+def hyperparameters(
+    lr: float | None = None, decay: float | None = None, eps: float | None = None, mu: float | None = None
+) -> Hyperparameters:
     return Hyperparameters.validated(lr=lr, decay=decay, eps=eps, mu=mu)
 
 
@@ -240,7 +242,9 @@ def straighter_valley(optimizer: str = "rmsprop", lr: float = 0.1, condition: fl
 
 
 @fact
-def winner(optimizers: tuple[str, ...] = ("gd", "rmsprop", "rmsprop-momentum"), steps: int = 300, problem: dict[str, Any] | None = None) -> str:
+def winner(
+    optimizers: tuple[str, ...] = ("gd", "rmsprop", "rmsprop-momentum"), steps: int = 300, problem: dict[str, Any] | None = None
+) -> str:
     """The optimizer (of `optimizers`) with the lowest loss after `steps` updates, at the seed's defaults."""
     return min(optimizers, key=lambda key: experiments.loss_after(problem, key, steps))
 

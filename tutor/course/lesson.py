@@ -244,7 +244,9 @@ def load_course(directory: Path | None = None, evaluate: bool = False) -> Course
             continue
         if lesson.id in seen:
             line = front_matter_line(path, "id")
-            problems.append(LessonProblem(path, line, f"duplicate lesson id {lesson.id!r}: {_display_path(seen[lesson.id].path)} has it too"))
+            problems.append(
+                LessonProblem(path, line, f"duplicate lesson id {lesson.id!r}: {_display_path(seen[lesson.id].path)} has it too")
+            )
             continue
         seen[lesson.id] = lesson
         lessons.append(lesson)
@@ -320,7 +322,11 @@ class _Filler:
             try:
                 float(answer)
             except ValueError:
-                self.problems.append(LessonProblem(self.path, where.line, f"{where.label}answer {where.raw} gave {answer!r}, which is not a number"))
+                self.problems.append(
+                    LessonProblem(
+                        self.path, where.line, f"{where.label}answer {where.raw} gave {answer!r}, which is not a number"
+                    )
+                )
                 return None
         else:
             if len(set(choices)) != len(choices):
@@ -328,7 +334,9 @@ class _Filler:
                 return None
             if answer not in choices:
                 shown = ", ".join(f'"{c}"' for c in choices)
-                self.problems.append(LessonProblem(self.path, where.line, f'{where.label}answer "{answer}" is not among its choices: {shown}'))
+                self.problems.append(
+                    LessonProblem(self.path, where.line, f'{where.label}answer "{answer}" is not among its choices: {shown}')
+                )
                 return None
         return Check(source.id, prompt, source.kind, choices, answer, source.tolerance, hint, explanation)
 

@@ -56,13 +56,13 @@ def parse(source: str, inner: str, offset: int, facts: Mapping[str, Callable[...
     try:
         tree = ast.parse(expression.strip(), mode="eval").body
     except SyntaxError:
-        raise PlaceholderError(f"{source} is not a fact call such as {{{{ final_loss(optimizer=\"gd\") }}}}") from None
+        raise PlaceholderError(f'{source} is not a fact call such as {{{{ final_loss(optimizer="gd") }}}}') from None
     if isinstance(tree, ast.Name):
         name, arg_nodes, keyword_nodes = tree.id, [], []
     elif isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name):
         name, arg_nodes, keyword_nodes = tree.func.id, tree.args, tree.keywords
     else:
-        raise PlaceholderError(f"{source} is not a fact call such as {{{{ final_loss(optimizer=\"gd\") }}}}")
+        raise PlaceholderError(f'{source} is not a fact call such as {{{{ final_loss(optimizer="gd") }}}}')
     if name not in facts:
         raise PlaceholderError(f"{source}: unknown fact {name!r}; known: {', '.join(sorted(facts))}")
     try:
@@ -73,7 +73,9 @@ def parse(source: str, inner: str, offset: int, facts: Mapping[str, Callable[...
                 raise ValueError("**")
             kwargs[keyword.arg] = ast.literal_eval(keyword.value)
     except ValueError:
-        raise PlaceholderError(f"{source}: arguments must be plain values (numbers, \"strings\", [lists], {{dicts}}, True, None)") from None
+        raise PlaceholderError(
+            f'{source}: arguments must be plain values (numbers, "strings", [lists], {{dicts}}, True, None)'
+        ) from None
     try:
         _signature(facts[name]).bind(*args, **kwargs)
     except TypeError as error:

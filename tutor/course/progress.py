@@ -74,7 +74,9 @@ class Progress:
             and isinstance(completed, list)
             and all(isinstance(c, str) for c in completed)
             and isinstance(positions, dict)
-            and all(isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) and v >= 0 for k, v in positions.items())
+            and all(
+                isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) and v >= 0 for k, v in positions.items()
+            )
             and (last is None or isinstance(last, str))
         ):
             raise ValueError("unexpected shape")

@@ -172,7 +172,9 @@ class _Reader:
     def split(self) -> tuple[str, str, int]:
         lines = self.source.split("\n")
         if not lines or lines[0].strip() != FENCE:
-            self.problem(f"a lesson starts with a line '{FENCE}', then its TOML front matter, then '{FENCE}' and the text", line=1)
+            self.problem(
+                f"a lesson starts with a line '{FENCE}', then its TOML front matter, then '{FENCE}' and the text", line=1
+            )
             raise self.fail()
         for index in range(1, len(lines)):
             if lines[index].strip() == FENCE:
@@ -267,7 +269,7 @@ class _Reader:
 
     def problem_spec(self, value: Any, base: dict[str, Any] | None, key: tuple[Any, ...]) -> dict[str, Any] | None:
         if not isinstance(value, dict):
-            self.problem(f"problem must be a table such as {{ kind = \"deep-chain\", depth = 20 }}, not {_describe(value)}", *key)
+            self.problem(f'problem must be a table such as {{ kind = "deep-chain", depth = 20 }}, not {_describe(value)}', *key)
             return None
         spec = dict(value) if base is None or value.get("kind", base.get("kind")) != base.get("kind") else {**base, **value}
         try:
@@ -286,7 +288,7 @@ class _Reader:
         if names is None:
             return None
         if not names:
-            self.problem("optimizers is empty: name at least one, such as [\"rmsprop\"]", "optimizers")
+            self.problem('optimizers is empty: name at least one, such as ["rmsprop"]', "optimizers")
             return None
         for name in names:
             if name not in OPTIMIZERS:
@@ -410,7 +412,7 @@ class _Reader:
     def choices(self, entry: dict[str, Any], kind: str | None) -> tuple[Template, ...]:
         if kind != "choice":
             if "choices" in entry:
-                self.problem("choices belong to kind = \"choice\"; a number check takes a typed number", "choices")
+                self.problem('choices belong to kind = "choice"; a number check takes a typed number', "choices")
             return ()
         values = self.typed(entry, "choices", list, required=True, default=[])
         if values and not all(isinstance(v, str) for v in values):

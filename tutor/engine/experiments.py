@@ -87,7 +87,12 @@ def first_rise(spec: dict[str, Any] | None, optimizer: str, steps: int, hp: Hype
 
 
 def record_value(
-    spec: dict[str, Any] | None, optimizer: str, step: int, quantity: str, element: tuple[int, ...], hp: Hyperparameters | None = None
+    spec: dict[str, Any] | None,
+    optimizer: str,
+    step: int,
+    quantity: str,
+    element: tuple[int, ...],
+    hp: Hyperparameters | None = None,
 ) -> float:
     """One element of a quantity at `step`: "x", "grad", "mean_square", "effective_step", "momentum",
     "product" (A @ X) or "scaled_grad" (effective step times gradient)."""
@@ -109,7 +114,9 @@ def first_step_sizes(spec: dict[str, Any] | None, optimizer: str, hp: Hyperparam
     return element_moves(spec, optimizer, 1, hp)
 
 
-def idle_elements(spec: dict[str, Any] | None, optimizer: str, step: int, hp: Hyperparameters | None = None) -> list[tuple[int, ...]]:
+def idle_elements(
+    spec: dict[str, Any] | None, optimizer: str, step: int, hp: Hyperparameters | None = None
+) -> list[tuple[int, ...]]:
     """Elements whose mean square v is still exactly 0 at `step`: they have never had a gradient."""
     v = run_for(spec, optimizer, step, hp).current.mean_square
     return [] if v is None else [tuple(int(i) for i in index) for index in np.argwhere(v == 0)]
@@ -125,7 +132,9 @@ def axis_gain(optimizer: str, steps: int, hp: Hyperparameters | None = None) -> 
     return seed / diagonal
 
 
-def valley_path(angle: float, optimizer: str, hp: Hyperparameters, condition: float = 20.0, below: float = 1e-3) -> tuple[int | None, float]:
+def valley_path(
+    angle: float, optimizer: str, hp: Hyperparameters, condition: float = 20.0, below: float = 1e-3
+) -> tuple[int | None, float]:
     """Steps until the loss on the valley first falls below `below`, and that path's length over the
     straight distance from its start to its end (1.0 = straight; None steps: never got there)."""
     run = Run.create(Valley(condition=condition, angle=angle), optimizer, hp)

@@ -158,7 +158,9 @@ OPTIMIZERS: dict[str, Optimizer] = {
         Optimizer(
             "rmsprop-momentum", "rmsprop+momentum", rmsprop_momentum, ("mean_square", "momentum"), ("lr", "decay", "eps", "mu")
         ),
-        Optimizer("rmsprop-eps-inside", "rmsprop (eps inside sqrt)", rmsprop_eps_inside, ("mean_square",), ("lr", "decay", "eps")),
+        Optimizer(
+            "rmsprop-eps-inside", "rmsprop (eps inside sqrt)", rmsprop_eps_inside, ("mean_square",), ("lr", "decay", "eps")
+        ),
         Optimizer("rmsprop-centered", "centered rmsprop", rmsprop_centered, ("mean_square", "mean_grad"), ("lr", "decay", "eps")),
         Optimizer("rprop", "rprop", rprop, ("last_grad", "step_size"), ("lr",)),
         Optimizer("adam", "adam", adam, ("mean_square", "momentum"), ("lr", "decay", "eps", "mu")),

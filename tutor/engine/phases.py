@@ -67,8 +67,7 @@ def narrated_update(run: Run, element: int = 0) -> list[Phase]:
         g = step_gradient(run.problem, x0, record.step)
         add(
             "gradient",
-            f"Compute the gradient at the current x: g{at} = {_num(g.flat[element])}, "
-            "the slope of the loss along this element.",
+            f"Compute the gradient at the current x: g{at} = {_num(g.flat[element])}, the slope of the loss along this element.",
             "grad",
             grad=g,
         )

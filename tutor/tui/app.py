@@ -36,7 +36,21 @@ MIN_HEIGHT = 20
 # The three optimizers of the seed, stepped together in compare mode.
 COMPARE_OPTIMIZERS = ("gd", "rmsprop", "rmsprop-momentum")
 # What a teacher can hide (`--hide`, the palette): the Visualizer's panels, then its controls.
-PANELS = ("grids", "x", "product", "grad", "mean_square", "effective_step", "momentum", "legend", "chart", "inspector", "status", "narration", "controls")
+PANELS = (
+    "grids",
+    "x",
+    "product",
+    "grad",
+    "mean_square",
+    "effective_step",
+    "momentum",
+    "legend",
+    "chart",
+    "inspector",
+    "status",
+    "narration",
+    "controls",
+)
 CONTROLS = ("edit", "run", "jump", "phases")
 HIDEABLE = PANELS + CONTROLS
 # The palette offers the big pieces; --hide takes any name above.
@@ -299,7 +313,9 @@ class TutorApp(App[None]):
             if refresh is not None:
                 refresh()
 
-        self.push_screen(ConfirmScreen("Forget all progress: completed lessons, passed checks and where you stopped?", "Reset"), reset)
+        self.push_screen(
+            ConfirmScreen("Forget all progress: completed lessons, passed checks and where you stopped?", "Reset"), reset
+        )
 
     # --- terminal size ------------------------------------------------------------------
 
@@ -336,6 +352,4 @@ def make_app(
     start_lesson: str | None = None,
 ) -> TutorApp:
     """The app as `tutor` starts it; tests pass their own lesson folder and progress file."""
-    return TutorApp(
-        lessons_dir=lessons_dir, progress_path=progress_path, sandbox=sandbox, theme=theme, start_lesson=start_lesson
-    )
+    return TutorApp(lessons_dir=lessons_dir, progress_path=progress_path, sandbox=sandbox, theme=theme, start_lesson=start_lesson)

@@ -50,9 +50,7 @@ def tutor_commands(app: TutorApp, screen: Screen) -> list[Command]:
             )
     visualizer = app.visualizer_on_screen(screen)
     if visualizer is not None:
-        commands.append(
-            Command("Show share code", "A short code for the exact moment on screen", app.action_share)
-        )
+        commands.append(Command("Show share code", "A short code for the exact moment on screen", app.action_share))
         for panel in app.panel_names():
             hidden = panel in visualizer.hidden
             commands.append(

@@ -41,6 +41,7 @@ def _figure(width: int, height: int, title: str) -> Iterator[ModuleType]:
         plt.title(title)
         yield plt
 
+
 # Markers in series order: each is a distinct character so plain text stays readable.
 MARKERS = ("braille", "•", "▪", "◦", "·")
 SERIES_COLOURS = ("#4a90d9", "#3cb44b", "#e6194b", "#f58231", "#911eb4")
@@ -106,7 +107,7 @@ def _power_label(exponent: float) -> str:
     if abs(exponent - round(exponent)) < 1e-9:
         e = int(round(exponent))
         return {0: "1", 1: "10", 2: "100"}.get(e, f"1e{e}")
-    return f"{10 ** exponent:.2g}"
+    return f"{10**exponent:.2g}"
 
 
 def _step_ticks(last: int, most: int = 6) -> list[int]:

@@ -280,7 +280,10 @@ def axis_panel(
         lines.append(Text(""))
         colour_name = colours[index % len(colours)]
         title = Text()
-        title.append(f"{HEAD_MARKERS[index % len(HEAD_MARKERS)]} {TRAIL_MARKERS[index % len(TRAIL_MARKERS)]} ", style=f"bold {colour_name}" if colour else "")
+        title.append(
+            f"{HEAD_MARKERS[index % len(HEAD_MARKERS)]} {TRAIL_MARKERS[index % len(TRAIL_MARKERS)]} ",
+            style=f"bold {colour_name}" if colour else "",
+        )
         title.append(f"{run.optimizer.label}  ", style="bold" if colour else "")  # gaps inside: see status_line
         title.append(f"loss {fmt.number(run.current.loss, 3)}")
         used = " ".join(f"{name}={fmt.hyper(getattr(run.hp, name))}" for name in run.optimizer.uses if name != "eps")

@@ -58,7 +58,9 @@ def quantity_grids(
     )
     idle = idle_mask(record.mean_square, shape)
     if record.mean_square is not None:
-        grids.append(GridView("mean square v", record.mean_square, "log", idle=idle, highlight="mean_square" in highlight, **common))
+        grids.append(
+            GridView("mean square v", record.mean_square, "log", idle=idle, highlight="mean_square" in highlight, **common)
+        )
     step_title = "step lr/(sqrt(v)+eps)" if record.mean_square is not None else "step (lr everywhere)"
     step_idle = idle
     if record.effective_step is run.current.effective_step and record.mean_square is not run.current.mean_square:

@@ -15,9 +15,7 @@ class SandboxScreen(Screen):
 
     AUTO_FOCUS = "#grids"  # focused as the screen starts, before the first frame (not one frame after)
 
-    def __init__(
-        self, runs: list[Run], view: str = "matrix", hidden: frozenset[str] = frozenset(), start_step: int = 0
-    ) -> None:
+    def __init__(self, runs: list[Run], view: str = "matrix", hidden: frozenset[str] = frozenset(), start_step: int = 0) -> None:
         super().__init__()
         self.runs = runs
         self.view = view

@@ -221,7 +221,17 @@ class GridsPanel(TextLinesPanel, can_focus=True):
         return [grid for grid in grids if _grid_panel_name(grid) not in self.hidden]
 
     def _drawing_key(self, width: int, record: Record) -> tuple:
-        return (id(self._run), id(record), self.cursor, tuple(self.highlight), self.high_contrast, self.hidden, self.max_rows, self.page, width)
+        return (
+            id(self._run),
+            id(record),
+            self.cursor,
+            tuple(self.highlight),
+            self.high_contrast,
+            self.hidden,
+            self.max_rows,
+            self.page,
+            width,
+        )
 
     def _drawing(self, width: int, record: Record | None) -> GridDrawing:
         """The grids at `width` for `record` (the run's current one if None), from the cache if drawn before."""
@@ -254,7 +264,9 @@ class GridsPanel(TextLinesPanel, can_focus=True):
         shown = grids[page * per_page : (page + 1) * per_page]
         blocks = blocks[page * per_page : (page + 1) * per_page]
         first = shown[0]
-        layout = GridLayout(len(shown), per_row, column_width, len(blocks[0]), first._columns(), first.width() // first._columns())
+        layout = GridLayout(
+            len(shown), per_row, column_width, len(blocks[0]), first._columns(), first.width() // first._columns()
+        )
         gap = " " * GRID_GAP
         lines: list[Text] = []
         for start in range(0, len(blocks), per_row):
