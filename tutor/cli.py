@@ -142,21 +142,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     _replace_unencodable()
     try:
-        if not argv:  # plain `tutor`: straight to the lesson list, no parser, no engine yet
-            return _lessons()
-        parser = build_parser()
-        args = parser.parse_args(argv)
+        with _collector_paused():  # from the first import (numpy's, in the parser) to the app's first frame
+            if not argv:  # plain `tutor`: straight to the lesson list, no parser, no engine yet
+                return _lessons()
+            parser = build_parser()
+            args = parser.parse_args(argv)
+            if args.command == "sandbox":
+                return _sandbox(args)
+            if args.command is None and not args.run_all:
+                return _lessons(args.lesson)
+        # The headless commands run with the collector on: they compute for a while.
         if args.command == "trace":
             return _trace(args, parser)
         if args.command == "check-lesson":
             return _check_lesson(args, parser)
         if args.command == "serve":
             return _serve(args, parser)
-        if args.run_all:
-            return _run_all(args, parser)
-        if args.command == "sandbox":
-            return _sandbox(args)
-        return _lessons(args.lesson)
+        return _run_all(args, parser)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `tutor trace | head`
@@ -261,11 +263,6 @@ def _run_tui(make: Any) -> int:
 
 
 def _lessons(lesson_id: str | None = None) -> int:
-    with _collector_paused():
-        return _start_lessons(lesson_id)
-
-
-def _start_lessons(lesson_id: str | None) -> int:
     if lesson_id is not None:
         from tutor.course import load_course
 
@@ -325,11 +322,6 @@ def sandbox_setup(args: argparse.Namespace) -> Any:
 
 
 def _sandbox(args: argparse.Namespace) -> int:
-    with _collector_paused():
-        return _start_sandbox(args)
-
-
-def _start_sandbox(args: argparse.Namespace) -> int:
     from tutor.engine import HyperparameterError, ProblemError
     from tutor.share import ShareCodeError
 
