@@ -311,6 +311,14 @@ def surface_rows(results: Results) -> list[str]:
     )
 
 
+def _quartiles(times: list[float]) -> str:
+    """The middle half of the launches: one launch to the next varies by a third on this machine."""
+    if len(times) < 4:
+        return "few launches"
+    low, _, high = statistics.quantiles(times, n=4, method="inclusive")
+    return f"{low:.2f}-{high:.2f}"
+
+
 def launch_rows(results: Results) -> list[str]:
     """The launch rows: each app's median against the bare app's, to the first paint and to the whole first frame."""
     lines = []
@@ -327,7 +335,8 @@ def launch_rows(results: Results) -> list[str]:
             ratio = statistics.median(times) / bare
             met = _met(ratio, TARGETS["launch_ratio"], True, digits=2) if target else ""
             lines.append(
-                f"| launch to {what}, `{label}` | {statistics.median(times):.2f} s | {bare:.2f} s | {ratio:.2f}x | {target} | {met} |"
+                f"| launch to {what}, `{label}` | {statistics.median(times):.2f} s ({_quartiles(times)})"
+                f" | {bare:.2f} s ({_quartiles(measured['bare'])}) | {ratio:.2f}x | {target} | {met} |"
             )
     return lines
 
@@ -337,7 +346,7 @@ def report(results: Results, presses: int, launches: int, load: float) -> str:
 
     lines = [
         f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores (load average {load:.1f} at the start),",
-        f"Python {platform.python_version()}, Textual {textual.__version__}, tmux at {WIDTH}x{HEIGHT}; launches: median of {launches},"
+        f"Python {platform.python_version()}, Textual {textual.__version__}, tmux at {WIDTH}x{HEIGHT}; launches: median of {launches} (the middle half in brackets),"
         f" keys: {presses} presses of space ({len(results.keys.get(SURFACE) or [])} in the surface view).",
         "",
         "| measure | tutor | bare Textual app | ratio | target | met |",
@@ -392,8 +401,8 @@ def main() -> int:
     parser.add_argument(
         "--launches",
         type=int,
-        default=15,
-        help="launches per app, interleaved (default 15: launch times vary by ±20%% from one to the next)",
+        default=25,
+        help="launches per app, interleaved (default 25: one launch to the next varies by a third here)",
     )
     parser.add_argument(
         "--out", type=Path, default=HERE / "RESULTS.md", help="where to write the table (default benchmarks/RESULTS.md)"
