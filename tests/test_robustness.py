@@ -309,6 +309,23 @@ def test_ctrl_c_anywhere_exits_cleanly(
 
 
 @terminal
+def test_ctrl_c_while_steps_are_computed_exits_at_once(tmux: Tmux, quiet_home: dict[str, str], tmp_path: Path) -> None:
+    """A share code at step 100000 opens the app, which computes behind a progress bar: Ctrl-C then
+    ends the app at once, not after the computing thread's remaining seconds."""
+    from tutor.share import encode
+
+    code = encode({"problem": {"kind": "matrix"}, "optimizers": ["gd", "rmsprop", "rmsprop-momentum"], "hp": {}, "step": 100_000})
+    name = "ctrl-c-computing"
+    with running(tmux, name, app_command(quiet_home, tmp_path / "status", "sandbox", "--state", code)):
+        screen(tmux, name, "Computing up to step 100000", settle=0)
+        pressed = time.monotonic()
+        tmux.keys(name, "C-c")
+        assert exit_status(tmux, name, tmp_path / "status") in (0, 130)
+        assert time.monotonic() - pressed < 2  # computing all of it would take about ten seconds here
+        assert "Traceback" not in tmux.capture(name).text
+
+
+@terminal
 @pytest.mark.parametrize(
     "locale",
     [{"PYTHONIOENCODING": "ascii"}, {"LANG": "C", "LC_ALL": "C"}],
