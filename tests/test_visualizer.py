@@ -710,3 +710,29 @@ async def test_a_long_jump_computes_behind_a_progress_bar_and_escape_stops_it(mo
         monkeypatch.undo()
         for run in vis.runs:
             assert run.current.loss == reference(run.optimizer.key, vis.step).current.loss
+
+
+async def test_an_error_while_computing_is_reported_and_the_steps_so_far_are_kept(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from tutor.tui.screens.edit import ComputingScreen
+
+    monkeypatch.setenv("TUTOR_LOG_DIR", str(tmp_path))
+    next_record = Run.next_record
+
+    def fails_at_step_3000(self: Run, record):  # type: ignore[no-untyped-def]
+        if record.step == 3000:
+            raise FloatingPointError("a fault deep in the engine")
+        return next_record(self, record)
+
+    monkeypatch.setattr(Run, "next_record", fails_at_step_3000)
+    monkeypatch.setattr(ComputingScreen, "BATCH", 100)
+    app = matrix_app("rmsprop")
+    async with app.run_test(size=SIZE) as pilot:
+        vis = visualizer(app)
+        notes: list[str] = []
+        monkeypatch.setattr(app, "notify", lambda message, **_: notes.append(message))
+        vis.go_to_step(9000)
+        await wait_until(pilot, lambda: not isinstance(app.screen, ComputingScreen) and vis.step > 0, limit=1000)
+        assert vis.step == 3000 and len(vis.run.records) == 3001
+        assert len(notes) == 1 and "FloatingPointError" in notes[0] and str(tmp_path) in notes[0]

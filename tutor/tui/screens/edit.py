@@ -1,7 +1,8 @@
 """Small dialogs of the visualizer: edit the hyperparameters, jump N steps, compute many steps.
 
-Each returns a checked value or None (cancelled). A bad value is refused inline with the
-reason the engine's own check gives, and the dialog stays open: nothing is lost.
+Each returns a checked value or None (cancelled); the computing dialog returns the step reached.
+A bad value is refused inline with the reason the engine's own check gives, and the dialog
+stays open: nothing is lost.
 """
 
 from __future__ import annotations
@@ -164,6 +165,14 @@ class ComputingScreen(ModalScreen[int]):
         self.query_one(ProgressBar).advance(len(batch))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        error = event.worker.error
+        if event.state == WorkerState.ERROR and error is not None:  # the steps so far are kept; the app goes on
+            from tutor.crash import write_log
+
+            self.app.notify(
+                f"Computing stopped on an unexpected error ({type(error).__name__}); details in {write_log(error)}",
+                severity="error",
+            )
         if event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
             self.dismiss(min(self.target, *(len(run.records) - 1 for run in self.runs)))
 
