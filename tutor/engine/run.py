@@ -107,6 +107,10 @@ class Run:
                 break
         return self.current
 
+    def updates_to(self, step: int) -> int:
+        """How many updates reaching `step` still needs (0 when it is already computed)."""
+        return max(0, min(step, MAX_STEPS) - (len(self.records) - 1))
+
     def append_computed(self, records: list[Record]) -> None:
         """Append records computed from this run's last one elsewhere (a worker thread, with `next_record`),
         skipping those already here; the step on screen does not move."""

@@ -139,7 +139,7 @@ class TutorApp(App[None]):
     def _freeze_start_up_objects(self) -> None:
         """Move what start-up allocated out of the collector's reach: full collections that walk
         Textual's and numpy's long-lived objects were pausing key presses by up to ~130 ms.
-        The command line pauses the collector until now (tutor.cli._pause_collector)."""
+        The command line pauses the collector until now (tutor.cli._collector_paused)."""
         import gc
 
         gc.freeze()  # start-up's few cyclic leftovers are frozen too: a full collection here would pause ~40 ms

@@ -14,6 +14,7 @@ has no chart to draw.
 from __future__ import annotations
 
 import math
+import textwrap
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -199,12 +200,7 @@ def waiting_chart(width: int, height: int, message: str, title: str = "loss (log
     No plotext: the app's first frame (step 0) shows this, and plotext loads after it."""
     width, height = max(width, 20), max(height, 3)
     lines = [title.center(width).rstrip()] + [""] * (height - 1)
-    words, wrapped = message.split(), [""]
-    for word in words:
-        if wrapped[-1] and len(wrapped[-1]) + 1 + len(word) > width:
-            wrapped.append(word)
-        else:
-            wrapped[-1] = f"{wrapped[-1]} {word}".strip()
+    wrapped = textwrap.wrap(message, width)
     top = max(1, (height - len(wrapped)) // 2)
     for offset, line in enumerate(wrapped[: height - top]):
         lines[top + offset] = line.center(width).rstrip()

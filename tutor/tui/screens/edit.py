@@ -135,7 +135,7 @@ class ComputingScreen(ModalScreen[int]):
     def __init__(self, runs: list[Run], target: int) -> None:
         super().__init__()
         self.runs, self.target = runs, target
-        self.missing = sum(max(0, target - (len(run.records) - 1)) for run in runs)
+        self.missing = sum(run.updates_to(target) for run in runs)
         self._stop = False
 
     def compose(self) -> ComposeResult:

@@ -464,8 +464,7 @@ class Visualizer(Widget, can_focus=True):
         """Show step `target`: at once when its records take up to ~0.1 s to compute, else
         through a progress dialog that computes them in a thread (escape stops it early)."""
         target = self.validate_step(target)
-        missing = sum(max(0, target - (len(run.records) - 1)) for run in self.runs)
-        if missing <= UPDATES_AT_ONCE:
+        if sum(run.updates_to(target) for run in self.runs) <= UPDATES_AT_ONCE:
             self.step = target
             return
         from tutor.tui.screens.edit import ComputingScreen
