@@ -732,6 +732,8 @@ async def test_an_error_while_computing_is_reported_and_the_steps_so_far_are_kep
         vis = visualizer(app)
         notes: list[str] = []
         monkeypatch.setattr(app, "notify", lambda message, **_: notes.append(message))
+        vis.run.goto(1)  # step 1 computed (as the prefetch does): the batches run 2-101, ..., 2902-3001, which fails
+        vis.run.goto(0)
         vis.go_to_step(9000)
         await wait_until(pilot, lambda: not isinstance(app.screen, ComputingScreen) and vis.step > 0, limit=1000)
         assert vis.step == 3000 and len(vis.run.records) == 3001

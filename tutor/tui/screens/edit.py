@@ -155,10 +155,13 @@ class ComputingScreen(ModalScreen[int]):
             last = run.records[-1]
             while last.step < self.target and not self._stop:
                 batch: list[Record] = []
-                for _ in range(min(self.BATCH, self.target - last.step)):
-                    last = run.next_record(last)
-                    batch.append(last)
-                self.app.call_from_thread(self._hand_over, run, batch)
+                try:
+                    for _ in range(min(self.BATCH, self.target - last.step)):
+                        last = run.next_record(last)
+                        batch.append(last)
+                finally:  # on an error too: every step computed is kept
+                    if batch:
+                        self.app.call_from_thread(self._hand_over, run, batch)
 
     def _hand_over(self, run: Run, batch: list[Record]) -> None:
         run.append_computed(batch)
