@@ -269,13 +269,13 @@ def _unzigzag(number: int) -> int:
 
 def _put_decimal(out: bytearray, value: float) -> None:
     """A float as the shortest decimal that reads back to it: mantissa and power of ten."""
-    sign, digits, exponent = Decimal(repr(float(value))).as_tuple()
-    mantissa = int("".join(map(str, digits)))
+    sign, digits, power = Decimal(repr(float(value))).as_tuple()
+    mantissa, exponent = int("".join(map(str, digits))), int(power)  # a finite float's power of ten is whole
     while mantissa and mantissa % 10 == 0:
         mantissa //= 10
-        exponent += 1  # type: ignore[operator]
+        exponent += 1
     _put_varint(out, _zigzag(-mantissa if sign else mantissa))
-    _put_varint(out, _zigzag(int(exponent) if mantissa else 0))
+    _put_varint(out, _zigzag(exponent if mantissa else 0))
 
 
 def _get_decimal(reader: _Reader) -> float:

@@ -37,6 +37,8 @@ def fact(func: F) -> F:
             cache[key] = func(*args, **kwargs)
         return cache[key]
 
+    # A function given an attribute, as functools.lru_cache does: the type system cannot say "F plus cache_clear",
+    # and cached(*args, **kwargs) wraps func's own signature, which mypy cannot see through a TypeVar.
     cached.cache_clear = cache.clear  # type: ignore[attr-defined]
     FACTS[func.__name__] = cached
     return cached  # type: ignore[return-value]
@@ -238,7 +240,7 @@ def valley_detour(angle: float = 0.0, optimizer: str = "rmsprop", lr: float = 0.
 def straighter_valley(optimizer: str = "rmsprop", lr: float = 0.1, condition: float = 20.0) -> str:
     """Which valley angle, "angle 0" or "angle 45", gives `optimizer` the straighter path."""
     detours = {angle: valley_detour(angle, optimizer, lr, condition) for angle in (0, 45)}
-    return f"angle {min(detours, key=detours.get)}"
+    return f"angle {min(detours, key=detours.__getitem__)}"
 
 
 @fact

@@ -9,6 +9,7 @@ use (tutor/course/lesson.py).
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +32,10 @@ from tutor.engine.hyper import HyperparameterError, Hyperparameters
 from tutor.engine.optimizers import OPTIMIZERS
 from tutor.engine.problems import ProblemError, make_problem
 
-try:
+if sys.version_info >= (3, 11):
     import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib  # type: ignore[no-redef]
+else:  # Python 3.10
+    import tomli as tomllib
 
 MAX_SCRIPT_STEP = 100_000
 DEFAULT_TOLERANCE = 0.01

@@ -99,7 +99,9 @@ def record_value(
     run = run_for(spec, optimizer, step, hp)
     record = run.current
     if quantity == "product":
-        values = run.problem.product(record.x)  # type: ignore[attr-defined]
+        if not isinstance(run.problem, MatrixInverse):
+            raise ValueError(f"A @ X is the matrix problem's quantity, not {run.problem.kind}'s")
+        values = run.problem.product(record.x)
     elif quantity == "scaled_grad":  # what the update adds to momentum: effective step times gradient
         values = record.effective_step * record.grad
     elif quantity in ("x", "grad", "effective_step"):

@@ -37,7 +37,7 @@ class Hyperparameters:
         unknown = set(clean) - set(cls.NAMES)
         if unknown:
             raise HyperparameterError(f"unknown hyperparameter {sorted(unknown)[0]!r}; known: {', '.join(cls.NAMES)}")
-        return cls(**clean)  # type: ignore[arg-type]
+        return cls(**clean)
 
     def with_value(self, name: str, value: object) -> Hyperparameters:
         """A copy with one value changed, checked like any other entry."""

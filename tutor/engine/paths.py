@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from tutor.engine.problems import Problem
+from tutor.engine.problems import Problem, SurfaceProblem
 from tutor.engine.run import Record, Run
 
 # steps_to gives up after this many updates (the run keeps what it computed).
@@ -162,7 +162,7 @@ def contour_levels(problem: Problem, bounds: Bounds, count: int = 6) -> np.ndarr
     return np.sort(10.0**exponents)
 
 
-def contour_cells(problem: Problem, bounds: Bounds, columns: int, rows: int, levels: Sequence[float]) -> np.ndarray:
+def contour_cells(problem: Problem, bounds: Bounds, columns: int, rows: int, levels: Sequence[float] | np.ndarray) -> np.ndarray:
     """A (rows, columns) bool array: True where a contour line at one of `levels` crosses a cell.
 
     Cell (r, c) is centred on x = x_min + c dx, y = y_max - r dy (row 0 at the top), with
@@ -170,6 +170,8 @@ def contour_cells(problem: Problem, bounds: Bounds, columns: int, rows: int, lev
     the loss at its four corners lies on both sides of a level (compared in log10, so
     the log-spaced levels are evenly resolved).
     """
+    if not isinstance(problem, SurfaceProblem):
+        raise ValueError(f"contours are drawn for two-parameter problems (valley, rosenbrock), not {problem.kind}")
     columns, rows = max(columns, 2), max(rows, 2)
     dx = (bounds.x_max - bounds.x_min) / (columns - 1)
     dy = (bounds.y_max - bounds.y_min) / (rows - 1)
@@ -177,7 +179,7 @@ def contour_cells(problem: Problem, bounds: Bounds, columns: int, rows: int, lev
     ys = bounds.y_max - (np.arange(rows + 1) - 0.5) * dy
     grid_x, grid_y = np.meshgrid(xs, ys)
     with np.errstate(all="ignore"):
-        corners = np.log10(np.maximum(problem.loss_grid(grid_x, grid_y), 1e-300))  # type: ignore[attr-defined]
+        corners = np.log10(np.maximum(problem.loss_grid(grid_x, grid_y), 1e-300))
     low = np.minimum.reduce([corners[:-1, :-1], corners[:-1, 1:], corners[1:, :-1], corners[1:, 1:]])
     high = np.maximum.reduce([corners[:-1, :-1], corners[:-1, 1:], corners[1:, :-1], corners[1:, 1:]])
     crossed = np.zeros((rows, columns), dtype=bool)

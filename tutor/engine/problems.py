@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -34,13 +34,33 @@ class ProblemError(ValueError):
 
 
 class Problem(Protocol):
-    kind: str
+    """What every problem is: a frozen dataclass (make_problem and share codes read its fields) with these methods."""
+
+    kind: ClassVar[str]
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+
+    def __hash__(self) -> int: ...  # frozen: views cache what they draw per problem
 
     def start(self) -> np.ndarray: ...
     def loss(self, x: np.ndarray) -> float: ...
     def grad(self, x: np.ndarray) -> np.ndarray: ...
     def spec(self) -> dict[str, Any]: ...
     def title(self) -> str: ...
+
+
+@runtime_checkable
+class SurfaceProblem(Problem, Protocol):
+    """A two-parameter problem the surface view draws: its loss over a grid of points, and its minimum."""
+
+    def loss_grid(self, xs: np.ndarray, ys: np.ndarray) -> np.ndarray: ...
+    def minimum(self) -> np.ndarray: ...
+
+
+@runtime_checkable
+class LayeredProblem(Problem, Protocol):
+    """A problem made of layers, whose per-layer gradient magnitudes the chain view draws."""
+
+    def layer_gradients(self, x: np.ndarray | None = None) -> np.ndarray: ...
 
 
 @dataclass(frozen=True)
@@ -318,7 +338,7 @@ def step_gradient(problem: Problem, x: np.ndarray, step: int) -> np.ndarray:
     return batch_grad(x, step) if batch_grad is not None else problem.grad(x)
 
 
-PROBLEM_KINDS: dict[str, type] = {
+PROBLEM_KINDS: dict[str, type[Problem]] = {
     "matrix": MatrixInverse,
     "deep-chain": DeepChain,
     "valley": Valley,

@@ -8,8 +8,8 @@ so `tutor` paints its first screen about as fast as a bare Textual app.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from pathlib import Path, PurePath
+from typing import TYPE_CHECKING, Any, cast
 
 from textual import events
 from textual.app import App
@@ -23,11 +23,11 @@ from tutor.tui.themes import DEFAULT_THEME, HIGH_CONTRAST, THEMES, is_high_contr
 
 if TYPE_CHECKING:
     from textual.screen import Screen
-    from textual.widget import Widget
 
     from tutor.course import Course, Lesson
     from tutor.course.progress import Progress
     from tutor.engine import Run
+    from tutor.tui.widgets.visualizer import Visualizer
 
 HERE = Path(__file__).resolve().parent
 # Below this the visualizer's grids cannot fit one beside the chart: we say so instead.
@@ -73,7 +73,7 @@ class SandboxSetup:
     step: int = 0  # many steps are computed in the app, behind a progress bar, not before it starts
 
 
-def _stylesheets() -> list[str | Path]:
+def _stylesheets() -> list[str | PurePath]:
     # visualizer.tcss belongs to the Visualizer widget; both style one app.
     return [HERE / name for name in ("tutor.tcss", "visualizer.tcss") if (HERE / name).exists()]
 
@@ -256,10 +256,10 @@ class TutorApp(App[None]):
 
     # --- the visualizer on screen: share code, panels ---------------------------------
 
-    def visualizer_on_screen(self, screen: Screen | None = None) -> Widget | None:
-        # Queried by type name so the lesson list never imports the visualizer module.
+    def visualizer_on_screen(self, screen: Screen | None = None) -> Visualizer | None:
+        # Queried by type name so the lesson list never imports the visualizer module (so cast, not checked).
         found = (screen or self.screen).query("Visualizer")
-        return found.first() if found else None
+        return cast("Visualizer", found.first()) if found else None
 
     def action_share(self) -> None:
         from tutor.share import ShareCodeError, encode
@@ -270,7 +270,7 @@ class TutorApp(App[None]):
             self.notify("Open a lesson or the sandbox first: the share code describes the visualizer.")
             return
         try:
-            code = encode(visualizer.state())  # type: ignore[attr-defined]
+            code = encode(visualizer.state())
         except ShareCodeError as error:
             self.notify(str(error), title="Share code", severity="error")
             return
@@ -283,8 +283,8 @@ class TutorApp(App[None]):
         visualizer = self.visualizer_on_screen()
         if visualizer is None:
             return
-        hidden = frozenset(visualizer.hidden)  # type: ignore[attr-defined]
-        visualizer.hidden = hidden - {panel} if panel in hidden else hidden | {panel}  # type: ignore[attr-defined]
+        hidden = frozenset(visualizer.hidden)
+        visualizer.hidden = hidden - {panel} if panel in hidden else hidden | {panel}
 
     # --- themes ---------------------------------------------------------------------
 

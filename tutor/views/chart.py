@@ -212,7 +212,7 @@ def waiting_chart(width: int, height: int, message: str, title: str = "loss (log
 
 def log_bar_chart(
     labels: Sequence[str],
-    values: Sequence[float],
+    values: Sequence[float] | np.ndarray,
     width: int,
     height: int,
     title: str,

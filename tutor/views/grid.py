@@ -9,6 +9,7 @@ from typing import ClassVar, Literal
 
 import numpy as np
 from rich.console import Console, ConsoleOptions, RenderResult
+from rich.measure import Measurement
 from rich.style import Style
 from rich.text import Text
 
@@ -195,12 +196,10 @@ class GridView:
     def width(self) -> int:
         return self._columns() * (self._cell_width() + (1 if self.compact else 2))
 
+    def measure_width(self) -> int:
+        """The columns the grid needs: its cells, its title line or its legend, whichever is widest."""
+        return max(self.width(), len(self.title) + 2 + (len(self.subtitle) + 1 if self.subtitle else 0), self.legend().cell_len)
 
-def _measure(self: GridView, console: Console, options: ConsoleOptions):  # type: ignore[no-untyped-def]
-    from rich.measure import Measurement
-
-    width = max(self.width(), len(self.title) + 2 + (len(self.subtitle) + 1 if self.subtitle else 0), self.legend().cell_len)
-    return Measurement(width, width)
-
-
-GridView.__rich_measure__ = _measure  # type: ignore[attr-defined]
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        width = self.measure_width()
+        return Measurement(width, width)

@@ -76,7 +76,7 @@ def contour_canvas(problem: Problem, bounds: Bounds, width: int, height: int) ->
     """
     levels = contour_levels(problem, bounds)
     return contour_chart(
-        tuple(bounds),
+        bounds,
         width,
         height,
         lambda columns, rows: contour_cells(problem, bounds, columns, rows, levels),
@@ -261,20 +261,21 @@ def axis_panel(
     column = number_width + 1 + bar_width + 1
     scales = {}
     for key, _ in QUANTITIES:
-        values = []
+        values: list[float] = []
         for arrays, step_idle in zip(shown, step_idles, strict=True):
-            if arrays[key] is None:
+            shown_values = arrays[key]
+            if shown_values is None:
                 continue
-            kept = np.ravel(arrays[key])
+            kept = np.ravel(shown_values)
             if key == "effective_step" and arrays["mean_square"] is not None:
                 kept = kept[~np.ravel(step_idle)]  # an idle axis's lr/eps is not a step
             values.extend(float(v) for v in kept)
         scales[key] = _decades(values)
     colours = HIGH_CONTRAST_COLOURS if high_contrast else SERIES_COLOURS
     heading = Text("    ")
-    for key, title in QUANTITIES:
+    for key, quantity_title in QUANTITIES:
         style = "reverse" if colour and key in highlight else ("bold" if colour else "")
-        heading.append(title.ljust(column)[:column], style=style)
+        heading.append(quantity_title.ljust(column)[:column], style=style)
     lines = [heading]
     for index, (run, arrays) in enumerate(zip(runs, shown, strict=True)):
         lines.append(Text(""))

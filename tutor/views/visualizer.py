@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 from rich.console import Group, RenderableType
@@ -16,6 +17,7 @@ from rich.text import Text
 
 from tutor.engine import Record, Run
 from tutor.engine.phases import Phase
+from tutor.engine.problems import LayeredProblem
 from tutor.views.chart import Series, log_bar_chart, loss_chart, waiting_chart
 from tutor.views.format import idle_mask, number
 from tutor.views.grid import GridView
@@ -40,7 +42,7 @@ def quantity_grids(
     """
     record = record or run.current
     shape = record.x.shape
-    common = dict(cursor=cursor, colour=colour, high_contrast=high_contrast, compact=compact)
+    common: dict[str, Any] = dict(cursor=cursor, colour=colour, high_contrast=high_contrast, compact=compact)
     grids = [GridView("x", record.x, "signed", highlight="x" in highlight, **common)]
     product = getattr(run.problem, "product", None)
     if product is not None:
@@ -80,7 +82,7 @@ def grid_rows(grids: Sequence[GridView], width: int, gap: int = 2) -> Renderable
     table = Table.grid(padding=(0, gap))
     if not grids:
         return table
-    widest = max(g.__rich_measure__(None, None).maximum for g in grids)  # type: ignore[attr-defined]
+    widest = max(g.measure_width() for g in grids)
     per_row = max(1, (width + gap) // (widest + gap))
     for _ in range(min(per_row, len(grids))):
         table.add_column(width=widest)
@@ -140,7 +142,9 @@ def phase_record(run: Run, phase: Phase) -> Record:
 def layer_chart(run: Run, width: int, height: int, colour: bool = True) -> Text:
     """A deep chain's per-layer |gradient| at the current x as log-scale bars, under a line with
     the first and last layer's values and their ratio."""
-    magnitudes = run.problem.layer_gradients(run.current.x)  # type: ignore[attr-defined]
+    if not isinstance(run.problem, LayeredProblem):
+        raise ValueError(f"the chain view draws layered problems (deep-chain), not {run.problem.kind}")
+    magnitudes = run.problem.layer_gradients(run.current.x)
     first, last = float(magnitudes[0]), float(magnitudes[-1])
     ratio = number(first / last) if last else ("inf" if first else "-")
     parts = [

@@ -79,7 +79,7 @@ class CheckCard(Vertical):
 class LessonScreen(Screen[None]):
     """The lesson's text (scrollable) with its checks, and the visualizer it sets up."""
 
-    app: TutorApp  # type: ignore[assignment]
+    app: TutorApp
     # Below 110 columns the text goes above the visualizer instead of beside it.
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     BINDINGS = [Binding("t", "cycle_layout", "Text/steps", id="lesson-layout")]

@@ -26,7 +26,7 @@ RESUME = "▸"
 class LessonListScreen(Screen[None]):
     """Choose a lesson: enter or a click opens it."""
 
-    app: TutorApp  # type: ignore[assignment]
+    app: TutorApp
 
     # Enter in the moment before the list is filled (0.1-0.3 s after the first paint) is kept, not lost:
     # a returning learner presses it at once to continue where they stopped.

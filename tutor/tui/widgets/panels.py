@@ -371,7 +371,7 @@ class LossChart(TextLinesPanel, can_focus=True):
         if cached is not None and all(a is b for a, b in zip(cached[0], records, strict=False)):
             self._cache.move_to_end(key)
             return cached[1]
-        lines = run_chart(self._runs, width, height, high_contrast=self.high_contrast).split("\n")
+        lines = list(run_chart(self._runs, width, height, high_contrast=self.high_contrast).split("\n"))
         self.builds += 1
         self._cache[key] = (records, lines)
         if len(self._cache) > self.CACHE_SIZE:
@@ -417,7 +417,7 @@ class LayerChart(TextLinesPanel, can_focus=True):
         if run is None or not hasattr(run.problem, "layer_gradients") or width <= 0:
             return []
         self._key = (id(run), id(run.current))
-        return layer_chart(run, width, height).split("\n")
+        return list(layer_chart(run, width, height).split("\n"))
 
 
 class Inspector(Static, can_focus=True):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import replace
-from typing import Any
+from typing import Any, cast
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -27,7 +27,7 @@ from textual.widgets import Static
 
 from tutor.engine import DeepChain, Hyperparameters, Record, Run
 from tutor.engine.phases import Phase, narrated_update
-from tutor.engine.problems import ACTIVATIONS
+from tutor.engine.problems import ACTIVATIONS, Valley
 from tutor.engine.run import MAX_STEPS
 from tutor.tui.widgets.panels import (
     ControlsBar,
@@ -278,13 +278,15 @@ class Visualizer(Widget, can_focus=True):
         """Paths and per-axis numbers; mid-update, the selected run shows the phase's arrays."""
         phase = self._phase()
         mid_update = phase is not None and self.phase_index < len(self.phases) - 1
-        phases = [phase.arrays if mid_update and i == self.selected else None for i in range(len(self.runs))]
+        phases = [
+            phase.arrays if phase is not None and mid_update and i == self.selected else None for i in range(len(self.runs))
+        ]
         from tutor.tui.widgets.surface import SurfaceView
 
         surface = self.query_one("#surface", SurfaceView)
         surface.high_contrast = bool(getattr(self.app, "high_contrast", False))
         note = "( ) turn the valley  { } its condition" if hasattr(self.run.problem, "angle") else ""
-        surface.show(self.runs, (phase.highlight,) if mid_update else (), phases, note)
+        surface.show(self.runs, (phase.highlight,) if phase is not None and mid_update else (), phases, note)
 
     def _show_narration(self, note: str | None = None) -> None:
         phase = self._phase()
@@ -309,7 +311,7 @@ class Visualizer(Widget, can_focus=True):
                 text.append(f" {run.optimizer.key} {number(run.current.loss)} ", style=style)
             text.append(" (o: next run)", style="dim")
         if self.is_chain:
-            problem = self.run.problem
+            problem = self._chain
             text.append(f"   {problem.depth} {problem.activation} layers, weight {problem.scale:g}  ([ ] < > a)")
         _update(self.query_one(ControlsBar), text)
 
@@ -509,33 +511,41 @@ class Visualizer(Widget, can_focus=True):
         self.step = 0
         self._refresh_all()
 
+    @property
+    def _chain(self) -> DeepChain:
+        return cast(DeepChain, self.run.problem)  # the chain keys are enabled only while is_chain
+
     def action_deeper(self) -> None:
-        self._rebuild(depth=min(self.run.problem.depth + 1, CHAIN_DEPTHS[1]))
+        self._rebuild(depth=min(self._chain.depth + 1, CHAIN_DEPTHS[1]))
 
     def action_shallower(self) -> None:
-        self._rebuild(depth=max(self.run.problem.depth - 1, CHAIN_DEPTHS[0]))
+        self._rebuild(depth=max(self._chain.depth - 1, CHAIN_DEPTHS[0]))
 
     def action_scale_up(self) -> None:
-        scale = self.run.problem.scale
+        scale = self._chain.scale
         self._rebuild(scale=next((s for s in CHAIN_SCALES if s > scale + 1e-12), CHAIN_SCALES[-1]))
 
     def action_scale_down(self) -> None:
-        scale = self.run.problem.scale
+        scale = self._chain.scale
         self._rebuild(scale=next((s for s in reversed(CHAIN_SCALES) if s < scale - 1e-12), CHAIN_SCALES[0]))
 
     def action_activation(self) -> None:
-        current = ACTIVATIONS.index(self.run.problem.activation)
+        current = ACTIVATIONS.index(self._chain.activation)
         self._rebuild(activation=ACTIVATIONS[(current + 1) % len(ACTIVATIONS)])
 
     # --- the valley ------------------------------------------------------------------
 
+    @property
+    def _valley(self) -> Valley:
+        return cast(Valley, self.run.problem)  # the valley keys are enabled only on a valley
+
     def action_turn(self, degrees: float) -> None:
         """Turn the valley's floor by `degrees` (kept in -180..180): every run starts again."""
-        self._rebuild(angle=(self.run.problem.angle + degrees + 180.0) % 360.0 - 180.0)
+        self._rebuild(angle=(self._valley.angle + degrees + 180.0) % 360.0 - 180.0)
 
     def action_condition(self, factor: float) -> None:
         """Make the valley `factor` times steeper across (condition K kept in 1..1000)."""
-        self._rebuild(condition=min(max(self.run.problem.condition * factor, 1.0), 1000.0))
+        self._rebuild(condition=min(max(self._valley.condition * factor, 1.0), 1000.0))
 
     # --- sharing --------------------------------------------------------------------
 
