@@ -514,7 +514,7 @@ async def test_a_number_that_fails_when_prepared_is_listed_and_the_lesson_still_
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, LessonScreen)
-        assert '{{ final_loss(optimizer="nope") }}' in app.screen.lesson.text
+        assert '{{ final_loss(optimizer="nope") }}' in app.screen.filled.text
 
 
 # --- `tutor --lesson ID` ----------------------------------------------------------------------

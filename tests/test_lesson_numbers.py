@@ -19,8 +19,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tutor.course import load_course
-from tutor.course.placeholders import PATTERN, _split_format
+from tutor.course import fill, load_course
+from tutor.course.facts import FACTS
+from tutor.course.placeholders import _split_format, parse_text, spans
 from tutor.engine import Hyperparameters, MatrixInverse, Run, make_problem
 from tutor.engine.problems import SEED_A
 
@@ -119,8 +120,8 @@ def settings(lesson) -> set[float]:
     found = set(numbers_in([data.get("visualizer", {}), scripts]))
     for check in data.get("check", []):
         found |= set(numbers_in(check.get("choices", [])))
-    for match in PATTERN.finditer(source):
-        call = ast.parse(_split_format(match.group(1))[0].strip(), mode="eval").body
+    for start, end in spans(source):
+        call = ast.parse(_split_format(source[start + 2 : end - 2])[0].strip(), mode="eval").body
         if isinstance(call, ast.Call):
             for node in [*call.args, *(k.value for k in call.keywords)]:
                 found |= set(numbers_in(ast.literal_eval(node)))
@@ -130,7 +131,7 @@ def settings(lesson) -> set[float]:
 def learner_texts(lesson) -> list[str]:
     """Everything a learner reads, as written (placeholders unfilled)."""
     source = lesson.source
-    texts = [lesson.title, source.body, *(note.raw for note in source.notes)]
+    texts = [lesson.title, source.body.raw, *(note.raw for note in source.notes)]
     for check in source.checks:
         texts += [check.prompt.raw, check.hint.raw, check.explanation.raw, *(choice.raw for choice in check.choices)]
     return texts
@@ -142,7 +143,7 @@ def is_setting(value: float, allowed: set[float]) -> bool:
 
 def typed_numbers(text: str, allowed: set[float]) -> list[str]:
     """Numbers in `text` outside placeholders that are neither settings nor whitelisted."""
-    text = PATTERN.sub(" ", text)
+    text = "".join(part if isinstance(part, str) else " " for part in parse_text(text, FACTS)[0])
     bad = []
     for code in re.findall(r"```.*?```|`[^`]*`", text, flags=re.S):  # formulas and commands
         bad += [
@@ -242,12 +243,12 @@ ANSWERS = {
     ("beyond", "centered"): lambda: min(("rmsprop", "rmsprop-centered"), key=lambda key: loss(None, key)),
 }
 
-ALL_CHECKS = [(lesson, check) for lesson in COURSE.lessons for check in lesson.checks]
+ALL_CHECKS = [(lesson, check) for lesson in COURSE.lessons for check in fill(lesson).checks]
 
 
 def test_every_check_has_an_independent_answer_here():
     assert {(lesson.id, check.id) for lesson, check in ALL_CHECKS} == set(ANSWERS)
-    assert all(len(lesson.checks) >= 1 for lesson in COURSE.lessons)
+    assert all(len(fill(lesson).checks) >= 1 for lesson in COURSE.lessons)
 
 
 @pytest.mark.parametrize("lesson, check", ALL_CHECKS, ids=lambda item: getattr(item, "id", ""))

@@ -21,7 +21,7 @@ from rich.markdown import Markdown
 from rich.rule import Rule
 from rich.text import Text
 
-from tutor.course import Check, Lesson, LessonError, LessonProblem, ScriptStep, load_course, load_lesson
+from tutor.course import Check, Lesson, LessonError, LessonProblem, ScriptStep, fill, load_course, load_lesson
 from tutor.course.reader import front_matter_line
 from tutor.engine import Run, make_problem
 from tutor.engine.experiments import SEED_PRINTED_LOSSES
@@ -60,23 +60,23 @@ def lesson_snapshot(lesson: Lesson, width: int = DEFAULT_WIDTH) -> str:
     """The whole text snapshot of one lesson."""
     buffer = io.StringIO()
     console = console_for(buffer, width)
-    setup = lesson.setup
+    setup, filled = lesson.setup, fill(lesson)
     console.print(Rule(f"Lesson {lesson.order}: {lesson.title}", characters="═"))
     problem = make_problem(setup.problem)
     console.print(Text(f"id {lesson.id} · view {setup.view} · {problem.title()} · optimizers {', '.join(setup.optimizers)}"))
     console.print()
-    console.print(Markdown(lesson.text, hyperlinks=False))
+    console.print(Markdown(filled.text, hyperlinks=False))
     runs = _RunCache(lesson)
-    for number, script_step in enumerate(lesson.script, start=1):
+    for number, script_step in enumerate(filled.script, start=1):
         console.print()
-        console.print(Rule(f"script {number}/{len(lesson.script)}: step {script_step.step}", characters="─"))
+        console.print(Rule(f"script {number}/{len(filled.script)}: step {script_step.step}", characters="─"))
         if script_step.note:
             console.print(Text(script_step.note))
             console.print()
         console.print(script_view(lesson, script_step, runs.at(script_step), width))
-    for number, check in enumerate(lesson.checks, start=1):
+    for number, check in enumerate(filled.checks, start=1):
         console.print()
-        console.print(Rule(f"check {number}/{len(lesson.checks)}: {check.id}", characters="─"))
+        console.print(Rule(f"check {number}/{len(filled.checks)}: {check.id}", characters="─"))
         console.print(Text(check.prompt))
         for index, choice in enumerate(check.choices, start=1):
             console.print(Text(f"  {index}. {choice}"))
@@ -252,7 +252,8 @@ def check_lesson(path: Path, width: int = DEFAULT_WIDTH, out: TextIO | None = No
         )
     if not _print_lesson(lesson, width, out, err):
         return 1
-    err.write(f"{path}: ok ({_count(len(lesson.script), 'script step')}, {_count(len(lesson.checks), 'check')})\n")
+    filled = fill(lesson)
+    err.write(f"{path}: ok ({_count(len(filled.script), 'script step')}, {_count(len(filled.checks), 'check')})\n")
     return 0
 
 

@@ -1,14 +1,42 @@
-"""Grading a learner's answer to a lesson's check."""
+"""A lesson's checks, answers filled in, and grading a learner's answer to one.
+
+A check's kind decides how it is read from a file (tutor/course/reader.py), filled
+(tutor/course/filler.py) and graded (here).
+"""
 
 from __future__ import annotations
 
 import ast
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from tutor.course.lesson import Check
+from tutor.course.placeholders import format_value
+
+CHECK_KINDS = ("number", "choice")
+
+
+@dataclass(frozen=True)
+class Check:
+    """One question at the end of a lesson. `answer` is the engine's (placeholders filled)."""
+
+    id: str
+    prompt: str
+    kind: str  # "number" | "choice"
+    choices: tuple[str, ...]
+    answer: str
+    tolerance: float  # relative, for "number"
+    hint: str  # shown after a wrong answer
+    explanation: str  # shown after a right one
+
+    def grade(self, response: str) -> Verdict:
+        return grade(self, response)
+
+    @property
+    def shown_answer(self) -> str:
+        """The answer as a learner would write it: 5 rather than 4.999999999999999."""
+        if self.kind != "number":
+            return self.answer
+        return format_value(float(self.answer), None)
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,11 @@ from __future__ import annotations
 import ast
 import functools
 import inspect
+import itertools
 import math
-import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
-
-PATTERN = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 
 # Loading checks every placeholder's arguments against its fact: read each signature once.
 _signature = functools.lru_cache(maxsize=None)(inspect.signature)
@@ -27,7 +25,8 @@ NAMED_FORMATS = ("exact", "int", "sci")
 class PlaceholderError(ValueError):
     """A placeholder that cannot be read or filled; the message says why."""
 
-    offset = 0  # where the placeholder starts in its text (set by find)
+    offset = 0  # where the placeholder starts in its text (set by parse_text)
+    line: int | None = None  # the file line it is on, when known
 
 
 @dataclass(frozen=True)
@@ -38,6 +37,7 @@ class Placeholder:
     kwargs: Mapping[str, Any]
     format: str | None
     offset: int  # where it starts in the text it was found in
+    line: int | None = None  # the file line it is on, when known
 
     def value(self, facts: Mapping[str, Callable[..., Any]]) -> Any:
         function = facts[self.name]
@@ -85,31 +85,60 @@ def parse(source: str, inner: str, offset: int, facts: Mapping[str, Callable[...
     return Placeholder(source, name, args, kwargs, fmt, offset)
 
 
-def find(text: str, facts: Mapping[str, Callable[..., Any]]) -> list[Placeholder | PlaceholderError]:
-    """Every placeholder in `text`, parsed, or the error that says why it cannot be."""
-    found: list[Placeholder | PlaceholderError] = []
-    for match in PATTERN.finditer(text):
+def spans(text: str) -> Iterator[tuple[int, int]]:
+    """Where each `{{ ... }}` starts and ends (the first `}}` after its `{{`), in one pass over `text`.
+
+    A regex would retry every unclosed `{{` to the end of the text (quadratic); here the
+    first `{{` without a `}}` after it ends the scan, since no later one can close either.
+    """
+    start = text.find("{{")
+    while start >= 0:
+        end = text.find("}}", start + 2)
+        if end < 0:
+            return
+        yield start, end + 2
+        start = text.find("{{", end + 2)
+
+
+def has_placeholder(text: str) -> bool:
+    return next(spans(text), None) is not None
+
+
+def parse_text(
+    text: str, facts: Mapping[str, Callable[..., Any]], first_line: int | None = None
+) -> tuple[tuple[str | Placeholder, ...], list[PlaceholderError]]:
+    """`text` cut into its plain runs and its parsed placeholders, and the errors of those that cannot be parsed.
+
+    A placeholder that cannot be parsed stays in the parts as its text. With `first_line`
+    (the file line `text` starts on), each placeholder and error knows its own line.
+    """
+    parts: list[str | Placeholder] = []
+    errors: list[PlaceholderError] = []
+    position, line = 0, first_line
+    for start, end in spans(text):
+        if line is not None:
+            line += text.count("\n", position, start)
+        if start > position:
+            parts.append(text[position:start])
+        source = text[start:end]
         try:
-            found.append(parse(match.group(0), match.group(1), match.start(), facts))
+            parts.append(replace(parse(source, source[2:-2], start, facts), line=line))
         except PlaceholderError as error:
-            error.offset = match.start()
-            found.append(error)
-    return found
-
-
-def fill(text: str, facts: Mapping[str, Callable[..., Any]], default_format: str | None = None) -> str:
-    """`text` with every placeholder replaced by its value; raises PlaceholderError for the first bad one."""
-
-    def replace(match: re.Match[str]) -> str:
-        return parse(match.group(0), match.group(1), match.start(), facts).render(facts, default_format)
-
-    return PATTERN.sub(replace, text)
+            error.offset, error.line = start, line
+            errors.append(error)
+            parts.append(source)
+        if line is not None:
+            line += source.count("\n")
+        position = end
+    if position < len(text):
+        parts.append(text[position:])
+    return tuple(parts), errors
 
 
 def is_single_placeholder(text: str) -> bool:
     """True when `text` is exactly one placeholder (how a number answer must be written)."""
-    match = PATTERN.fullmatch(text.strip())
-    return match is not None
+    text = text.strip()
+    return list(itertools.islice(spans(text), 2)) == [(0, len(text))]
 
 
 def format_value(value: Any, fmt: str | None, source: str = "") -> str:

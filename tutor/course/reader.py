@@ -1,24 +1,28 @@
-"""Reading a lesson file: split the front matter from the text, parse the TOML, check every field.
+"""Reading lesson files: split the front matter from the text, parse the TOML, check every field.
 
-Each fault becomes a LessonProblem with the file's line (tomllib reports lines only for
-syntax errors, so _FrontMatterLines finds the line of each key). Placeholders are parsed
-and their facts and arguments checked here; their values are computed later, on first
-use (tutor/course/lesson.py).
+Builds the course's objects (tutor/course/model.py). Each fault becomes a LessonProblem
+with the file's line (tomllib reports lines only for syntax errors, so _FrontMatterLines
+finds the line of each key); one broken file never stops the others loading. Placeholders
+are parsed and their facts and arguments checked here, once; tutor/course/filler.py
+renders them when their numbers are first needed.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from pathlib import Path
 from typing import Any
 
 from tutor.course import placeholders
+from tutor.course.checks import CHECK_KINDS
 from tutor.course.facts import FACTS
-from tutor.course.lesson import (
-    CHECK_KINDS,
+from tutor.course.filler import fill
+from tutor.course.model import (
     VIEWS,
     CheckSource,
+    Course,
     Lesson,
     LessonError,
     LessonProblem,
@@ -26,17 +30,20 @@ from tutor.course.lesson import (
     ScriptStep,
     Setup,
     Template,
-    phase_names,
+    display_path,
 )
 from tutor.engine.hyper import HyperparameterError, Hyperparameters
 from tutor.engine.optimizers import OPTIMIZERS
+from tutor.engine.phases import narrated_update
 from tutor.engine.problems import ProblemError, make_problem
+from tutor.engine.run import Run
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # Python 3.10
     import tomli as tomllib
 
+LESSONS_DIR_ENV = "TUTOR_LESSONS_DIR"
 MAX_SCRIPT_STEP = 100_000
 DEFAULT_TOLERANCE = 0.01
 FENCE = "+++"
@@ -48,9 +55,78 @@ SCRIPT_KEYS = ("step", "inspect", "note", "phase", "problem", *Hyperparameters.N
 CHECK_KEYS = ("id", "prompt", "kind", "choices", "answer", "tolerance", "hint", "explanation")
 
 
+def lessons_directory() -> Path:
+    """$TUTOR_LESSONS_DIR, else the lessons inside an installed wheel, else the checkout's lessons/."""
+    override = os.environ.get(LESSONS_DIR_ENV)
+    if override:
+        return Path(override)
+    package = Path(__file__).resolve().parents[1]
+    shipped = package / "_lessons"
+    if shipped.is_dir():
+        return shipped
+    return package.parent / "lessons"
+
+
+def lesson_files(directory: Path) -> list[Path]:
+    """The lesson files in `directory`: every *.md except README.md, by name."""
+    return sorted(p for p in directory.glob("*.md") if p.name.lower() != "readme.md")
+
+
+def load_course(directory: Path | None = None, evaluate: bool = False) -> Course:
+    """Every lesson in `directory` (None: the shipped lessons), in order; broken files become problems.
+
+    With `evaluate`, every placeholder is computed now and a failing one makes its lesson a problem.
+    """
+    directory = lessons_directory() if directory is None else Path(directory)
+    if not directory.is_dir():
+        return Course([], [LessonProblem(directory, None, "no such lessons directory")])
+    lessons: list[Lesson] = []
+    problems: list[LessonProblem] = []
+    seen: dict[str, Lesson] = {}
+    for path in lesson_files(directory):
+        try:
+            lesson = load_lesson(path, evaluate=evaluate)
+        except LessonError as error:
+            problems.extend(error.problems)
+            continue
+        if lesson.id in seen:
+            line = front_matter_line(path, "id")
+            problems.append(
+                LessonProblem(path, line, f"duplicate lesson id {lesson.id!r}: {display_path(seen[lesson.id].path)} has it too")
+            )
+            continue
+        seen[lesson.id] = lesson
+        lessons.append(lesson)
+    lessons.sort(key=lambda lesson: (lesson.order, lesson.path.name))
+    return Course(lessons, problems)
+
+
+def load_lesson(path: Path, evaluate: bool = False) -> Lesson:
+    """Read and validate one lesson file; raises LessonError naming the file, the line and the fault.
+
+    With `evaluate`, its placeholders are computed now and a failing one is raised too.
+    """
+    path = Path(path)
+    try:
+        source = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise LessonError(LessonProblem(path, None, f"cannot read the file: {error}")) from None
+    lesson = read_lesson(path, source)
+    if evaluate:
+        problems = fill(lesson).problems
+        if problems:
+            raise LessonError(problems[0], list(problems))
+    return lesson
+
+
 def read_lesson(path: Path, source: str) -> Lesson:
     """Validate a lesson file's text; raises LessonError with every problem found."""
     return _Reader(path, source).lesson()
+
+
+def phase_names(spec: dict[str, Any], optimizer: str, hp: Hyperparameters) -> tuple[str, ...]:
+    """The narrated phases of one update of `optimizer` (gradient, decay, add, step, move, ...)."""
+    return tuple(phase.name for phase in narrated_update(Run.create(make_problem(spec), optimizer, hp)))
 
 
 def front_matter_line(path: Path, *key: Any) -> int | None:
@@ -158,17 +234,17 @@ class _Reader:
         if lesson_id and not ID_PATTERN.fullmatch(lesson_id):
             self.problem(f'id must be lowercase letters, digits and dashes, such as "deep-chain", not "{lesson_id}"', "id")
         title = self.typed(data, "title", str, required=True, default="")
-        if placeholders.PATTERN.search(title):
+        if placeholders.has_placeholder(title):
             self.problem("the title is shown before any number is computed: it cannot hold placeholders", "title")
         order = self.typed(data, "order", int, required=True)
         setup = self.setup(data.get("visualizer"))
         steps, notes = self.script(data.get("script", []), setup)
         checks = self.checks(data.get("check", []))
-        self.check_body(body, body_line)
+        body_template = self.body(body, body_line)
         if self.problems:
             raise self.fail()
         assert setup is not None
-        return Lesson(lesson_id, title, order, self.path, setup, LessonSource(body, body_line, steps, notes, checks))
+        return Lesson(lesson_id, title, order, self.path, setup, LessonSource(body_template, steps, notes, checks))
 
     def split(self) -> tuple[str, str, int]:
         lines = self.source.split("\n")
@@ -221,18 +297,19 @@ class _Reader:
         return self.template(value, key)
 
     def template(self, text: str, *key: Any, default_format: str | None = None) -> Template:
-        """`text` with its placeholders checked (facts exist, arguments fit), to be filled on first use."""
-        for found in placeholders.find(text, FACTS):
-            if isinstance(found, placeholders.PlaceholderError):
-                self.problem(str(found), *key)
+        """`text` with its placeholders parsed and checked (facts exist, arguments fit), to be filled on first use."""
+        parts, errors = placeholders.parse_text(text, FACTS)
+        for error in errors:
+            self.problem(str(error), *key)
         line = self.key_lines.line(*self.where, *key) if key and self.key_lines else None
-        return Template(text, line, self.label, default_format)
+        return Template(text, parts, line, self.label, default_format)
 
-    def check_body(self, body: str, first_line: int) -> None:
-        for found in placeholders.find(body, FACTS):
-            if isinstance(found, placeholders.PlaceholderError):
-                line = first_line + body.count("\n", 0, found.offset)
-                self.problem(str(found), line=line)
+    def body(self, body: str, first_line: int) -> Template:
+        """The Markdown text's template: each placeholder knows its own line."""
+        parts, errors = placeholders.parse_text(body, FACTS, first_line)
+        for error in errors:
+            self.problem(str(error), line=error.line)
+        return Template(body, parts, first_line)
 
     # -- sections ----------------------------------------------------------------
 
@@ -313,7 +390,7 @@ class _Reader:
             self.problem("script must be [[script]] tables", "script")
             return (), ()
         if not entries:
-            return (ScriptStep(0, None, ""),), (Template("", None),)
+            return (ScriptStep(0, None, ""),), (Template("", (), None),)
         steps, notes = [], []
         for index, entry in enumerate(entries):
             self.where, self.label = ("script", index), f"[[script]] #{index + 1}: "
@@ -442,7 +519,7 @@ class _Reader:
             self.problem(f"answer must be one of the choices, in quotes, not {_describe(raw)}", "answer")
             return None
         texts = [raw, *(choice.raw for choice in choices)]
-        if choices and not any(placeholders.PATTERN.search(t) for t in texts) and raw not in texts[1:]:
+        if choices and not any(placeholders.has_placeholder(t) for t in texts) and raw not in texts[1:]:
             # Without placeholders this can be checked now; otherwise when the check is filled.
             shown = ", ".join(f'"{c.raw}"' for c in choices)
             self.problem(f'answer "{raw}" is not among its choices: {shown}', "answer")

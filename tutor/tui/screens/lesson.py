@@ -17,6 +17,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Header, Input, Markdown, Static
 
+from tutor.course import fill
 from tutor.engine import Run, make_problem
 from tutor.tui.widgets.footer import KeyFooter
 from tutor.tui.widgets.visualizer import Visualizer
@@ -87,6 +88,7 @@ class LessonScreen(Screen[None]):
     def __init__(self, lesson: Lesson) -> None:
         super().__init__()
         self.lesson = lesson
+        self.filled = fill(lesson)  # prepared by the lesson list, usually: then instant
         setup = lesson.setup
         self.runs = [Run.create(make_problem(setup.problem), key, setup.hp) for key in setup.optimizers]
         self._save_timer: Timer | None = None
@@ -96,11 +98,11 @@ class LessonScreen(Screen[None]):
         yield Header()
         with Horizontal(id="lesson-body"):
             with VerticalScroll(id="lesson-text"):
-                yield Markdown(self.lesson.text, id="lesson-markdown")
-                if self.lesson.checks:
+                yield Markdown(self.filled.text, id="lesson-markdown")
+                if self.filled.checks:
                     with Vertical(id="checks"):
                         yield Static("Checks", id="checks-title")
-                        for number, check in enumerate(self.lesson.checks, 1):
+                        for number, check in enumerate(self.filled.checks, 1):
                             yield CheckCard(check, number, progress.has_passed(self.lesson.id, check.id))
             yield Visualizer(self.runs, self.lesson.setup.view, frozenset(), id="visualizer")
         yield KeyFooter(compact=True)
@@ -130,7 +132,7 @@ class LessonScreen(Screen[None]):
     def on_visualizer_stepped(self, message: Visualizer.Stepped) -> None:
         progress = self.app.progress
         progress.set_position(self.lesson.id, message.step)
-        if not self.lesson.checks and message.step > 0 and not progress.is_complete(self.lesson.id):
+        if not self.filled.checks and message.step > 0 and not progress.is_complete(self.lesson.id):
             progress.complete(self.lesson.id)  # nothing to answer: stepping through it is the lesson
         if self._save_timer is not None:
             self._save_timer.stop()
@@ -139,7 +141,7 @@ class LessonScreen(Screen[None]):
     def on_check_card_passed(self, message: CheckCard.Passed) -> None:
         progress = self.app.progress
         progress.passed(self.lesson.id, message.check.id)
-        if all(progress.has_passed(self.lesson.id, check.id) for check in self.lesson.checks):
+        if all(progress.has_passed(self.lesson.id, check.id) for check in self.filled.checks):
             if not progress.is_complete(self.lesson.id):
                 progress.complete(self.lesson.id)
                 self.notify(f"Lesson complete: {self.lesson.title} ✓", title="Well done")

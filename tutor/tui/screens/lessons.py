@@ -72,7 +72,9 @@ class LessonListScreen(Screen[None]):
 
     def _prepare(self) -> None:
         """Compute every lesson's numbers (engine runs) off the UI thread: opening a lesson is then instant."""
-        self.app.course.prepare()
+        from tutor.course import prepare
+
+        prepare(self.app.course)
         self.app.course_prepared = True
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -121,7 +123,9 @@ class LessonListScreen(Screen[None]):
         # Placeholders are filled when a lesson is prepared; their failures count as problems too.
         found = list(course.problems)
         if self.app.course_prepared:
-            found += [problem for lesson in course.lessons for problem in lesson.problems]
+            from tutor.course import fill
+
+            found += [problem for lesson in course.lessons for problem in fill(lesson).problems]
         problems = self.query_one("#lessons-problems", Static)
         problems.display = bool(found)
         if found:
