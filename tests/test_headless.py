@@ -191,6 +191,8 @@ def test_wheel_ships_the_lessons_and_runs_them_installed(tmp_path: Path) -> None
     [wheel] = tmp_path.glob("tutor-*.whl")
     with zipfile.ZipFile(wheel) as archive:
         shipped = sorted(name for name in archive.namelist() if name.startswith("tutor/_lessons/") and name.endswith(".md"))
+        # the digits network's data set and its licence travel inside the package
+        assert {"tutor/engine/data/digits.csv.gz", "tutor/engine/data/README.md"} <= set(archive.namelist())
         archive.extractall(tmp_path / "site")
     expected = sorted(f"tutor/_lessons/{p.name}" for p in LESSONS.glob("*.md"))
     assert shipped == expected

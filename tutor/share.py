@@ -46,7 +46,7 @@ DEFAULT_VIEW = "matrix"
 
 # Fixed tables: a name's index is part of the format, so append only, never reorder.
 # Problem parameters follow the engine's dataclass fields; these tables only make common names short.
-PROBLEM_KINDS = ("matrix", "deep-chain", "valley", "rosenbrock", "minibatch")
+PROBLEM_KINDS = ("matrix", "deep-chain", "valley", "rosenbrock", "minibatch", "digits")
 NAME_PARAMETERS = {"variant": ("seed", "diagonal"), "activation": ("linear", "sigmoid", "tanh", "relu")}
 OPTIMIZER_NAMES = ("gd", "rmsprop", "rmsprop-momentum", "rmsprop-eps-inside", "rmsprop-centered", "rprop", "adam")
 PANEL_NAMES = (

@@ -4,6 +4,7 @@
 - DeepChain: a chain of layers, for watching gradients vanish or explode.
 - Valley and Rosenbrock: two-parameter surfaces, for drawing an optimizer's path.
 - MiniBatchNoise: one weight whose mini-batch gradients cancel, for rprop's drift.
+- Digits (tutor/engine/digits.py): a multilayer perceptron on the 8x8 handwritten digits, in mini-batches.
 """
 
 from __future__ import annotations
@@ -334,8 +335,17 @@ class MiniBatchNoise:
 
 def step_gradient(problem: Problem, x: np.ndarray, step: int) -> np.ndarray:
     """The gradient the update from `step` uses: its mini-batch's if the problem has mini-batches."""
+    return step_loss_and_gradient(problem, x, step)[1]
+
+
+def step_loss_and_gradient(problem: Problem, x: np.ndarray, step: int) -> tuple[float | None, np.ndarray]:
+    """The gradient the update from `step` uses, and the loss a problem measures on the way (its mini-batch's
+    loss at x, for a network: the forward pass computes it anyway); None where the loss is measured after the update."""
+    batch_loss_and_grad = getattr(problem, "batch_loss_and_grad", None)
+    if batch_loss_and_grad is not None:
+        return batch_loss_and_grad(x, step)
     batch_grad = getattr(problem, "batch_grad", None)
-    return batch_grad(x, step) if batch_grad is not None else problem.grad(x)
+    return None, (batch_grad(x, step) if batch_grad is not None else problem.grad(x))
 
 
 PROBLEM_KINDS: dict[str, type[Problem]] = {
@@ -345,6 +355,10 @@ PROBLEM_KINDS: dict[str, type[Problem]] = {
     "rosenbrock": Rosenbrock,
     "minibatch": MiniBatchNoise,
 }
+
+from tutor.engine.digits import Digits  # noqa: E402  (digits.py imports ProblemError from here)
+
+PROBLEM_KINDS["digits"] = Digits
 
 
 def make_problem(spec: dict[str, Any] | None = None) -> Problem:
@@ -362,7 +376,7 @@ def make_problem(spec: dict[str, Any] | None = None) -> Problem:
     if unknown:
         hint = f"; known: {', '.join(sorted(allowed))}" if allowed else "; it takes none"
         raise ProblemError(f"problem {kind!r} has no parameter {sorted(unknown)[0]!r}{hint}")
-    for whole in ("depth", "period"):
+    for whole in ("depth", "period", "width", "seed", "batch"):
         if isinstance(spec.get(whole), float) and spec[whole].is_integer():
             spec[whole] = int(spec[whole])
     for name in ("scale", "target", "input", "condition", "angle", "size", "curvature"):

@@ -13,7 +13,7 @@ import numpy as np
 
 from tutor.engine.hyper import Hyperparameters
 from tutor.engine.optimizers import Optimizer, get_optimizer
-from tutor.engine.problems import Problem, step_gradient
+from tutor.engine.problems import Problem, step_loss_and_gradient
 
 # A run in play mode at 30 steps/s fills this in about an hour; older steps are kept.
 MAX_STEPS = 100_000
@@ -24,7 +24,10 @@ class Record:
     """The state after `step` updates.
 
     `grad` is the gradient the last update used (None at step 0); `loss` is measured
-    after the update, as the seed records it; `effective_step` is the per-element step
+    after the update, as the seed records it, except on a problem that measures its mini-batch's
+    loss on the way to the gradient (the digits network): there it is that update's mini-batch
+    loss at the parameters it started from, as training logs it (step 0: the whole training
+    set's loss at the start); `effective_step` is the per-element step
     size lr / (sqrt(v) + eps) the update used (lr everywhere for gradient descent).
     """
 
@@ -90,9 +93,9 @@ class Run:
     def next_record(self, record: Record) -> Record:
         """Apply one update to `record` with the run's hyperparameters."""
         with np.errstate(all="ignore"):  # overflow is shown as divergence, not raised
-            g = step_gradient(self.problem, record.x, record.step)
+            measured, g = step_loss_and_gradient(self.problem, record.x, record.step)
             new_x, buffers, effective = self.optimizer.update(record.x, g, record.buffers, self.hp, record.step + 1)
-            loss = self.problem.loss(new_x)
+            loss = self.problem.loss(new_x) if measured is None else measured
         return Record(record.step + 1, new_x, g, buffers, effective, loss, self.hp)
 
     def forward(self, steps: int = 1) -> Record:

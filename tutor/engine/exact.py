@@ -1,0 +1,134 @@
+"""Arithmetic that gives the same bits on every machine: ordered sums, matrix products, exp and log.
+
+numpy's `@` calls BLAS, whose summation order depends on the CPU's kernel and the number of
+threads, and numpy's exp, log and tanh have SIMD versions chosen by the CPU. Either can change
+the last bits of a result from one machine to the next, and a training run amplifies them. So
+the digits network computes with these instead, built only from IEEE operations whose result
+is fixed by the standard (+, -, *, /, sqrt, rint, ldexp, frexp, comparisons), each as its own
+ufunc so no compiler can fuse a multiply and an add:
+
+- `ordered_sum` adds in index order, `acc = a[0]; acc += a[1]; ...` (numpy reduces an axis
+  that is not the fastest in memory naively, in this order; only the fastest axis gets pairwise
+  summation, see the notes of `numpy.sum`).
+- `matmul(a, b)[i, j]` is `ordered_sum` over k of the rounded products `a[i, k] * b[k, j]`.
+- `exp` and `log` follow fdlibm (Sun's freely distributable libm): a range reduction by
+  multiples of ln 2 and a fixed polynomial, within one unit in the last place of the exact value.
+- `random_words` is SplitMix64 on 64-bit integers.
+
+tests/test_digits.py replays a run with these rules written out in plain Python and gets every bit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+MASK64 = (1 << 64) - 1
+GOLDEN = 0x9E3779B97F4A7C15
+
+
+def ordered_sum(a: np.ndarray, axis: int) -> np.ndarray:
+    """Sum along `axis` in index order (a[0] + a[1] first, then + a[2], ...)."""
+    outer = np.ascontiguousarray(a if axis == 0 else np.moveaxis(a, axis, 0))  # summed axis outermost: added in order
+    return np.add.reduce(outer, axis=0)
+
+
+def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a @ b with the products of each output summed in order of k."""
+    # products[k, i, j] = a[i, k] * b[k, j], laid out with k outermost whatever the strides of a and b
+    # (numpy's default would follow theirs, and a k fastest in memory would be summed pairwise)
+    products = np.multiply(a.T[:, :, np.newaxis], b[:, np.newaxis, :], order="C")
+    return np.add.reduce(products, axis=0)
+
+
+# fdlibm e_exp.c
+_EXP_HIGH = 7.09782712893383973096e02  # above: overflow to inf
+_EXP_LOW = -7.45133219101941108420e02  # below: underflow to 0
+_LN2_HI = 6.93147180369123816490e-01  # ln 2 to 32 bits: k * _LN2_HI is exact
+_LN2_LO = 1.90821492927058770002e-10
+_INV_LN2 = 1.44269504088896338700e00
+_P = (1.66666666666666019037e-01, -2.77777777770155933842e-03, 6.61375632143793436117e-05, -1.65339022054652515390e-06)
+_P5 = 4.13813679705723846039e-08
+
+
+def exp(x: np.ndarray) -> np.ndarray:
+    """e**x: x = k ln2 + r with |r| <= ln2/2, e**r from fdlibm's polynomial, times 2**k."""
+    x = np.asarray(x, dtype=float)
+    inside = np.clip(x, _EXP_LOW, _EXP_HIGH)
+    k = np.rint(inside * _INV_LN2)
+    k = np.where(k == k, k, 0.0)  # NaN in, NaN out (below); k must be a whole number for ldexp
+    hi = inside - k * _LN2_HI
+    lo = k * _LN2_LO
+    r = hi - lo
+    t = r * r
+    poly = _P5
+    for coefficient in reversed(_P):
+        poly = coefficient + t * poly
+    c = r - t * poly
+    y = 1.0 - ((lo - (r * c) / (2.0 - c)) - hi)
+    result = np.ldexp(y, k.astype(np.int64))
+    result = np.where(x > _EXP_HIGH, np.inf, np.where(x < _EXP_LOW, 0.0, result))
+    return np.where(np.isnan(x), np.nan, result)
+
+
+# fdlibm e_log.c
+_LG = (
+    6.666666666666735130e-01,
+    3.999999999940941908e-01,
+    2.857142874366239149e-01,
+    2.222219843214978396e-01,
+    1.818357216161805012e-01,
+    1.531383769920937332e-01,
+    1.479819860511658591e-01,
+)
+_SQRT_HALF = 0.7071067811865476
+
+
+def log(x: np.ndarray) -> np.ndarray:
+    """Natural log of positive finite x: x = m 2**e with m in [sqrt(1/2), sqrt(2)), log(m) from fdlibm's polynomial in
+    s = (m - 1) / (m + 1). 0 gives -inf, negative numbers and NaN give NaN, inf gives inf."""
+    x = np.asarray(x, dtype=float)
+    usable = (x > 0) & np.isfinite(x)
+    m, e = np.frexp(np.where(usable, x, 1.0))
+    low = m < _SQRT_HALF
+    m = np.where(low, m * 2.0, m)
+    k = (e - low).astype(float)
+    f = m - 1.0
+    s = f / (2.0 + f)
+    z = s * s
+    poly = _LG[-1]
+    for coefficient in reversed(_LG[:-1]):
+        poly = coefficient + z * poly
+    r = z * poly
+    half_f2 = 0.5 * f * f
+    result = k * _LN2_HI - ((half_f2 - (s * (half_f2 + r) + k * _LN2_LO)) - f)
+    result = np.where(x == 0, -np.inf, np.where(x == np.inf, np.inf, result))
+    return np.where(usable | (x == 0) | (x == np.inf), result, np.nan)
+
+
+def _mix(z: np.ndarray) -> np.ndarray:
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+def stream_key(seed: int, stream: int) -> int:
+    """The starting state of stream `stream` of seed `seed`: SplitMix64's mix of the seed's mix plus the stream number."""
+    first = int(_mix(np.array([seed & MASK64], dtype=np.uint64))[0])
+    return int(_mix(np.array([(first + stream) & MASK64], dtype=np.uint64))[0])
+
+
+def random_words(key: int, count: int) -> np.ndarray:
+    """SplitMix64's first `count` outputs from state `key`: mix(key + (i + 1) * golden) for i = 0, 1, ..."""
+    with np.errstate(over="ignore"):
+        counters = (np.arange(1, count + 1, dtype=np.uint64) * np.uint64(GOLDEN)) + np.uint64(key)
+    return _mix(counters)
+
+
+def random_uniform(key: int, count: int) -> np.ndarray:
+    """Uniform numbers in [0, 1): the top 53 bits of each word times 2**-53 (exact)."""
+    return (random_words(key, count) >> np.uint64(11)).astype(float) * 2.0**-53
+
+
+def random_order(key: int, count: int) -> np.ndarray:
+    """A permutation of 0..count-1: the indices sorted by their random word (ties, never seen, by index)."""
+    return np.argsort(random_words(key, count), kind="stable")
