@@ -45,7 +45,7 @@ _EPOCH_STREAM = 1_000_000
 @cache
 def load_digits() -> tuple[np.ndarray, np.ndarray]:
     """The 1,797 images as rows of 64 pixels divided by 16 (float), and their digits (int)."""
-    with resources.files("tutor.engine").joinpath("data", DATA_FILE).open("rb") as raw, gzip.open(raw, "rt") as text:
+    with (resources.files("tutor.engine") / "data" / DATA_FILE).open("rb") as raw, gzip.open(raw, "rt") as text:
         table = np.loadtxt(text, delimiter=",", dtype=np.int64)
     pixels = table[:, :PIXELS].astype(float) / 16.0
     pixels.setflags(write=False)
