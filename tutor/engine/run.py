@@ -1,7 +1,8 @@
 """A run: an optimizer stepping on a problem, with every step kept so it can go back.
 
 Stepping back reads an earlier record; it never recomputes backwards, so the state at
-step k is bit for bit the state the forward pass produced.
+step k is bit for bit the state the forward pass produced (a large state is kept as
+checkpoints and recomputed forward from them, see tutor/engine/history.py).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from tutor.engine.history import History
 from tutor.engine.hyper import Hyperparameters
 from tutor.engine.optimizers import Optimizer, get_optimizer
 from tutor.engine.problems import Problem, step_loss_and_gradient
@@ -60,22 +62,21 @@ class Run:
     problem: Problem
     optimizer: Optimizer
     hp: Hyperparameters = field(default_factory=Hyperparameters)
-    records: list[Record] = field(init=False)
+    records: History = field(init=False)
     index: int = field(init=False, default=0)
 
     def __post_init__(self) -> None:
         x0 = np.array(self.problem.start(), dtype=float)
-        self.records = [
-            Record(
-                step=0,
-                x=x0,
-                grad=None,
-                buffers=self.optimizer.start_buffers(x0, self.hp),
-                effective_step=self.optimizer.start_effective_step(x0, self.hp),
-                loss=self.problem.loss(x0),
-                hp=self.hp,
-            )
-        ]
+        first = Record(
+            step=0,
+            x=x0,
+            grad=None,
+            buffers=self.optimizer.start_buffers(x0, self.hp),
+            effective_step=self.optimizer.start_effective_step(x0, self.hp),
+            loss=self.problem.loss(x0),
+            hp=self.hp,
+        )
+        self.records = History(first, self.next_record)
 
     @classmethod
     def create(cls, problem: Problem, optimizer: str | Optimizer, hp: Hyperparameters | None = None) -> Run:
@@ -90,13 +91,14 @@ class Run:
     def step(self) -> int:
         return self.index
 
-    def next_record(self, record: Record) -> Record:
-        """Apply one update to `record` with the run's hyperparameters."""
+    def next_record(self, record: Record, hp: Hyperparameters | None = None) -> Record:
+        """Apply one update to `record` with `hp` (the run's hyperparameters if None)."""
+        hp = hp or self.hp
         with np.errstate(all="ignore"):  # overflow is shown as divergence, not raised
             measured, g = step_loss_and_gradient(self.problem, record.x, record.step)
-            new_x, buffers, effective = self.optimizer.update(record.x, g, record.buffers, self.hp, record.step + 1)
+            new_x, buffers, effective = self.optimizer.update(record.x, g, record.buffers, hp, record.step + 1)
             loss = self.problem.loss(new_x) if measured is None else measured
-        return Record(record.step + 1, new_x, g, buffers, effective, loss, self.hp)
+        return Record(record.step + 1, new_x, g, buffers, effective, loss, hp)
 
     def forward(self, steps: int = 1) -> Record:
         """Step forward, reusing steps already computed, computing the rest."""
@@ -146,20 +148,17 @@ class Run:
         edit, the steps ahead may have been computed with values the run no longer holds.
         """
         self.hp = hp
-        if any(record.hp != hp for record in self.records[self.index + 1 :]):
+        if any(self.records.hp(step) != hp for step in range(self.index + 1, len(self.records))):
             del self.records[self.index + 1 :]
 
     def run_to(self, steps: int) -> list[float]:
         """Step to `steps` and return the loss after each update 1..steps (the seed's `loss` list)."""
         self.goto(steps)
-        return [r.loss for r in self.records[1 : steps + 1]]
+        return [self.records.loss(step) for step in range(1, min(steps, len(self.records) - 1) + 1)]
 
     def losses(self) -> list[float]:
         """Loss at steps 0..current."""
-        return [r.loss for r in self.records[: self.index + 1]]
+        return [self.records.loss(step) for step in range(self.index + 1)]
 
     def first_divergent_step(self) -> int | None:
-        for record in self.records[: self.index + 1]:
-            if record.diverged:
-                return record.step
-        return None
+        return next((step for step in range(self.index + 1) if self.records.diverged(step)), None)
