@@ -235,6 +235,19 @@ def test_valley_matches_its_closed_form(condition, angle):
     assert problem.loss(np.zeros(2)) == 0
 
 
+@pytest.mark.parametrize("angle", [0.0, 45.0, -120.0, 17.5])
+def test_a_turned_start_turns_with_the_valley(angle):
+    """start_point "turned": the same problem seen from another side (same start loss, the path turned)."""
+    turned, flat = Valley(20.0, angle, start_point="turned"), Valley(20.0, 0.0)
+    a = np.radians(angle)
+    rotation = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+    assert np.allclose(turned.start(), rotation @ flat.start(), atol=1e-15)
+    assert turned.loss(turned.start()) == pytest.approx(flat.loss(flat.start()), rel=1e-12)
+    assert np.array_equal(Valley(20.0, angle).start(), [-3.0, 1.0])  # the default keeps its fixed start
+    assert turned.spec()["start_point"] == "turned" and "start_point" not in Valley(20.0, angle).spec()
+    assert make_problem(turned.spec()) == turned
+
+
 def test_rosenbrock_gradient_and_minimum():
     problem = Rosenbrock()
     x = np.array([-1.2, 1.0])
@@ -278,6 +291,7 @@ def test_good_hyperparameters_parse():
         ({"kind": "deep-chain", "depth": 0}, "depth must be a whole number"),
         ({"kind": "deep-chain", "activation": "swish"}, "unknown activation 'swish'"),
         ({"kind": "valley", "condition": 0.5}, "condition must be between"),
+        ({"kind": "valley", "start_point": "middle"}, "unknown start_point 'middle'; known: fixed, turned"),
         ({"kind": "matrix", "variant": "random"}, "unknown matrix variant"),
         ({"kind": "rosenbrock", "angle": 3}, "has no parameter 'angle'"),
     ],

@@ -193,9 +193,14 @@ def lr_that_diverges(spec, choices, steps):
     return f"{diverging[0]:g}"
 
 
+def turned_valley(angle):
+    """The lesson's valley: the start point turns with the floor."""
+    return make_problem({"kind": "valley", "angle": float(angle), "start_point": "turned"})
+
+
 def straighter_angle():
     def detour(angle):
-        r = Run.create(make_problem({"kind": "valley", "angle": float(angle)}), "rmsprop", Hyperparameters(lr=0.1))
+        r = Run.create(turned_valley(angle), "rmsprop", Hyperparameters(lr=0.1))
         while r.current.loss >= 1e-3:
             r.forward()
         xy = np.array([rec.x for rec in r.records])
@@ -204,8 +209,8 @@ def straighter_angle():
     return "angle 0" if detour(0) < detour(45) else "angle 45"
 
 
-def valley_steps(angle):
-    r = Run.create(make_problem({"kind": "valley", "angle": float(angle)}), "rmsprop", Hyperparameters(lr=0.1))
+def valley_steps(angle, optimizer="rmsprop", lr=0.1):
+    r = Run.create(turned_valley(angle), optimizer, Hyperparameters(lr=lr))
     while r.current.loss >= 1e-3:
         r.forward()
     return r.step
@@ -226,6 +231,7 @@ ANSWERS = {
     ("one-learning-rate", "which-diverges"): lambda: lr_that_diverges(CHAIN, [0.1, 0.5, 0.7, 0.8], 50),
     ("one-learning-rate", "fastest-layer"): lambda: float(np.argmax(np.abs(run(CHAIN, "gd", 50, lr=0.5).current.x)) + 1),
     ("gradient-descent", "first-x"): lambda: 0.001 * 2 * SEED_A[0, 0],
+    ("gradient-descent", "steep-factor"): lambda: 1 - 2 * 0.002 * np.linalg.svd(SEED_A, compute_uv=False)[0] ** 2,
     ("gradient-descent", "diverging-lr"): lambda: lr_that_diverges(None, [0.001, 0.002, 0.0035, 0.0036], 300),
     ("rmsprop", "next-v"): lambda: float(run(None, "rmsprop", 2).current.mean_square[0, 0]),
     ("rmsprop", "first-step"): lambda: abs(float(run(None, "rmsprop", 1).current.x[0, 4])),
@@ -235,6 +241,7 @@ ANSWERS = {
         "the diagonal A" if loss(DIAGONAL, "rmsprop", lr=0.01) < loss(None, "rmsprop", lr=0.01) else "the seed's A"
     ),
     ("valley", "straighter"): straighter_angle,
+    ("valley", "gd-turned"): lambda: float(valley_steps(45, "gd", 0.09)),
     ("valley", "steps-at-0"): lambda: float(valley_steps(0)),
     ("race", "winner"): lambda: min(("gd", "rmsprop", "rmsprop-momentum"), key=lambda key: loss(None, key)),
     ("race", "overtake"): lambda: float(rmsprop_overtakes_gd()),
@@ -275,8 +282,13 @@ def test_deep_chain_claims():
     linear = make_problem(CHAIN).layer_gradients()
     assert np.argmax(linear) == len(linear) - 1  # "the last layer's is the tallest"
     assert chain_log2(20, 0.5, "linear") == -19.0  # "2^-19 of the last"
-    sigmoid = make_problem({"kind": "deep-chain", "depth": 10, "scale": 4.0, "activation": "sigmoid"}).layer_gradients()
-    assert sigmoid[0] < 1e-12 < 1e-4 < sigmoid[-1]  # "vanishes far faster than a factor of w"
+    saturated = make_problem({"kind": "deep-chain", "depth": 10, "scale": 4.0, "activation": "sigmoid"})
+    sigmoid = saturated.layer_gradients()
+    assert sigmoid[0] < 1e-12 < 1e-4 < sigmoid[-1]
+    h, slopes = saturated.forward(saturated.start())
+    assert 4.0 * 0.25 == 1.0  # "w times the slope is at most 1": a quarter is the sigmoid's largest slope
+    assert np.all(4.0 * h[1:-1] > 3.9) and np.all(slopes[1:] < 0.02)  # "saturates": inputs near 4, slope under 0.02
+    assert np.allclose(sigmoid[:-1] / sigmoid[1:], 4.0 * slopes[:-1], rtol=0.1)  # "w times that small slope"
     relu = make_problem({"kind": "deep-chain", "depth": 10, "scale": 5.0, "activation": "relu"}).layer_gradients()
     assert np.argmax(relu) == 0  # "now the first layer has the largest gradient by far"
     assert np.allclose(relu[:-1] / relu[1:], 5.0)
@@ -302,6 +314,15 @@ def test_gradient_descent_claims():
     assert above[-1] > 1e6 * above[0]
     losses = run(None, "gd", 3).losses()
     assert losses[0] > losses[1] > losses[2] > losses[3]  # "falls fast at first"
+    # "the loss splits into five parts, ... each multiplied by that factor squared at every update"
+    u, sigma, _ = np.linalg.svd(SEED_A)
+    for steps in (0, 1, 10, 300):
+        residual = SEED_A @ run(None, "gd", steps).current.x - np.eye(5)
+        parts = np.sum((u.T @ residual) ** 2, axis=1)
+        assert np.allclose(parts, (1 - 2 * 0.001 * sigma**2) ** (2 * steps), rtol=1e-9, atol=1e-12)  # rounding leaves ~1e-31
+        assert parts.sum() == pytest.approx(loss(None, "gd", steps), rel=1e-12)
+    assert parts[-1] > 0.5 * loss(None, "gd", 300)  # "most of gradient descent's final loss"
+    assert 1 - 2 * 0.0036 * sigma[0] ** 2 < -1 < 1 - 2 * 0.0035 * sigma[0] ** 2  # the edge, by the factor
 
 
 def test_rmsprop_claims():
@@ -310,7 +331,12 @@ def test_rmsprop_claims():
     assert np.allclose(moved[first.grad != 0], 0.001 / math.sqrt(0.1), rtol=1e-7)  # "the same distance"
     assert np.all(first.mean_square[first.grad == 0] == 0)
     chain = run(CHAIN, "rmsprop", 50, lr=0.01).current.x
-    assert 0.9 < chain[0] / chain[-1] < 1.1  # "about as far": every layer learns
+    assert 0.9 < chain[0] / chain[-1] < 1.1  # "changed by about as much": every bias moves
+    # "moving is not the same as helping": the output is linear in the biases, c_k = 0.5^(20 - k)
+    assert chain[0] * 0.5**19 < 1e-6 < 0.4 < chain[-1]
+    assert loss(CHAIN, "rmsprop", 50, lr=0.01) > loss(CHAIN, "gd", 50, lr=0.5) == 0.0
+    rms_losses, gd_losses = run(CHAIN, "rmsprop", 300, lr=0.01).losses(), run(CHAIN, "gd", 300, lr=0.5).losses()
+    assert next(i for i, v in enumerate(rms_losses) if v < 1e-12) > next(i for i, v in enumerate(gd_losses) if v < 1e-12)
     smallest = make_problem(CHAIN).layer_gradients()[0]
     assert 100 < smallest / 1e-8 < 1000  # "only a few hundred times eps"
     chain_first = run(CHAIN, "rmsprop", 1, lr=0.01).current.x
@@ -330,18 +356,43 @@ def test_momentum_claims():
     scaled = abs(late.effective_step[4, 4] * late.grad[4, 4])
     assert 0.5 * 0.001 < scaled < 1.5 * 0.001  # "about lr per update"
     assert late.x[4, 4] < 0.5 / np.linalg.svd(SEED_A, compute_uv=False)[-1]  # "has it at only ..."
+    momentum, plain = run(None, "rmsprop-momentum", 300).losses()[100:], run(None, "rmsprop", 300).losses()[100:]
+    assert min(plain) / max(momentum) > 100  # "either way, momentum is hundreds of times lower"
+    assert loss(None, "rmsprop", lr=0.01) > 100 * loss(None, "rmsprop-momentum")  # not "just a larger lr"
+    cycle = run(DIAGONAL, "rmsprop", 300, lr=0.01)  # the limit cycle on the diagonal A at lr 0.01
+    residual = (cycle.problem.A @ cycle.current.x - np.eye(5)) ** 2
+    assert residual[0, 0] > 0.99 * residual.sum()  # "all of its loss is one element"
+    for record in cycle.records[150:]:
+        assert abs(abs(record.effective_step[0, 0] * record.grad[0, 0]) - 0.01) < 5e-4  # "x changes by about lr"
+    products = [float((cycle.problem.A @ record.x)[0, 0]) for record in cycle.records[280:]]
+    assert all((a - 1) * (b - 1) < 0 for a, b in zip(products[:-1], products[1:], strict=True))  # "jumps ... at every update"
 
 
 def test_valley_claims():
     assert straighter_angle() == "angle 0"
-    assert 1.7 < valley_steps(45) / valley_steps(0) < 2.3  # "about twice as long"
-    for angle in (0, 45):  # gradient descent "zigzags ... at both angles"
-        r = Run.create(make_problem({"kind": "valley", "angle": float(angle)}), "gd", Hyperparameters(lr=0.09))
+    assert valley_steps(45) > valley_steps(0)  # "RMSprop needs longer"
+    starts = [turned_valley(angle) for angle in (0, 45)]
+    assert starts[0].loss(starts[0].start()) == pytest.approx(starts[1].loss(starts[1].start()), rel=1e-12)  # same start
+    paths = []
+    for angle in (0, 45):  # gradient descent "zigzags", and "turning changes nothing for it"
+        r = Run.create(turned_valley(angle), "gd", Hyperparameters(lr=0.09))
         while r.current.loss >= 1e-3:
             r.forward()
         xy = np.array([rec.x for rec in r.records])
         assert np.sum(np.linalg.norm(np.diff(xy, axis=0), axis=1)) > 2 * np.linalg.norm(xy[-1] - xy[0])
+        paths.append(xy)
+    a = math.radians(45)
+    turn = np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
+    assert np.allclose(paths[0] @ turn.T, paths[1], atol=1e-12)  # the same path, turned
     assert 0.09 < 2 / 20.0  # lr 0.09 is below gradient descent's edge on this valley
+    # "why RMSprop never settles": lowest at 66, the jump at 76, a floor to 300; gradient descent settles
+    losses = run(turned_valley(0).spec(), "rmsprop", 300, lr=0.1).losses()
+    assert int(np.argmin(losses)) == 66 and losses[66] < 1e-15
+    assert losses[76] == max(losses[60:150]) > 0.1
+    assert min(losses[150:]) > 0.02
+    late = run(turned_valley(0).spec(), "rmsprop", 60, lr=0.1).current
+    assert late.effective_step[1] > 2 * 0.1 and abs(late.x[1]) < 1e-12  # "more than twice", "rounding noise"
+    assert loss(turned_valley(0).spec(), "gd", 300, lr=0.09) < 1e-20
 
 
 def test_race_claims():

@@ -47,7 +47,11 @@ DEFAULT_VIEW = "matrix"
 # Fixed tables: a name's index is part of the format, so append only, never reorder.
 # Problem parameters follow the engine's dataclass fields; these tables only make common names short.
 PROBLEM_KINDS = ("matrix", "deep-chain", "valley", "rosenbrock", "minibatch", "digits")
-NAME_PARAMETERS = {"variant": ("seed", "diagonal"), "activation": ("linear", "sigmoid", "tanh", "relu")}
+NAME_PARAMETERS = {
+    "variant": ("seed", "diagonal"),
+    "activation": ("linear", "sigmoid", "tanh", "relu"),
+    "start_point": ("fixed", "turned"),
+}
 OPTIMIZER_NAMES = ("gd", "rmsprop", "rmsprop-momentum", "rmsprop-eps-inside", "rmsprop-centered", "rprop", "adam")
 PANEL_NAMES = (
     "x", "product", "grad", "mean_square", "effective_step", "momentum",

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from tutor.engine import Hyperparameters, Run, experiments, make_problem
-from tutor.engine.problems import MatrixInverse, MiniBatchNoise
+from tutor.engine.problems import SEED_A, MatrixInverse, MiniBatchNoise
 
 FACTS: dict[str, Callable[..., Any]] = {}
 
@@ -96,6 +96,15 @@ def setting(name: str) -> float:
 
 
 @fact
+def memory(name: str = "decay", value: float | None = None) -> float:
+    """1 / (1 - value): about how many updates a running average with this decay (or mu) remembers (the seed's if no value)."""
+    share = float(getattr(Hyperparameters(), name)) if value is None else float(value)
+    if not 0 <= share < 1:
+        raise ValueError(f"a kept share must be in [0, 1), not {share:g}")
+    return 1.0 / (1.0 - share)
+
+
+@fact
 def chain_gradient(depth: int = 20, scale: float = 0.5, activation: str = "linear", layer: int = 1) -> float:
     """|dF/db| of layer `layer` (1 = the first, depth = the last) of a deep chain at its start."""
     return float(experiments.chain_gradients(depth, float(scale), activation)[layer - 1])
@@ -117,6 +126,27 @@ def chain_log2_ratio(depth: int = 20, scale: float = 0.5, activation: str = "lin
 def chain_factor(depth: int = 10, scale: float = 5.0, activation: str = "relu") -> float:
     """How many times the gradient grows per layer going down the chain (the geometric mean)."""
     return experiments.chain_factor_per_layer(depth, float(scale), activation)
+
+
+@fact
+def chain_input(depth: int = 10, scale: float = 4.0, activation: str = "sigmoid", layer: int = 2) -> float:
+    """The input z = w h + b that layer `layer`'s activation gets at the start (1 = the first layer)."""
+    return experiments.chain_start_layer(depth, float(scale), activation, layer)[0]
+
+
+@fact
+def chain_slope(depth: int = 10, scale: float = 4.0, activation: str = "sigmoid", layer: int = 2) -> float:
+    """The slope of layer `layer`'s activation at its input at the start (a sigmoid's is at most 1/4)."""
+    return experiments.chain_start_layer(depth, float(scale), activation, layer)[1]
+
+
+@fact
+def chain_output_change(
+    problem: dict[str, Any] | None = None, optimizer: str = "rmsprop", steps: int = 50, layer: int = 1, lr: float | None = None
+) -> float:
+    """How much bias `layer`'s move alone has changed a linear chain's output after `steps` updates."""
+    spec = problem or {"kind": "deep-chain", "depth": 20, "scale": 0.5}
+    return experiments.chain_output_change(spec, optimizer, steps, layer, _hp(lr, None, None, None))
 
 
 @fact
@@ -173,6 +203,34 @@ def first_rise(
 
 
 @fact
+def loss_extreme(
+    problem: dict[str, Any] | None = None,
+    optimizer: str = "rmsprop",
+    start: int = 0,
+    stop: int = 300,
+    which: str = "min",
+    lr: float | None = None,
+    decay: float | None = None,
+    eps: float | None = None,
+    mu: float | None = None,
+) -> float:
+    """The lowest (`which="min"`) or highest ("max") loss between steps `start` and `stop`: the range a jittering loss covers."""
+    return experiments.loss_extreme(problem, optimizer, start, stop, which, _hp(lr, decay, eps, mu))[1]
+
+
+@fact
+def first_below(
+    problem: dict[str, Any] | None = None,
+    optimizer: str = "rmsprop",
+    below: float = 1e-3,
+    steps: int = 300,
+    lr: float | None = None,
+) -> int | None:
+    """The first step whose loss is below `below` (None: none within `steps`)."""
+    return experiments.first_below(problem, optimizer, below, steps, _hp(lr, None, None, None))
+
+
+@fact
 def diverging_choice(choices: tuple[float, ...] = (), problem: dict[str, Any] | None = None, steps: int = 300) -> str:
     """Of the learning rates `choices`, the one whose gradient-descent loss after `steps` ends above its start.
 
@@ -225,21 +283,29 @@ def axis_gain(optimizer: str = "rmsprop", steps: int = 300, lr: float | None = N
 
 
 @fact
-def valley_steps(angle: float = 0.0, optimizer: str = "rmsprop", lr: float = 0.1, condition: float = 20.0) -> int | None:
-    """Steps until the valley's loss first falls below 1e-3."""
-    return experiments.valley_path(float(angle), optimizer, _hp(lr, None, None, None), float(condition))[0]
+def valley_steps(
+    angle: float = 0.0, optimizer: str = "rmsprop", lr: float = 0.1, condition: float = 20.0, start_point: str = "fixed"
+) -> int | None:
+    """Steps until the valley's loss first falls below 1e-3 (`start_point` "turned": the start turns with the valley)."""
+    return experiments.valley_path(float(angle), optimizer, _hp(lr, None, None, None), float(condition), start_point=start_point)[
+        0
+    ]
 
 
 @fact
-def valley_detour(angle: float = 0.0, optimizer: str = "rmsprop", lr: float = 0.1, condition: float = 20.0) -> float:
+def valley_detour(
+    angle: float = 0.0, optimizer: str = "rmsprop", lr: float = 0.1, condition: float = 20.0, start_point: str = "fixed"
+) -> float:
     """The valley path's length (until the loss is below 1e-3) over the straight distance from its start to its end (1 = straight)."""
-    return experiments.valley_path(float(angle), optimizer, _hp(lr, None, None, None), float(condition))[1]
+    return experiments.valley_path(float(angle), optimizer, _hp(lr, None, None, None), float(condition), start_point=start_point)[
+        1
+    ]
 
 
 @fact
-def straighter_valley(optimizer: str = "rmsprop", lr: float = 0.1, condition: float = 20.0) -> str:
+def straighter_valley(optimizer: str = "rmsprop", lr: float = 0.1, condition: float = 20.0, start_point: str = "fixed") -> str:
     """Which valley angle, "angle 0" or "angle 45", gives `optimizer` the straighter path."""
-    detours = {angle: valley_detour(angle, optimizer, lr, condition) for angle in (0, 45)}
+    detours = {angle: valley_detour(angle, optimizer, lr, condition, start_point) for angle in (0, 45)}
     return f"angle {min(detours, key=detours.__getitem__)}"
 
 
@@ -267,6 +333,40 @@ def seed_disagreement(optimizer: str = "rmsprop") -> float:
 def nudged_change(optimizer: str = "rmsprop", nudge: float = 1e-15) -> float:
     """Relative change of the 300-step loss when the start moves by `nudge`."""
     return experiments.nudged_change(optimizer, nudge)
+
+
+@fact
+def nudged_loss(optimizer: str = "rmsprop", nudge: float = 1e-15, steps: int = 300) -> float:
+    """The loss after `steps` updates on the seed's matrix when every element of the start is moved by `nudge`."""
+    return experiments.nudged_run(optimizer, float(nudge), steps).current.loss
+
+
+@fact
+def nudged_product(optimizer: str = "rmsprop", nudge: float = 1e-15, steps: int = 300, row: int = 0, column: int = 3) -> float:
+    """One element of A @ X after `steps` updates when every element of the start is moved by `nudge`."""
+    run = experiments.nudged_run(optimizer, float(nudge), steps)
+    return float((SEED_A @ run.current.x)[row, column])
+
+
+@fact
+def seed_rmsprop_product(row: int = 0, column: int = 3) -> float:
+    """One element of the A @ X the seed prints for RMSprop after 300 steps (rounded to 2 decimals)."""
+    return float(experiments.SEED_PRINTED_RMSPROP_PRODUCT[row, column])
+
+
+@fact
+def direction_factor(index: int = 0, lr: float | None = None, variant: str = "seed") -> float:
+    """1 - 2 lr sigma_i^2: what one update of gradient descent multiplies the error along singular direction `index` by."""
+    sigma = MatrixInverse(variant=variant).singular_values()[index]
+    return float(1.0 - 2.0 * _hp(lr, None, None, None).lr * sigma**2)
+
+
+@fact
+def direction_loss(
+    index: int = 0, optimizer: str = "gd", steps: int = 300, lr: float | None = None, variant: str = "seed"
+) -> float:
+    """The part of the matrix loss along singular direction `index` (0 = sigma_max's) after `steps` updates; each starts at 1."""
+    return float(experiments.direction_losses(variant, optimizer, steps, _hp(lr, None, None, None))[index])
 
 
 @fact

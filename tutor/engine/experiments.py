@@ -17,6 +17,16 @@ from tutor.engine.problems import SEED_A, DeepChain, MatrixInverse, Valley, make
 from tutor.engine.run import Run
 
 # The final losses the seed prints after 300 steps (In [8], [9], [10] of the blog post).
+# The A @ X the seed prints for RMSprop after 300 steps (In [9]), rounded to 2 decimals.
+SEED_PRINTED_RMSPROP_PRODUCT = np.array(
+    [
+        [0.84, -0.05, 0.1, 0.1, -0.04],
+        [-0.04, 0.82, 0.03, 0.19, -0.03],
+        [0.12, 0.03, 0.9, -0.08, 0.04],
+        [0.15, 0.2, -0.12, 0.75, 0.07],
+        [-0.08, -0.09, 0.04, 0.1, 0.99],
+    ]
+)
 SEED_PRINTED_LOSSES = {
     "gd": 0.5469198476714346,
     "rmsprop": 0.32394771623791685,
@@ -43,6 +53,29 @@ def chain_ratio(depth: int, scale: float, activation: str) -> float:
     """The first layer's gradient divided by the last layer's."""
     gradients = chain_gradients(depth, scale, activation)
     return float(gradients[0] / gradients[-1])
+
+
+def chain_start_layer(depth: int, scale: float, activation: str, layer: int) -> tuple[float, float]:
+    """Layer `layer`'s (1 = the first) input z = w h + b to its activation, and the activation's slope there, at the start."""
+    chain = DeepChain(depth=depth, scale=scale, activation=activation)
+    start = chain.start()
+    h, slopes = chain.forward(start)
+    return float(scale * h[layer - 1] + start[layer - 1]), float(slopes[layer - 1])
+
+
+def chain_output_change(spec: dict[str, Any], optimizer: str, steps: int, layer: int, hp: Hyperparameters | None = None) -> float:
+    """How much bias `layer`'s move alone has changed a linear chain's output after `steps` updates.
+
+    A linear chain's output is linear in the biases, h_depth = sum_k c_k b_k + const, so bias k's
+    share of the change is c_k times its move; c_k is read off the gradient at the start.
+    """
+    chain = make_problem(spec)
+    if not isinstance(chain, DeepChain) or chain.activation != "linear":
+        raise ValueError("the output change of one bias is defined here for a linear deep chain only")
+    start = chain.start()
+    h, _ = chain.forward(start)
+    c = chain.grad(start) / (2.0 * (h[-1] - chain.target))
+    return float(abs(c[layer - 1]) * element_moves(spec, optimizer, steps, hp)[layer - 1])
 
 
 def chain_factor_per_layer(depth: int, scale: float, activation: str) -> float:
@@ -75,6 +108,27 @@ def element_moves(spec: dict[str, Any] | None, optimizer: str, steps: int, hp: H
 
 def loss_after(spec: dict[str, Any] | None, optimizer: str, steps: int, hp: Hyperparameters | None = None) -> float:
     return run_for(spec, optimizer, steps, hp).current.loss
+
+
+def loss_extreme(
+    spec: dict[str, Any] | None, optimizer: str, start: int, stop: int, which: str, hp: Hyperparameters | None = None
+) -> tuple[int, float]:
+    """The step and the loss of the lowest ("min") or highest ("max") loss between steps `start` and `stop` (both included)."""
+    if which not in ("min", "max"):
+        raise ValueError(f"which must be 'min' or 'max', not {which!r}")
+    if not 0 <= start <= stop:
+        raise ValueError(f"need 0 <= start <= stop, not {start} and {stop}")
+    losses = np.array(run_for(spec, optimizer, stop, hp).losses()[start : stop + 1])
+    index = int(np.argmin(losses) if which == "min" else np.argmax(losses))
+    return start + index, float(losses[index])
+
+
+def first_below(
+    spec: dict[str, Any] | None, optimizer: str, below: float, steps: int, hp: Hyperparameters | None = None
+) -> int | None:
+    """The first step whose loss is below `below` (None if none is within `steps`)."""
+    losses = run_for(spec, optimizer, steps, hp).losses()
+    return next((step for step, loss in enumerate(losses) if loss < below), None)
 
 
 def first_rise(spec: dict[str, Any] | None, optimizer: str, steps: int, hp: Hyperparameters | None = None) -> int | None:
@@ -124,6 +178,18 @@ def idle_elements(
     return [] if v is None else [tuple(int(i) for i in index) for index in np.argwhere(v == 0)]
 
 
+def direction_losses(variant: str, optimizer: str, steps: int, hp: Hyperparameters | None = None) -> np.ndarray:
+    """The matrix loss split by A's singular directions: sum((AX - I)^2) = sum_i |u_i^T (AX - I)|^2, largest sigma first.
+
+    Each part starts at 1 (X = 0, so AX - I = -I); under gradient descent part i is multiplied
+    by (1 - 2 lr sigma_i^2)^2 at every update.
+    """
+    problem = MatrixInverse(variant=variant)
+    u, _, _ = np.linalg.svd(problem.A)
+    residual = problem.A @ run_for(problem.spec(), optimizer, steps, hp).current.x - np.eye(len(problem.A))
+    return np.sum((u.T @ residual) ** 2, axis=1)
+
+
 # -- lesson 5: axis-aligned against rotated, and the valley ------------------------------
 
 
@@ -135,11 +201,16 @@ def axis_gain(optimizer: str, steps: int, hp: Hyperparameters | None = None) -> 
 
 
 def valley_path(
-    angle: float, optimizer: str, hp: Hyperparameters, condition: float = 20.0, below: float = 1e-3
+    angle: float,
+    optimizer: str,
+    hp: Hyperparameters,
+    condition: float = 20.0,
+    below: float = 1e-3,
+    start_point: str = "fixed",
 ) -> tuple[int | None, float]:
     """Steps until the loss on the valley first falls below `below`, and that path's length over the
     straight distance from its start to its end (1.0 = straight; None steps: never got there)."""
-    run = Run.create(Valley(condition=condition, angle=angle), optimizer, hp)
+    run = Run.create(Valley(condition=condition, angle=angle, start_point=start_point), optimizer, hp)
     steps = steps_to(run, below)
     records = run.records if steps is None else run.records[: steps + 1]
     return steps, path_length_ratio(records)
@@ -184,14 +255,20 @@ def seed_disagreement(optimizer: str) -> float:
 def nudged_change(optimizer: str, nudge: float = 1e-15, steps: int = 300) -> float:
     """Relative change of the final loss when every element of the start moves by `nudge`.
 
-    A chaotic run amplifies a difference far below any printed digit; this is why the
-    seed's RMSprop loss can be matched only to about 1e-5 (another numpy, another
-    summation order, and the last bits differ).
+    A chaotic run amplifies a difference far below any printed digit: RMSprop's run on the
+    seed's matrix lands on one of two outcomes (see nudged_run), which is why its loss
+    matches the seed's only to about 1e-5.
     """
     plain = Run.create(MatrixInverse(), optimizer)
-    nudged = Run.create(MatrixInverse(), optimizer)
-    nudged.records[0] = dataclasses.replace(nudged.records[0], x=nudged.records[0].x + nudge)
-    return abs(nudged.run_to(steps)[-1] / plain.run_to(steps)[-1] - 1.0)
+    return abs(nudged_run(optimizer, nudge, steps).current.loss / plain.run_to(steps)[-1] - 1.0)
+
+
+def nudged_run(optimizer: str, nudge: float, steps: int = 300) -> Run:
+    """A run on the seed's matrix whose start has every element moved by `nudge`."""
+    run = Run.create(MatrixInverse(), optimizer)
+    run.records[0] = dataclasses.replace(run.records[0], x=run.records[0].x + nudge)
+    run.goto(steps)
+    return run
 
 
 # -- lesson 7: mini-batches, eps, centered, Adam -----------------------------------------

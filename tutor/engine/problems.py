@@ -28,6 +28,7 @@ SEED_A = np.array(
 )
 
 ACTIVATIONS = ("linear", "sigmoid", "tanh", "relu")
+VALLEY_STARTS = ("fixed", "turned")
 
 
 class ProblemError(ValueError):
@@ -204,12 +205,15 @@ class DeepChain:
 class Valley:
     """f(x, y) = 1/2 (u^2 + K v^2),  u = x cos a + y sin a,  v = -x sin a + y cos a.
 
-    A valley whose floor runs at `angle` degrees from the x axis, K = `condition`;
-    start (-3, 1), minimum 0 at the origin.
+    A valley whose floor runs at `angle` degrees from the x axis, K = `condition`; minimum 0
+    at the origin. `start_point` "fixed" starts at (-3, 1) whatever the angle; "turned" starts
+    at u = -3, v = 1, the point (-3, 1) turned with the floor, so every angle is the same
+    problem seen from another side (same start loss, same path for gradient descent, turned).
     """
 
     condition: float = 20.0
     angle: float = 0.0
+    start_point: str = "fixed"
     kind: ClassVar[str] = "valley"
 
     def __post_init__(self) -> None:
@@ -219,13 +223,19 @@ class Valley:
                 raise ProblemError(f"{name} must be a finite number, not {value!r}")
         if not 1 <= self.condition <= 1e4:
             raise ProblemError(f"condition must be between 1 and 10000, not {self.condition:g}")
+        if self.start_point not in VALLEY_STARTS:
+            raise ProblemError(f"unknown start_point {self.start_point!r}; known: {', '.join(VALLEY_STARTS)}")
 
     def _rotation(self) -> tuple[float, float]:
         a = math.radians(self.angle)
         return math.cos(a), math.sin(a)
 
     def start(self) -> np.ndarray:
-        return np.array([-3.0, 1.0])
+        if self.start_point == "fixed":
+            return np.array([-3.0, 1.0])
+        c, s = self._rotation()
+        u, v = -3.0, 1.0
+        return np.array([u * c - v * s, u * s + v * c])
 
     def loss(self, x: np.ndarray) -> float:
         c, s = self._rotation()
@@ -250,7 +260,10 @@ class Valley:
         return np.zeros(2)
 
     def spec(self) -> dict[str, Any]:
-        return {"kind": self.kind, "condition": self.condition, "angle": self.angle}
+        spec: dict[str, Any] = {"kind": self.kind, "condition": self.condition, "angle": self.angle}
+        if self.start_point != "fixed":  # the default is left out, so older specs and share codes read the same
+            spec["start_point"] = self.start_point
+        return spec
 
     def title(self) -> str:
         return f"valley: condition {self.condition:g}, floor at {self.angle:g} degrees"
