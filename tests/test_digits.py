@@ -11,12 +11,14 @@ import csv
 import gzip
 import hashlib
 import io
+import json
 import math
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tutor.cli import main
 from tutor.engine import Hyperparameters, ProblemError, Run, exact, make_problem
 from tutor.engine.digits import TRAIN_ROWS, Digits, load_digits, split
 
@@ -223,16 +225,64 @@ def test_a_short_rmsprop_run_replayed_in_plain_python_agrees_to_the_last_bit() -
         rows = replay.rows(step)
         assert run.problem.batch_rows(step).tolist() == rows
         loss, dW, db = replay.loss_and_grad(rows)
-        for k in range(len(replay.W)):
-            for params, grads, means in ((replay.W[k], dW[k], v[0][k]), ([replay.b[k]], [db[k]], [v[1][k]])):
-                for p_row, g_row, v_row in zip(params, grads, means, strict=True):
-                    for j, g in enumerate(g_row):
-                        v_row[j] = 0.9 * v_row[j] + (1 - 0.9) * (g * g)  # numpy squares g**2 as g * g
-                        p_row[j] = p_row[j] - 0.01 * g / (math.sqrt(v_row[j]) + 1e-8)
+        rmsprop_update(replay, v, dW, db, lr=0.01, decay=0.9, eps=1e-8)
         record = run.forward()
         assert record.loss == loss, step
         assert record.x.tolist() == replay.flat([replay.W, replay.b]), step
     assert record.buffers["mean_square"].tolist() == replay.flat(v)
+
+
+def rmsprop_update(replay: Replay, v: tuple, dW: list, db: list, lr: float, decay: float, eps: float) -> None:
+    for k in range(len(replay.W)):
+        for params, grads, means in ((replay.W[k], dW[k], v[0][k]), ([replay.b[k]], [db[k]], [v[1][k]])):
+            for p_row, g_row, v_row in zip(params, grads, means, strict=True):
+                for j, g in enumerate(g_row):
+                    v_row[j] = decay * v_row[j] + (1 - decay) * (g * g)  # numpy squares g**2 as g * g
+                    p_row[j] = p_row[j] - lr * g / (math.sqrt(v_row[j]) + eps)
+
+
+def test_the_trace_replays_in_plain_python_to_the_last_bit(capsys: pytest.CaptureFixture[str]) -> None:
+    """From the trace alone (options, initial W and b, each step's batch rows) the run is rebuilt exactly."""
+    args = ["trace", "--problem", "digits", "--depth", "3", "--width", "5", "--batch", "8", "--seed", "3", "--steps", "12"]
+    assert main([*args, "--lr", "0.02", "--decay", "0.95"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    first = lines[0]
+    assert first["problem"] == {
+        "kind": "digits",
+        "depth": 3,
+        "width": 5,
+        "activation": "sigmoid",
+        "scale": 1.0,
+        "seed": 3,
+        "batch": 8,
+    }
+    assert first["optimizer"] == "rmsprop" and first["hp"] == {"lr": 0.02, "decay": 0.95, "eps": 1e-8, "mu": 0.9}
+    replay = Replay(depth=3, width=5, scale=1.0, seed=3, batch=8)
+    names = ["1", "2", "3", "out"]
+    assert [first["params"][name]["W"] for name in names] == replay.W
+    assert [first["params"][name]["b"] for name in names] == replay.b
+    assert len(replay.W[0]) == 64 and len(replay.W[0][0]) == 5  # W is inputs x outputs
+    v = [[[0.0] * len(row) for row in W] for W in replay.W], [[0.0] * len(b) for b in replay.b]
+    for step, line in enumerate(lines[1:]):
+        assert line["step"] == step + 1 and line["batch"] == replay.rows(step)
+        loss, dW, db = replay.loss_and_grad(line["batch"])
+        assert line["loss"] == loss
+        rmsprop_update(replay, v, dW, db, lr=0.02, decay=0.95, eps=1e-8)
+        assert [line["params"][name]["W"] for name in names] == replay.W
+        assert [line["params"][name]["b"] for name in names] == replay.b
+        assert [line["buffers"]["mean_square"][name]["W"] for name in names] == v[0]
+
+
+@pytest.mark.parametrize(("n", "k", "m"), [(1, 20, 1), (1, 9, 3), (4, 1, 1), (5, 64, 4), (3, 16, 1), (1, 300, 2)])
+def test_matrix_products_and_sums_add_in_order_whatever_the_shapes(n: int, k: int, m: int) -> None:
+    """Shapes with a 1 in them are where numpy would switch to pairwise summation if the layout let it."""
+    rng = np.random.default_rng(n * 1000 + k * 10 + m)
+    a, b = rng.standard_normal((n, k)), rng.standard_normal((k, m))
+    by_hand = [[ordered([a[i, j] * b[j, c] for j in range(k)]) for c in range(m)] for i in range(n)]
+    assert exact.matmul(a, b).tolist() == by_hand
+    assert exact.matmul(np.asfortranarray(a), b[:, ::-1].copy()[:, ::-1]).tolist() == by_hand  # any strides
+    assert exact.ordered_sum(a[0], axis=0) == ordered(a[0].tolist())
+    assert exact.ordered_sum(a, axis=1).tolist() == [ordered(row) for row in a.tolist()]
 
 
 def test_exp_and_log_are_within_one_unit_in_the_last_place() -> None:

@@ -31,11 +31,17 @@ def add_problem_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--variant", choices=["seed", "diagonal"], help="matrix: the seed's A or a diagonal A with its singular values"
     )
-    group.add_argument("--depth", type=int, help="deep-chain: number of layers")
-    group.add_argument("--scale", type=float, help="deep-chain: the weight every layer multiplies by")
-    group.add_argument("--activation", choices=list(ACTIVATIONS), help="deep-chain: the layers' activation")
+    group.add_argument("--depth", type=int, help="deep-chain: number of layers; digits: hidden layers (default 6)")
+    group.add_argument(
+        "--scale", type=float, help="deep-chain: the weight every layer multiplies by; digits: initial weight scale (default 1)"
+    )
+    group.add_argument("--activation", choices=list(ACTIVATIONS), help="deep-chain, digits: the layers' activation")
     group.add_argument("--condition", type=float, help="valley: curvature ratio K")
     group.add_argument("--angle", type=float, help="valley: angle of the valley floor in degrees")
+    # dest "layer_width": the top-level --width is the text width of --run-all
+    group.add_argument("--width", dest="layer_width", metavar="UNITS", type=int, help="digits: units per hidden layer (32)")
+    group.add_argument("--batch", type=int, help="digits: images per mini-batch (default 32)")
+    group.add_argument("--seed", type=int, help="digits: initial weights and batch order (default 0)")
 
 
 def add_hyper_arguments(parser: argparse.ArgumentParser) -> None:
@@ -52,7 +58,16 @@ PROBLEM_OPTIONS = {
     "deep-chain": ("depth", "scale", "activation"),
     "valley": ("condition", "angle"),
     "rosenbrock": (),
+    "digits": ("depth", "width", "activation", "scale", "seed", "batch"),
 }
+OPTION_DEST = {"width": "layer_width"}  # options whose argparse dest differs from the problem's parameter
+
+
+def given_problem_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The problem options on the command line, by parameter name."""
+    names = dict.fromkeys(name for names in PROBLEM_OPTIONS.values() for name in names)
+    values = {name: getattr(args, OPTION_DEST.get(name, name), None) for name in names}
+    return {name: value for name, value in values.items() if value is not None}
 
 
 def problem_spec(args: argparse.Namespace) -> dict[str, Any]:
@@ -60,14 +75,11 @@ def problem_spec(args: argparse.Namespace) -> dict[str, Any]:
     from tutor.engine.problems import ProblemError
 
     spec: dict[str, Any] = {"kind": args.problem}
-    for kind, names in PROBLEM_OPTIONS.items():
-        for name in names:
-            value = getattr(args, name, None)
-            if value is None:
-                continue
-            if kind != args.problem:
-                raise ProblemError(f"--{name} belongs to --problem {kind}, not {args.problem}")
-            spec[name] = value
+    for name, value in given_problem_options(args).items():
+        if name not in PROBLEM_OPTIONS.get(args.problem, ()):
+            owners = " or ".join(kind for kind, names in PROBLEM_OPTIONS.items() if name in names)
+            raise ProblemError(f"--{name} belongs to --problem {owners}, not {args.problem}")
+        spec[name] = value
     return spec
 
 
@@ -207,7 +219,7 @@ def _serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 def _trace(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from tutor.engine import HyperparameterError, ProblemError, Run, make_problem
-    from tutor.trace import write
+    from tutor.trace import is_network, write
 
     if not 1 <= args.steps <= 1_000_000:
         parser.error(f"--steps must be from 1 to 1000000, not {args.steps}")
@@ -215,6 +227,8 @@ def _trace(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         run = Run.create(make_problem(problem_spec(args)), args.optimizer, hyperparameters(args))
     except (HyperparameterError, ProblemError) as error:
         parser.error(str(error))
+    if args.format == "csv" and is_network(run):
+        parser.error("--format csv has one column per quantity; a network's parameters come by layer: use --format jsonl")
     write(run, args.steps, sys.stdout, args.format)
     return 0
 
@@ -298,7 +312,7 @@ def sandbox_setup(args: argparse.Namespace) -> Any:
     hidden = _hidden_panels(args.hide)
     if args.state is not None:
         given = [f"--{name}" for name in ("optimizer", "lr", "decay", "eps", "mu") if getattr(args, name) is not None]
-        given += [f"--{name}" for names in PROBLEM_OPTIONS.values() for name in names if getattr(args, name) is not None]
+        given += [f"--{name}" for name in given_problem_options(args)]
         given += ["--compare"] * args.compare + ["--problem"] * (args.problem != "matrix")
         if given:
             raise ValueError(f"--state already holds the problem, optimizers and hyperparameters: drop {', '.join(given)}")

@@ -1,4 +1,10 @@
-"""`tutor trace`: a run's records as JSON lines or CSV, one line per step."""
+"""`tutor trace`: a run's records as JSON lines or CSV, one line per step.
+
+A network (the digits problem) is traced layer by layer, so it can be replayed elsewhere:
+step 0 holds the options and the initial parameters, each later line the rows of its
+mini-batch, that batch's loss at the parameters the update started from, the parameters
+after it and the optimizer's buffers. `W` is a nested list of shape inputs x outputs.
+"""
 
 from __future__ import annotations
 
@@ -39,8 +45,42 @@ def record_row(record: Record) -> dict[str, Any]:
     }
 
 
+def by_layer(run: Run, flat: np.ndarray) -> dict[str, dict[str, Any]]:
+    """A network's flat parameter-shaped array as {layer: {"W": inputs x outputs, "b": outputs}}."""
+    return {layer.name: {"W": _plain(layer.W(flat)), "b": _plain(layer.b(flat))} for layer in run.problem.layers}  # type: ignore[attr-defined]
+
+
+def network_rows(run: Run, steps: int) -> Iterator[dict[str, Any]]:
+    start = run.records[0]
+    yield {
+        "step": 0,
+        "problem": run.problem.spec(),
+        "optimizer": run.optimizer.key,
+        "hp": run.hp.as_dict(),
+        "loss": _plain(start.loss),  # the whole training set's, at the start
+        "params": by_layer(run, start.x),
+    }
+    for _ in range(steps):
+        before = run.current.step
+        record = run.forward()
+        yield {
+            "step": record.step,
+            "batch": run.problem.batch_rows(before).tolist(),  # type: ignore[attr-defined]
+            "loss": _plain(record.loss),  # the batch's, at the parameters the update started from
+            "params": by_layer(run, record.x),
+            "buffers": {name: by_layer(run, values) for name, values in record.buffers.items()},
+        }
+
+
+def is_network(run: Run) -> bool:
+    return hasattr(run.problem, "layers")
+
+
 def rows(run: Run, steps: int) -> Iterator[dict[str, Any]]:
-    """Records 1..steps (each the state after that many updates)."""
+    """Records 1..steps (each the state after that many updates); a network's from step 0, by layer."""
+    if is_network(run):
+        yield from network_rows(run, steps)
+        return
     for _ in range(steps):
         yield record_row(run.forward())
 

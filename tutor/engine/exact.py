@@ -9,7 +9,7 @@ ufunc so no compiler can fuse a multiply and an add:
 
 - `ordered_sum` adds in index order, `acc = a[0]; acc += a[1]; ...` (numpy reduces an axis
   that is not the fastest in memory naively, in this order; only the fastest axis gets pairwise
-  summation, see the notes of `numpy.sum`).
+  summation, see the notes of `numpy.sum`, so the summed axis is laid out outermost).
 - `matmul(a, b)[i, j]` is `ordered_sum` over k of the rounded products `a[i, k] * b[k, j]`.
 - `exp` and `log` follow fdlibm (Sun's freely distributable libm): a range reduction by
   multiples of ln 2 and a fixed polynomial, within one unit in the last place of the exact value.
@@ -26,18 +26,25 @@ MASK64 = (1 << 64) - 1
 GOLDEN = 0x9E3779B97F4A7C15
 
 
+def _sum_first_axis(a: np.ndarray) -> np.ndarray:
+    """Sum over axis 0 in order. numpy reduces an axis in order as long as it is not the one fastest in memory,
+    so the rest is laid out C-contiguous behind it, at least two wide (a 1-wide rest would make axis 0 the fastest)."""
+    rest = a.shape[1:]
+    table = np.ascontiguousarray(a.reshape(a.shape[0], -1))
+    if table.shape[1] == 1:
+        table = np.concatenate([table, np.zeros_like(table)], axis=1)
+    return np.add.reduce(table, axis=0)[: int(np.prod(rest, dtype=np.int64))].reshape(rest)
+
+
 def ordered_sum(a: np.ndarray, axis: int) -> np.ndarray:
     """Sum along `axis` in index order (a[0] + a[1] first, then + a[2], ...)."""
-    outer = np.ascontiguousarray(a if axis == 0 else np.moveaxis(a, axis, 0))  # summed axis outermost: added in order
-    return np.add.reduce(outer, axis=0)
+    return _sum_first_axis(np.moveaxis(a, axis, 0))
 
 
 def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """a @ b with the products of each output summed in order of k."""
-    # products[k, i, j] = a[i, k] * b[k, j], laid out with k outermost whatever the strides of a and b
-    # (numpy's default would follow theirs, and a k fastest in memory would be summed pairwise)
-    products = np.multiply(a.T[:, :, np.newaxis], b[:, np.newaxis, :], order="C")
-    return np.add.reduce(products, axis=0)
+    products = np.multiply(a.T[:, :, np.newaxis], b[:, np.newaxis, :], order="C")  # [k, i, j] = a[i, k] * b[k, j]
+    return _sum_first_axis(products)
 
 
 # fdlibm e_exp.c
