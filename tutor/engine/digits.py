@@ -23,7 +23,7 @@ from typing import Any, ClassVar, NamedTuple
 import numpy as np
 
 from tutor.engine import exact
-from tutor.engine.problems import ProblemError
+from tutor.engine.errors import ProblemError
 
 DATA_FILE = "digits.csv.gz"
 IMAGES = 1797

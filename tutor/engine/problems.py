@@ -15,6 +15,9 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
+from tutor.engine.digits import Digits
+from tutor.engine.errors import ProblemError
+
 # The seed's matrix (In [7] of the blog post).
 SEED_A = np.array(
     [
@@ -29,10 +32,6 @@ SEED_A = np.array(
 
 ACTIVATIONS = ("linear", "sigmoid", "tanh", "relu")
 VALLEY_STARTS = ("fixed", "turned")
-
-
-class ProblemError(ValueError):
-    """A problem description that cannot be built; the message says why."""
 
 
 class Problem(Protocol):
@@ -367,11 +366,8 @@ PROBLEM_KINDS: dict[str, type[Problem]] = {
     "valley": Valley,
     "rosenbrock": Rosenbrock,
     "minibatch": MiniBatchNoise,
+    "digits": Digits,
 }
-
-from tutor.engine.digits import Digits  # noqa: E402  (digits.py imports ProblemError from here)
-
-PROBLEM_KINDS["digits"] = Digits
 
 
 def make_problem(spec: dict[str, Any] | None = None) -> Problem:
