@@ -12,12 +12,14 @@ from __future__ import annotations
 import functools
 import json
 import math
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
 
-from tutor.engine import Hyperparameters, Run, experiments, make_problem
+from tutor.engine import Hyperparameters, Run, experiments, make_problem, race
 from tutor.engine.problems import SEED_A, MatrixInverse, MiniBatchNoise
 
 FACTS: dict[str, Callable[..., Any]] = {}
@@ -477,3 +479,96 @@ def product_deviation(optimizer: str = "rmsprop-momentum", steps: int = 300) -> 
 def minibatch_gradient(batch: int = 1, size: float = 0.01, period: int = 10) -> float:
     """The mini-batch problem's gradient (at its start) on batch `batch` of a cycle (1 = the first)."""
     return MiniBatchNoise(size=float(size), period=period).noise(batch - 1)
+
+
+# -- the digits network (a real MLP in mini-batches; tutor/engine/digits.py) -------------
+
+CACHE_ENV = "TUTOR_CACHE"  # where slow results (learning-rate sweeps) are kept; default: the user's cache folder
+
+
+def cache_dir() -> Path:
+    override = os.environ.get(CACHE_ENV)
+    if override:
+        return Path(override)
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("tutor", appauthor=False))
+
+
+DIGITS = {"kind": "digits"}
+
+
+def _race(problem: dict[str, Any] | None, optimizer: str, steps: int) -> race.RaceResult:
+    return race.best_lr(problem or DIGITS, optimizer, steps, cache_dir=cache_dir())
+
+
+@fact
+def best_lr(problem: dict[str, Any] | None = None, optimizer: str = "rmsprop", steps: int = 450) -> float:
+    """`optimizer`'s best lr of 1e-4, 3e-4, ..., 10 on `problem` (default: the digits network) after `steps` updates, by test loss (digits) or loss.
+
+    Computed once, then cached on disk (TUTOR_CACHE or the user's cache folder)."""
+    return _race(problem, optimizer, steps).lr
+
+
+@fact
+def best_lr_loss(problem: dict[str, Any] | None = None, optimizer: str = "rmsprop", steps: int = 450) -> float:
+    """The test loss (digits) or loss of `optimizer` at its best lr after `steps` updates."""
+    return _race(problem, optimizer, steps).best.score
+
+
+@fact
+def best_lr_accuracy(problem: dict[str, Any] | None = None, optimizer: str = "rmsprop", steps: int = 450) -> float:
+    """The digits network's test accuracy (0..1) with `optimizer` at its best lr after `steps` updates."""
+    accuracy = _race(problem, optimizer, steps).best.accuracy
+    if accuracy is None:
+        raise ValueError("best_lr_accuracy needs a digits problem")
+    return accuracy
+
+
+def _digits_stats(problem: dict[str, Any] | None, optimizer: str, step: int, lr: float | None) -> list[Any]:
+    from tutor.engine.digits import layer_statistics
+
+    run = run_after(problem or DIGITS, optimizer, max(step, 1), _hp(lr, None, None, None))
+    record = run.records[max(step, 1)]
+    return layer_statistics(run.problem, run.records[record.step - 1].x, record)  # type: ignore[arg-type]
+
+
+def _layer(stats: list[Any], layer: str | int) -> Any:
+    names = [s.name for s in stats]
+    if str(layer) not in names:
+        raise ValueError(f"no layer {layer!r}; the layers are {', '.join(names)}")
+    return stats[names.index(str(layer))]
+
+
+@fact
+def layer_gradient(
+    problem: dict[str, Any] | None = None, layer: str | int = 1, optimizer: str = "gd", step: int = 1, lr: float | None = None
+) -> float:
+    """The RMS of the gradient of one layer's weights (1.., or "out") of the digits network in update `step`."""
+    return _layer(_digits_stats(problem, optimizer, step, lr), layer).grad_rms
+
+
+@fact
+def layer_gradient_ratio(
+    problem: dict[str, Any] | None = None, optimizer: str = "gd", step: int = 1, lr: float | None = None
+) -> float:
+    """The output layer's gradient RMS over the first layer's in update `step`: how much the gradient vanished."""
+    stats = _digits_stats(problem, optimizer, step, lr)
+    return stats[-1].grad_rms / stats[0].grad_rms
+
+
+@fact
+def update_ratio(
+    problem: dict[str, Any] | None = None, layer: str | int = 1, optimizer: str = "gd", step: int = 1, lr: float | None = None
+) -> float:
+    """log10(std(change of W) / std(W)) of one layer in update `step` (about -3: a healthy pace)."""
+    return _layer(_digits_stats(problem, optimizer, step, lr), layer).update_ratio
+
+
+@fact
+def test_accuracy(
+    problem: dict[str, Any] | None = None, optimizer: str = "rmsprop", steps: int = 450, lr: float | None = None
+) -> float:
+    """The digits network's accuracy (0..1) on its 360 test images after `steps` updates."""
+    run = run_after(problem or DIGITS, optimizer, steps, _hp(lr, None, None, None))
+    return run.problem.evaluate(run.current.x)[1]  # type: ignore[attr-defined]

@@ -263,6 +263,44 @@ class Digits:
         return f"digits: {self.depth} {self.activation} layers of {self.width}, batches of {self.batch}"
 
 
+class LayerStatistics(NamedTuple):
+    """How one layer's weights W are learning at a record (biases left out, as in Karpathy's diagnostic)."""
+
+    name: str
+    grad_rms: float  # sqrt(mean(g^2)) over W: the gradient's size
+    sqrt_v_rms: float | None  # sqrt(mean(v)): the optimizer's running gradient size (None without a mean square)
+    step_size: float  # the median of W's per-weight step size lr/(sqrt(v)+eps) (lr for gradient descent)
+    update_ratio: float  # log10(std(change of W this update) / std(W)); about -3 is a healthy pace
+
+
+def layer_statistics(problem: Digits, before: np.ndarray, record: Any) -> list[LayerStatistics]:
+    """Per layer, the numbers the layer bars draw, for the update that took the parameters from `before` to `record`.
+
+    The step size is a median: weights fed by a pixel that is 0 in every image never get a
+    gradient, keep v = 0 and a step size of lr/eps, and would swamp a mean.
+    """
+    stats = []
+    v = record.buffers.get("mean_square")
+    with np.errstate(all="ignore"):
+        for layer in problem.layers:
+            w = layer.W(record.x)
+            g = np.zeros_like(w) if record.grad is None else layer.W(record.grad)
+            change = w - layer.W(before)
+            spread = float(np.std(w))
+            moved = float(np.std(change))
+            ratio = math.log10(moved / spread) if moved > 0 and spread > 0 else -math.inf
+            stats.append(
+                LayerStatistics(
+                    layer.name,
+                    float(np.sqrt(np.mean(g * g))),
+                    None if v is None else float(np.sqrt(np.mean(layer.W(v)))),
+                    float(np.median(layer.W(record.effective_step))),
+                    ratio,
+                )
+            )
+    return stats
+
+
 @cache
 def _layout(depth: int, width: int) -> tuple[Layer, ...]:
     sizes = [PIXELS] + [width] * depth + [CLASSES]
