@@ -620,3 +620,68 @@ async def test_a_share_code_far_ahead_opens_at_once_then_computes_behind_a_progr
         for run in visualizer.runs:
             reference = Run.create(MatrixInverse(), run.optimizer.key)
             assert run.current.loss == reference.goto(4000).loss
+
+
+def numbers_on_screen(app: TutorApp) -> dict[str, str]:
+    """The text of every panel of the visualizer that shows numbers."""
+    visualizer = app.screen.query_one(Visualizer)
+    panels = ("status", "controls", "grids", "inspector", "chart", "narration")
+    return {name: str(visualizer.query_one(f"#{name}").render()) for name in panels}
+
+
+async def share_code_of(pilot) -> str:  # type: ignore[no-untyped-def]
+    await pilot.press("s")
+    await pilot.pause()
+    assert isinstance(pilot.app.screen, ShareCodeScreen)
+    code = pilot.app.screen.code
+    await pilot.press("escape")
+    return code
+
+
+async def test_a_share_code_brings_back_the_moment_after_an_edit(progress_path: Path) -> None:
+    """Issue 14: space x5, e lr=0.01, space x5, s: the code opens at `step 10 loss 2.143`, as the original shows."""
+    first = sandbox_app(progress_path=progress_path)
+    async with first.run_test(size=SIZE) as pilot:
+        await pilot.press(*["space"] * 5, "e", "0", ".", "0", "1", "enter", *["space"] * 5)
+        await pilot.pause()
+        shown = numbers_on_screen(first)
+        assert shown["status"].startswith("step 10  loss 2.143")
+        code = await share_code_of(pilot)
+        runs = first.screen.query_one(Visualizer).runs
+    second = sandbox_app("--state", code, progress_path=progress_path)
+    async with second.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        opened = numbers_on_screen(second)
+        assert {**opened, "narration": ""} == {**shown, "narration": ""}  # the narration said what the edit did
+        copy = second.screen.query_one(Visualizer).runs[0]
+        assert copy.current.x.tobytes() == runs[0].current.x.tobytes()
+
+
+async def test_compare_mode_edits_run_cursor_and_speed_survive_a_share_code(progress_path: Path) -> None:
+    """Two edits in compare mode, back past the second (its steps are kept ahead), another run shown,
+    the cursor moved and the speed changed: the opened code shows every number the original does,
+    and steps on through the kept steps exactly as the original."""
+    keys = ["space"] * 3 + ["e"]
+    first = sandbox_app("--compare", progress_path=progress_path)
+    async with first.run_test(size=SIZE) as pilot:
+        await pilot.press(*keys)
+        first.screen.query_one("#edit-decay", Input).value = "0.5"
+        first.screen.query_one("#edit-lr", Input).value = "0.005"
+        await pilot.press("enter", *["space"] * 4, "e")
+        first.screen.query_one("#edit-mu", Input).value = "0.5"
+        await pilot.press("enter", *["space"] * 3, *["b"] * 4, "o", "down", "right", "plus")
+        await pilot.pause()
+        visualizer = first.screen.query_one(Visualizer)
+        assert (visualizer.step, visualizer.selected, visualizer.cursor, visualizer.speed) == (6, 1, 6, 20)
+        shown = numbers_on_screen(first)
+        code = await share_code_of(pilot)
+        await pilot.press(*["space"] * 6)
+        await pilot.pause()
+        ahead = numbers_on_screen(first)
+    second = sandbox_app("--state", code, progress_path=progress_path)
+    async with second.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert {**numbers_on_screen(second), "narration": ""} == {**shown, "narration": ""}
+        await pilot.press(*["space"] * 6)
+        await pilot.pause()
+        assert numbers_on_screen(second) == ahead

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import binascii
 import random
+from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from tutor import share
+from tutor.engine import Record, Run
 from tutor.engine.hyper import Hyperparameters
 from tutor.engine.problems import PROBLEM_KINDS, make_problem
 from tutor.share import ALPHABET, ShareCodeError, decode, encode
@@ -15,13 +18,18 @@ from tutor.share import ALPHABET, ShareCodeError, decode, encode
 DEFAULT_HP = Hyperparameters().as_dict()
 
 
-def state(problem=None, optimizers=None, step=0, hidden=None, view="matrix", **hp):
+def state(problem=None, optimizers=None, step=0, hidden=None, view="matrix", edits=None, cursor=0, selected=0, speed=10, **hp):
     """A state as the visualizer's state() gives it: the problem's own spec, every hyperparameter."""
+    optimizers = optimizers or ["rmsprop"]
     return {
         "problem": make_problem(problem or {"kind": "matrix"}).spec(),
-        "optimizers": optimizers or ["rmsprop"],
+        "optimizers": optimizers,
         "hp": {**DEFAULT_HP, **hp},
+        "edits": edits or [[] for _ in optimizers],
         "step": step,
+        "cursor": cursor,
+        "selected": selected,
+        "speed": speed,
         "view": view,
         "hidden": hidden or [],
     }
@@ -55,32 +63,62 @@ def random_state(rng: random.Random) -> dict:
     spec = make_problem(problem).spec()
     if kind == "deep-chain" and rng.random() < 0.3:  # not in the chain's spec(), kept when not the default
         spec.update(target=random_float(rng, -2, 2) + 3, input=random_float(rng, -2, 2) - 3)
-    return {
+    optimizers = rng.sample(share.OPTIMIZER_NAMES, rng.randint(1, 3))
+    start = random_hp(rng)
+    history = random_edits(rng, start)
+    given = {
         "problem": spec,
-        "optimizers": rng.sample(share.OPTIMIZER_NAMES, rng.randint(1, 3)),
-        "hp": {
-            "lr": 10 ** random_float(rng, -6, 1),
-            "decay": rng.choice([0.0, 0.5, 0.9, 0.99, 0.999, random_float(rng, 0, 0.94)]),
-            "eps": 10 ** -random_float(rng, 1, 12),
-            "mu": rng.choice([0.0, 0.9, random_float(rng, 0, 0.94)]),
-        },
+        "optimizers": optimizers,
+        "hp": start,
+        "edits": [history if rng.random() < 0.5 else random_edits(rng, start) for _ in optimizers],
         "step": rng.choice([0, 1, 25, 127, 128, 3000, 100_000, rng.randint(0, 100_000)]),
+        "cursor": rng.randrange(make_problem(spec).start().size),
+        "selected": rng.randrange(len(optimizers)),
+        "speed": rng.choice([1, 10, 300, rng.randint(1, share.MAX_SPEED)]),
         "view": rng.choice(share.VIEW_NAMES + ("some-new-view",)),
         "hidden": rng.sample(list(share.PANEL_NAMES) + ["some-new-panel"], rng.randint(0, 3)),
     }
+    while True:  # a step the engine work limits allow
+        try:
+            share._check_cost(make_problem(spec).spec(), optimizers, given["step"], given["hp"])
+            return given
+        except ShareCodeError:
+            given["step"] //= 2
+
+
+def random_hp(rng: random.Random) -> dict:
+    return {
+        "lr": 10 ** random_float(rng, -6, 1),
+        "decay": rng.choice([0.0, 0.5, 0.9, 0.99, 0.999, random_float(rng, 0, 0.94)]),
+        "eps": 10 ** -random_float(rng, 1, 12),
+        "mu": rng.choice([0.0, 0.9, random_float(rng, 0, 0.94)]),
+    }
+
+
+def random_edits(rng: random.Random, start: dict) -> list:
+    """Steps increasing, each edit changing one to four values (each to a value it did not have)."""
+    edits, previous = [], dict(start)
+    for at in sorted(rng.sample(range(0, 100_001), rng.choice([0, 0, 1, 2, 5]))):
+        new = random_hp(rng)  # as typed in the edit dialog: a few digits
+        changes = {name: float(f"{new[name]:.3g}") for name in rng.sample(Hyperparameters.NAMES, rng.randint(1, 4))}
+        changes = {name: value for name, value in sorted(changes.items()) if value != previous[name]}
+        if changes:
+            edits.append([at, changes])
+            previous.update(changes)
+    return edits
 
 
 def test_the_common_case_is_short_and_round_trips() -> None:
     given = state(lr=0.01, step=25)
     code = encode(given)
-    assert code == "04C0-40RS-HGF0"
+    assert code == "08C0-40RS-CB60"
     assert decode(code) == given
 
 
 def test_defaults_cost_nothing() -> None:
     assert decode(encode(state())) == state()
     assert len(encode(state())) < len(encode(state(step=1)))
-    assert encode({}) == encode(state()) == encode({"problem": {"kind": "matrix"}}) == "0403-6C8"
+    assert encode({}) == encode(state()) == encode({"problem": {"kind": "matrix"}}) == "0806-CRG"
     assert decode(encode({"problem": {"kind": "deep-chain"}}))["problem"] == {
         "kind": "deep-chain",
         "depth": 10,
@@ -196,28 +234,30 @@ def test_garbage_gets_a_reason(code: str, reason: str) -> None:
 
 
 def test_a_code_from_another_version_says_so() -> None:
-    with pytest.raises(ShareCodeError, match=r"another version of tutor \(format 9; this one reads 1\)"):
+    with pytest.raises(ShareCodeError, match=r"another version of tutor \(format 9; this one reads 2\): ask for a new code"):
         decode(raw_code(bytes([9, 0])))
+    with pytest.raises(ShareCodeError, match=r"\(format 1; this one reads 2\)"):
+        decode("04C0-40RS-HGF0")  # a code of the first format, which replayed the last values from step 0
 
 
 @pytest.mark.parametrize(
     ("payload", "reason"),
     [
-        (bytes([1, 0b1000, 0x7F]), r"damaged \(it ends too early\)"),  # lr's exponent missing
-        (bytes([1, 0, 5]), r"damaged \(it has bytes left over\)"),
-        (bytes([1, 0b0001, 9, 0]), "names something this version of tutor does not know"),
-        (bytes([1, 0b0001, 0x84]) + b"cube" + bytes([0]), r"a problem this version of tutor does not know \('cube'\)"),
-        (bytes([1, 0b0010, 1, 60]), "names something this version of tutor does not know"),
-        (bytes([1, 0b0010, 1, 0x84]) + b"sgd!", r"cannot be opened: unknown optimizer 'sgd!'"),
-        (bytes([1, 0b0010, 0]), ""),  # no optimizer at all: the default one
-        (bytes([1, 0b1000, 4, 6]), r"cannot be opened: lr must be > 0 and <= 1000, not 2000"),  # lr = 2e3
-        (bytes([1, 0b100000, 2, 0]), r"cannot be opened: decay must be in \[0, 1\), not 1"),
-        (bytes([1, 0b1000, 1, 0x90, 0x06]), r"damaged \(a number is out of range\)"),  # lr = -1e392
+        (bytes([2, 0b1000, 0x7F]), r"damaged \(it ends too early\)"),  # lr's exponent missing
+        (bytes([2, 0, 5]), r"damaged \(it has bytes left over\)"),
+        (bytes([2, 0b0001, 9, 0]), "names something this version of tutor does not know"),
+        (bytes([2, 0b0001, 0x84]) + b"cube" + bytes([0]), r"a problem this version of tutor does not know \('cube'\)"),
+        (bytes([2, 0b0010, 1, 60]), "names something this version of tutor does not know"),
+        (bytes([2, 0b0010, 1, 0x84]) + b"sgd!", r"cannot be opened: unknown optimizer 'sgd!'"),
+        (bytes([2, 0b0010, 0]), ""),  # no optimizer at all: the default one
+        (bytes([2, 0b1000, 4, 6]), r"cannot be opened: lr must be > 0 and <= 1000, not 2000"),  # lr = 2e3
+        (bytes([2, 0x80, 0x01, 2, 0]), r"cannot be opened: decay must be in \[0, 1\), not 1"),
+        (bytes([2, 0b1000, 1, 0x90, 0x06]), r"damaged \(a number is out of range\)"),  # lr = -1e392
         (
-            bytes([1, 0b10000, 0xA1, 0x8D, 0x06]),
+            bytes([2, 0b10000, 0xA1, 0x8D, 0x06]),
             r"cannot be opened: the step must be a whole number from 0 to 100000, not 100001",
         ),
-        (bytes([1, 0b0001, 1, 0b1, 0x80 + 1]), r"damaged \(it ends too early\)"),
+        (bytes([2, 0b0001, 1, 0b1, 0x80 + 1]), r"damaged \(it ends too early\)"),
     ],
 )
 def test_well_formed_codes_are_still_checked_by_the_engine(payload: bytes, reason: str) -> None:
@@ -230,7 +270,7 @@ def test_well_formed_codes_are_still_checked_by_the_engine(payload: bytes, reaso
 
 
 def test_a_deep_chain_too_deep_is_refused_with_the_engines_reason() -> None:
-    payload = bytes([1, 0b0001, 1, 0b1]) + bytes([0x92, 0x03])  # depth zigzag 402 -> 201
+    payload = bytes([2, 0b0001, 1, 0b1]) + bytes([0x92, 0x03])  # depth zigzag 402 -> 201
     with pytest.raises(ShareCodeError, match="cannot be opened: depth must be a whole number from 1 to 200, not 201"):
         decode(raw_code(payload))
 
@@ -251,3 +291,155 @@ def test_a_deep_chain_too_deep_is_refused_with_the_engines_reason() -> None:
 def test_encode_refuses_a_state_that_would_not_open(given: dict, reason: str) -> None:
     with pytest.raises(ShareCodeError, match=f"cannot make a share code: .*{reason}"):
         encode(given)
+
+
+# --- the moment after edits: runs_of(decode(code)) computes every step bit for bit as the shared runs did ---------
+
+
+def same_record(a: Record, b: Record, problem: object) -> bool:
+    """Every number the grids, inspector and status show for a record, compared bit for bit."""
+    arrays = [(a.x, b.x), (a.effective_step, b.effective_step)]
+    arrays += [(a.grad, b.grad)] if a.grad is not None or b.grad is not None else []
+    arrays += [(a.buffers[name], b.buffers[name]) for name in a.buffers]
+    product = getattr(problem, "product", None)
+    if product is not None:  # the AX grid
+        arrays.append((product(a.x), product(b.x)))
+    return (
+        a.step == b.step
+        and set(a.buffers) == set(b.buffers)
+        and np.float64(a.loss).tobytes() == np.float64(b.loss).tobytes()
+        and a.hp == b.hp
+        and all(x is not None and y is not None and x.tobytes() == y.tobytes() for x, y in arrays)
+    )
+
+
+def play(rng: random.Random, runs: list[Run]) -> int:
+    """Random steps forward and back and edits of lr, decay, eps and mu, as the visualizer makes them:
+    every run stands at one step, an edit changes the same values in every run from the step on screen."""
+    step = 0
+    for _ in range(rng.randint(1, 12)):
+        action = rng.choice(["forward", "forward", "back", "edit", "edit"])
+        if action == "forward":
+            step = min(step + rng.choice([1, 1, 3, 20, 150]), 400)
+        elif action == "back":
+            step = max(0, step - rng.choice([1, 2, 10, 60]))
+        else:
+            names = rng.sample(Hyperparameters.NAMES, rng.randint(1, 2))
+            new = random_hp(rng)
+            changed = {name: float(f"{new[name]:.3g}") for name in names}  # as typed in the edit dialog
+            for run in runs:
+                run.set_hyperparameters(replace(run.hp, **changed))
+        for run in runs:
+            run.goto(step)
+    return step
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_random_edits_open_bit_for_bit_in_compare_mode_too(seed: int) -> None:
+    rng = random.Random(seed)
+    spec = rng.choice([{"kind": "matrix"}, {"kind": "deep-chain", "depth": 6}, {"kind": "valley", "condition": 30.0}])
+    keys = rng.choice([["rmsprop"], ["gd", "rmsprop", "rmsprop-momentum"], ["adam", "rmsprop-centered"]])
+    start = Hyperparameters(lr=rng.choice([0.001, 0.01]))
+    runs = [Run.create(make_problem(spec), key, start) for key in keys]
+    step = play(rng, runs)
+    shown = share.state_of(runs, step, cursor=rng.randrange(runs[0].current.x.size), selected=len(runs) - 1, speed=60)
+    opened_state = decode(encode(shown))
+    assert opened_state == shown
+    opened = share.runs_of(opened_state)
+    for original, copy in zip(runs, opened, strict=True):
+        copy.goto(step)
+        assert copy.hp == original.hp  # what the edit dialog shows
+        assert all(same_record(a, b, original.problem) for a, b in zip(original.records[: step + 1], copy.records, strict=True))
+        # and the steps after it too, through the kept future and past it
+        original.goto(step + 200)
+        copy.goto(step + 200)
+        assert all(same_record(a, b, original.problem) for a, b in zip(original.records, copy.records, strict=True))
+        assert copy.edits() == original.edits()
+
+
+def test_the_issue_14_moment_step_10_after_lr_001_at_step_5() -> None:
+    """`tutor sandbox`, space x5, e lr=0.01, space x5, s: the code opens at step 10 with loss 2.143, not 1.673."""
+    run = Run.create(make_problem({"kind": "matrix"}), "rmsprop")
+    run.goto(5)
+    run.set_hyperparameters(Hyperparameters(lr=0.01))
+    run.goto(10)
+    code = encode(share.state_of([run], 10))
+    assert len(code) <= 19
+    assert decode(code)["edits"] == [[[5, {"lr": 0.01}]]]
+    opened = share.runs_of(decode(code))[0]
+    assert opened.goto(10).loss == run.current.loss
+    assert f"{opened.current.loss:.4g}" == "2.143"
+    replayed = Run.create(make_problem({"kind": "matrix"}), "rmsprop", Hyperparameters(lr=0.01))
+    assert f"{replayed.goto(10).loss:.4g}" == "1.673"  # what the first format opened
+
+
+def test_an_edit_shared_by_three_runs_costs_what_it_costs_one() -> None:
+    compare = ["gd", "rmsprop", "rmsprop-momentum"]
+    one_cost = len(encode(state(step=10, edits=[[[5, {"lr": 0.01}]]]))) - len(encode(state(step=10)))
+    three_cost = len(encode(state(step=10, optimizers=compare, edits=[[[5, {"lr": 0.01}]]] * 3)))
+    three_cost -= len(encode(state(step=10, optimizers=compare)))
+    assert three_cost == one_cost <= 10  # 5 bytes: histories, edits, step and names changed, the value
+    different = state(step=10, optimizers=["gd", "rmsprop"], edits=[[[5, {"lr": 0.01}]], [[6, {"lr": 0.01}]]])
+    assert decode(encode(different)) == different
+
+
+def payload_with(flags: int, *varints: int) -> bytes:
+    out = bytearray([share.VERSION])
+    for number in (flags, *varints):
+        share._put_varint(out, number)
+    return bytes(out)
+
+
+EDITS, CURSOR, SPEED, SELECTED = (1 << share.FIELD_BITS.index(name) for name in ("edits", "cursor", "speed", "selected"))
+
+
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [
+        (payload_with(CURSOR, 25), r"cannot be opened: the inspected element must be a whole number from 0 to 24, not 25"),
+        (payload_with(SELECTED, 1), r"the selected run must be a whole number from 0 to 0, not 1"),
+        (payload_with(SPEED, 0), r"the speed must be a whole number from 1 to 1000, not 0"),
+        (payload_with(EDITS, 9), r"damaged \(a count is out of range\)"),
+        (payload_with(EDITS, 2, 0, 0), r"the edits are one list per run \(1\)"),
+        (
+            payload_with(EDITS, 1, 1, 100_001 << 4 | 1, 2, 0),
+            r"an edit's step must be a whole number from 0 to 100000, not 100001",
+        ),
+        (payload_with(EDITS, 1, 2, 5 << 4 | 1, 2, 0, 0 << 4 | 1, 2, 0), r"an edit's step must be a whole number from 6 to"),
+        (payload_with(EDITS, 1, 1, 5 << 4 | 1, 4, 6), r"an edit at step 5: lr must be > 0 and <= 1000, not 2000"),
+        (payload_with(EDITS, 1, 1, 5 << 4 | 1, 2), r"damaged \(it ends too early\)"),
+    ],
+)
+def test_the_edit_history_and_what_is_on_screen_are_checked_too(payload: bytes, reason: str) -> None:
+    with pytest.raises(ShareCodeError, match=reason):
+        decode(raw_code(payload))
+
+
+@pytest.mark.parametrize(
+    ("given", "reason"),
+    [
+        (
+            state(optimizers=["adam"] * 8, step=100_000),
+            r"8 runs to step 100000 would keep about 1\.4 GB of steps, more than the 512 MB a share code may ask for",
+        ),
+        (
+            state(problem={"kind": "deep-chain", "depth": 200}, step=60_000),
+            r"1 run to step 60000 on 200 numbers is 12,000,000 element updates, more than the 10,000,000",
+        ),
+    ],
+)
+def test_a_code_that_would_take_the_machine_down_is_refused_with_the_reason(
+    given: dict, reason: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(ShareCodeError, match=f"cannot make a share code: {reason}"):
+        encode(given)
+    with monkeypatch.context() as unchecked:  # a code made by hand, as an attacker would
+        unchecked.setattr(share, "_check_cost", lambda *args: None)
+        code = encode(given)
+    with pytest.raises(ShareCodeError, match=f"cannot be opened: {reason}"):
+        decode(code)
+
+
+def test_the_compare_mode_at_the_step_cap_can_still_be_shared() -> None:
+    given = state(optimizers=["gd", "rmsprop", "rmsprop-momentum"], step=100_000)
+    assert decode(encode(given)) == given

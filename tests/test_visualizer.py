@@ -15,12 +15,13 @@ from textual.reactive import reactive
 from textual.widgets import Input, Static
 
 import tutor.tui
+from tutor import share
 from tutor.engine import DeepChain, HyperparameterError, Hyperparameters, MatrixInverse, Run
 from tutor.engine.phases import narrated_update
 from tutor.tui.screens.edit import EditScreen, JumpScreen
 from tutor.tui.screens.sandbox import SandboxScreen
 from tutor.tui.widgets.panels import GridsPanel, LayerChart, LossChart
-from tutor.tui.widgets.visualizer import Visualizer
+from tutor.tui.widgets.visualizer import DEFAULT_SPEED, Visualizer
 from tutor.views.format import number
 from tutor.views.inspector import element_update
 
@@ -474,10 +475,15 @@ def test_state_has_what_a_share_code_needs() -> None:
         "problem": {"kind": "deep-chain", "depth": 4, "scale": 0.5, "activation": "linear"},
         "optimizers": ["rmsprop"],
         "hp": Hyperparameters(lr=0.01).as_dict(),
+        "edits": [[]],
         "step": 0,
+        "cursor": 0,
+        "selected": 0,
+        "speed": DEFAULT_SPEED,
         "view": "chain",
         "hidden": ["chart"],
     }
+    assert DEFAULT_SPEED == share.DEFAULT_SPEED  # a code leaves out the visualizer's own speed
 
 
 def phase_inspector_lines(app: App) -> list[str]:

@@ -305,8 +305,8 @@ def _hidden_panels(text: str | None) -> frozenset[str]:
 
 def sandbox_setup(args: argparse.Namespace) -> Any:
     """The runs, view and hidden panels `tutor sandbox` opens (a share code, or the options)."""
-    from tutor.engine import Hyperparameters, Run, make_problem
-    from tutor.share import decode
+    from tutor.engine import Run, make_problem
+    from tutor.share import decode, runs_of
     from tutor.tui.app import COMPARE_OPTIMIZERS, SandboxSetup, view_for
 
     hidden = _hidden_panels(args.hide)
@@ -317,22 +317,18 @@ def sandbox_setup(args: argparse.Namespace) -> Any:
         if given:
             raise ValueError(f"--state already holds the problem, optimizers and hyperparameters: drop {', '.join(given)}")
         state = decode(args.state)
-        spec, keys, step, view = state["problem"], state["optimizers"], state["step"], state["view"]
-        hp = Hyperparameters.validated(**state["hp"])
-        hidden |= frozenset(state["hidden"])
-    else:
-        if args.compare and args.optimizer:
-            raise ValueError("--compare steps gd, rmsprop and rmsprop-momentum together: drop --optimizer")
-        spec, hp, step = problem_spec(args), hyperparameters(args), 0
-        if args.lr is None:  # on a 2-D surface the seed's lr 0.001 barely moves a path
-            from tutor.engine.paths import SURFACE_LEARNING_RATES
+        shown = {name: state[name] for name in ("step", "cursor", "selected", "speed")}
+        return SandboxSetup(runs_of(state), state["view"], hidden | frozenset(state["hidden"]), **shown)
+    if args.compare and args.optimizer:
+        raise ValueError("--compare steps gd, rmsprop and rmsprop-momentum together: drop --optimizer")
+    spec, hp = problem_spec(args), hyperparameters(args)
+    if args.lr is None:  # on a 2-D surface the seed's lr 0.001 barely moves a path
+        from tutor.engine.paths import SURFACE_LEARNING_RATES
 
-            hp = hp.with_value("lr", SURFACE_LEARNING_RATES.get(spec["kind"], hp.lr))
-        keys = list(COMPARE_OPTIMIZERS) if args.compare else [args.optimizer or "rmsprop"]
-        view = view_for(spec)
+        hp = hp.with_value("lr", SURFACE_LEARNING_RATES.get(spec["kind"], hp.lr))
+    keys = list(COMPARE_OPTIMIZERS) if args.compare else [args.optimizer or "rmsprop"]
     problem = make_problem(spec)
-    runs = [Run.create(problem, key, hp) for key in keys]
-    return SandboxSetup(runs, view, hidden, step)
+    return SandboxSetup([Run.create(problem, key, hp) for key in keys], view_for(spec), hidden)
 
 
 def _sandbox(args: argparse.Namespace) -> int:

@@ -3,46 +3,64 @@
 A code is Crockford base32 (digits and capitals, no I, L, O or U; read case-insensitively,
 O/I/L typed for 0/1/1 are forgiven) of a few bytes, grouped by four with hyphens:
 
-    byte 0        format version (1)
+    byte 0        format version (2; codes of another version are refused and say so)
     varint        which fields differ from the defaults (one bit each, see FIELD_BITS)
     then          those fields, in FIELD_BITS order, as varints / names / exact decimals
     last 2 bytes  CRC-16 (CCITT) of everything before: any one mistyped character, or two
                   neighbours swapped, is caught
 
-The state is a plain dict (what the visualizer's `state()` returns):
-    {"problem": make_problem spec, "optimizers": [keys], "hp": {"lr", "decay", "eps", "mu"},
-     "step": int, "view": name, "hidden": [panel names]}
-Missing fields take their defaults (the seed's matrix, rmsprop, the seed's hyperparameters,
-step 0, the matrix view, nothing hidden); decode returns every field, the problem as its
-full spec. Defaults cost nothing, so the common code is 12-20 characters. Floats travel as the shortest decimal
-that reads back to the same float (repr), so they round-trip exactly. Decoding checks the
-state with the engine's own checks, so a code can never open a state the app would refuse.
+The state is a plain dict (what `state_of` makes of the visualizer's runs):
+    {"problem": make_problem spec, "optimizers": [keys], "hp": {"lr", "decay", "eps", "mu"} the runs start with,
+     "edits": per run, [[k, {name: value, ...}], ...]: from the update after step k on, these values changed,
+     "step": int, "cursor": inspected element, "selected": run the grids show, "speed": steps/s,
+     "view": name, "hidden": [panel names]}
+The edits are the whole history (each record keeps the hyperparameters it was computed with),
+so `runs_of` gives runs that compute every step exactly as the shared ones did, bit for bit.
+Missing fields take their defaults (the seed's matrix, rmsprop, the seed's hyperparameters, no
+edits, step 0, element 0, the first run, 10 steps/s, the matrix view, nothing hidden); decode
+returns every field, the problem as its full spec. Defaults cost nothing, so the common code is
+12-20 characters (edits shared by every run are written once). Floats travel as the shortest
+decimal that reads back to the same float (repr), so they round-trip exactly. Decoding checks
+the state with the engine's own checks, and refuses a state whose steps would take more memory
+or time to compute than MAX_RECORD_BYTES / MAX_WORK allow, so a code can never open a state the
+app would refuse, nor one that takes the machine down.
 """
 
 from __future__ import annotations
 
 import binascii
 import math
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
+
+import numpy as np
 
 from tutor.engine.hyper import HyperparameterError, Hyperparameters
 from tutor.engine.optimizers import get_optimizer
 from tutor.engine.problems import PROBLEM_KINDS as ENGINE_PROBLEMS
 from tutor.engine.problems import ProblemError, make_problem
-from tutor.engine.run import MAX_STEPS
+from tutor.engine.run import MAX_STEPS, Run
 
-VERSION = 1
+VERSION = 2  # 2: the edit history, cursor, selected run and speed (1 replayed the last values from step 0)
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32
 _FORGIVEN = {"O": "0", "I": "1", "L": "1"}
 _IGNORED = "- "
-MAX_CODE_CHARS = 200  # far above any real state; longer is pasted garbage
+MAX_CODE_CHARS = 400  # about 60 edits; longer is pasted garbage
 MAX_OPTIMIZERS = 8
 MAX_HIDDEN = 16
+MAX_SPEED = 1000  # steps/s
+DEFAULT_SPEED = 10  # the visualizer's (a test holds them equal)
+# What opening a code may cost. Each record kept is a few arrays of the problem's size; the
+# compare mode's three runs on the seed's matrix at the step cap take about 450 MB and fit.
+MAX_RECORD_BYTES = 512 * 2**20
+# Updates times elements: ~10-60 s of engine work on a slow machine (a 100-layer chain at step 100000).
+MAX_WORK = 10_000_000
 
 DEFAULT_PROBLEM: dict[str, Any] = {"kind": "matrix"}
 DEFAULT_OPTIMIZERS = ["rmsprop"]
 DEFAULT_VIEW = "matrix"
+STATE_FIELDS = ("problem", "optimizers", "hp", "edits", "step", "cursor", "selected", "speed", "view", "hidden")
 
 # Fixed tables: a name's index is part of the format, so append only, never reorder.
 # Problem parameters follow the engine's dataclass fields; these tables only make common names short.
@@ -60,7 +78,21 @@ PANEL_NAMES = (
 )  # fmt: skip
 VIEW_NAMES = ("matrix", "chain", "surface", "race")
 # The seven most often changed fit the first flag byte.
-FIELD_BITS = ("problem", "optimizers", "view", "lr", "step", "decay", "eps", "mu", "hidden")
+FIELD_BITS = (
+    "problem",
+    "optimizers",
+    "view",
+    "lr",
+    "step",
+    "edits",
+    "cursor",
+    "decay",
+    "eps",
+    "mu",
+    "hidden",
+    "speed",
+    "selected",
+)
 
 
 class ShareCodeError(ValueError):
@@ -86,8 +118,12 @@ def encode(state: dict[str, Any]) -> str:
             _put_name(chunk, clean["view"], VIEW_NAMES)
         elif field in defaults and clean["hp"][field] != defaults[field]:
             _put_decimal(chunk, clean["hp"][field])
-        elif field == "step" and clean["step"]:
-            _put_varint(chunk, clean["step"])
+        elif field in ("step", "cursor", "selected") and clean[field]:
+            _put_varint(chunk, clean[field])
+        elif field == "speed" and clean["speed"] != DEFAULT_SPEED:
+            _put_varint(chunk, clean["speed"])
+        elif field == "edits" and any(clean["edits"]):
+            _put_edits(chunk, clean["edits"])
         elif field == "hidden" and clean["hidden"]:
             _put_names(chunk, clean["hidden"], PANEL_NAMES)
         if chunk:
@@ -98,7 +134,10 @@ def encode(state: dict[str, Any]) -> str:
     out += fields
     out += binascii.crc_hqx(bytes(out), 0).to_bytes(2, "big")
     text = _to_base32(bytes(out))
-    return "-".join(text[i : i + 4] for i in range(0, len(text), 4))
+    code = "-".join(text[i : i + 4] for i in range(0, len(text), 4))
+    if len(code) > MAX_CODE_CHARS:
+        raise ShareCodeError(f"cannot make a share code: it would be {len(code)} characters long (at most {MAX_CODE_CHARS})")
+    return code
 
 
 def decode(code: str) -> dict[str, Any]:
@@ -111,7 +150,10 @@ def decode(code: str) -> dict[str, Any]:
     if len(data) < 4 or binascii.crc_hqx(data[:-2], 0) != int.from_bytes(data[-2:], "big"):
         raise ShareCodeError("this share code is damaged (checksum): check it character by character")
     if data[0] != VERSION:
-        raise ShareCodeError(f"this share code was made by another version of tutor (format {data[0]}; this one reads {VERSION})")
+        raise ShareCodeError(
+            f"this share code was made by another version of tutor (format {data[0]}; this one reads {VERSION}):"
+            " ask for a new code"
+        )
     reader = _Reader(data[1:-2])
     flags = reader.varint()
     if flags >> len(FIELD_BITS):
@@ -128,12 +170,16 @@ def decode(code: str) -> dict[str, Any]:
             state["view"] = _get_name(reader, VIEW_NAMES)
         elif field in state["hp"]:
             state["hp"][field] = _get_decimal(reader)
-        elif field == "step":
-            state["step"] = reader.varint()
+        elif field in ("step", "cursor", "selected", "speed"):
+            state[field] = reader.varint()
+        elif field == "edits":
+            state["edits"] = _get_edits(reader)
         else:
             state["hidden"] = _get_names(reader, PANEL_NAMES)
     if not reader.done():
         raise ShareCodeError("this share code is damaged (it has bytes left over)")
+    if len(state.get("edits", ())) == 1:  # one history written for every run
+        state["edits"] *= len(state.get("optimizers") or DEFAULT_OPTIMIZERS)
     try:
         return _validated(state)
     except ShareCodeError as error:
@@ -144,7 +190,7 @@ def _validated(state: dict[str, Any]) -> dict[str, Any]:
     """The state in its canonical form, checked by the engine's own checks."""
     if not isinstance(state, dict):
         raise ShareCodeError(f"a state is a dict, not {type(state).__name__}")
-    unknown = set(state) - {"problem", "optimizers", "hp", "step", "view", "hidden"}
+    unknown = set(state) - set(STATE_FIELDS)
     if unknown:
         raise ShareCodeError(f"unknown field {sorted(unknown)[0]!r}")
     problem = _canonical_problem(dict(state.get("problem") or DEFAULT_PROBLEM))
@@ -160,9 +206,12 @@ def _validated(state: dict[str, Any]) -> dict[str, Any]:
         hp = Hyperparameters.validated(**dict(state.get("hp") or {})).as_dict()
     except (HyperparameterError, TypeError) as error:
         raise ShareCodeError(str(error)) from None
-    step = state.get("step", 0)
-    if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step <= MAX_STEPS:
-        raise ShareCodeError(f"the step must be a whole number from 0 to {MAX_STEPS}, not {step!r}")
+    step = _whole(state, "step", "the step", 0, MAX_STEPS)
+    edits = _validated_edits(state.get("edits"), len(optimizers), Hyperparameters(**hp))
+    size = make_problem(problem).start().size
+    cursor = _whole(state, "cursor", "the inspected element", 0, size - 1)
+    selected = _whole(state, "selected", "the selected run", 0, len(optimizers) - 1)
+    speed = _whole(state, "speed", "the speed", 1, MAX_SPEED, default=DEFAULT_SPEED)
     hidden = list(state.get("hidden") or [])
     if len(hidden) > MAX_HIDDEN:
         raise ShareCodeError(f"at most {MAX_HIDDEN} hidden panels, not {len(hidden)}")
@@ -172,7 +221,121 @@ def _validated(state: dict[str, Any]) -> dict[str, Any]:
     view = state.get("view", DEFAULT_VIEW)
     if not _plain_name(view):
         raise ShareCodeError(f"a view's name must be a short plain name, not {view!r}")
-    return {"problem": problem, "optimizers": optimizers, "hp": hp, "step": step, "view": view, "hidden": hidden}
+    _check_cost(problem, optimizers, step, hp)
+    values = (problem, optimizers, hp, edits, step, cursor, selected, speed, view, hidden)
+    return dict(zip(STATE_FIELDS, values, strict=True))
+
+
+def _whole(state: dict[str, Any], field: str, what: str, low: int, high: int, default: int = 0) -> int:
+    value = state.get(field, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ShareCodeError(f"{what} must be a whole number from {low} to {high}, not {value!r}")
+    return value
+
+
+def _validated_edits(given: object, runs: int, start: Hyperparameters) -> list[list[list[Any]]]:
+    """Each run's edits, canonical: steps increasing, each naming only the values it changes."""
+    if given is None or given == []:
+        given = [[] for _ in range(runs)]
+    if not isinstance(given, (list, tuple)) or len(given) != runs:
+        raise ShareCodeError(f"the edits are one list per run ({runs}), not {given!r:.60}")
+    clean: list[list[list[Any]]] = []
+    for history in given:
+        if not isinstance(history, (list, tuple)):
+            raise ShareCodeError(f"a run's edits are a list of [step, values], not {history!r:.60}")
+        hp, last, run_edits = start, -1, []
+        for edit in history:
+            if not (isinstance(edit, (list, tuple)) and len(edit) == 2 and isinstance(edit[1], dict)):
+                raise ShareCodeError(f"an edit is [step, {{name: value}}], not {edit!r:.60}")
+            at = _whole({"step": edit[0]}, "step", "an edit's step", last + 1, MAX_STEPS)
+            try:
+                new = hp
+                for name, value in edit[1].items():
+                    new = new.with_value(name, value)
+            except (HyperparameterError, TypeError) as error:
+                raise ShareCodeError(f"an edit at step {at}: {error}") from None
+            changes = _changes(hp, new)
+            if changes:
+                run_edits.append([at, changes])
+            hp, last = new, at
+        clean.append(run_edits)
+    return clean
+
+
+def _changes(old: Hyperparameters, new: Hyperparameters) -> dict[str, float]:
+    return {name: getattr(new, name) for name in Hyperparameters.NAMES if getattr(new, name) != getattr(old, name)}
+
+
+def _check_cost(problem: dict[str, Any], optimizers: list[str], step: int, hp: dict[str, float]) -> None:
+    """Refuse a state whose steps would take more memory or engine time to compute than a code may ask for."""
+    x0 = np.array(make_problem(problem).start(), dtype=float)
+    array_bytes = 128 + x0.nbytes  # a small numpy array's header, then its numbers
+    memory = work = 0
+    for key in optimizers:
+        buffers = len(get_optimizer(key).start_buffers(x0, Hyperparameters(**hp)))
+        memory += step * ((3 + buffers) * array_bytes + 300)  # x, grad, step size and buffers; the record itself
+        work += step * x0.size
+    runs = f"{len(optimizers)} run{'s' * (len(optimizers) > 1)} to step {step}"
+    if memory > MAX_RECORD_BYTES:
+        raise ShareCodeError(
+            f"{runs} would keep about {memory / 2**30:.1f} GB of steps, more than the {MAX_RECORD_BYTES // 2**20} MB"
+            " a share code may ask for: share an earlier step or fewer runs"
+        )
+    if work > MAX_WORK:
+        raise ShareCodeError(
+            f"{runs} on {x0.size} numbers is {work:,} element updates, more than the {MAX_WORK:,} a share code"
+            " may ask for: share an earlier step or fewer runs"
+        )
+
+
+def state_of(
+    runs: Sequence[Run],
+    step: int,
+    view: str = DEFAULT_VIEW,
+    hidden: Sequence[str] = (),
+    cursor: int = 0,
+    selected: int = 0,
+    speed: int = DEFAULT_SPEED,
+) -> dict[str, Any]:
+    """The state a share code holds for these runs (all on one problem, started with the same values)."""
+    start = runs[0].records.hp(0)
+    if any(run.records.hp(0) != start for run in runs):
+        raise ShareCodeError("runs that start with different hyperparameters cannot share one code")
+    edits = []
+    for run in runs:
+        previous, history = start, []
+        for at, hp in run.edits():
+            history.append([at, _changes(previous, hp)])
+            previous = hp
+        edits.append(history)
+    return {
+        "problem": runs[0].problem.spec(),
+        "optimizers": [run.optimizer.key for run in runs],
+        "hp": start.as_dict(),
+        "edits": edits,
+        "step": step,
+        "cursor": cursor,
+        "selected": selected,
+        "speed": speed,
+        "view": view,
+        "hidden": sorted(hidden),
+    }
+
+
+def runs_of(state: dict[str, Any]) -> list[Run]:
+    """Runs at step 0 that compute every step as the shared ones did (their edits planned); nothing computed yet."""
+    problem = make_problem(state["problem"])
+    start = Hyperparameters(**state["hp"])
+    runs = []
+    for key, history in zip(state["optimizers"], state["edits"], strict=True):
+        run = Run.create(problem, key, start)
+        hp, plan = start, []
+        for at, changes in history:
+            hp = Hyperparameters(**{**hp.as_dict(), **changes})
+            plan.append((at, hp))
+        run.plan(plan)
+        runs.append(run)
+    return runs
 
 
 def _plain_name(name: object) -> bool:
@@ -373,3 +536,39 @@ def _get_problem(reader: _Reader) -> dict[str, Any]:
         else:
             problem[name] = _get_decimal(reader)
     return problem
+
+
+def _put_edits(out: bytearray, edits: list[list[list[Any]]]) -> None:
+    """How many histories (1: every run's, written once), then each: its length, then per edit
+    the steps since the last edit and which values change (4 bits), then those values."""
+    histories = edits[:1] if all(history == edits[0] for history in edits) else edits
+    _put_varint(out, len(histories))
+    for history in histories:
+        _put_varint(out, len(history))
+        last = 0
+        for at, changes in history:
+            mask = sum(1 << i for i, name in enumerate(Hyperparameters.NAMES) if name in changes)
+            _put_varint(out, (at - last) << 4 | mask)
+            last = at
+            for name in Hyperparameters.NAMES:
+                if name in changes:
+                    _put_decimal(out, changes[name])
+
+
+def _get_edits(reader: _Reader) -> list[list[list[Any]]]:
+    histories = []
+    for _ in range(_count(reader, MAX_OPTIMIZERS)):
+        history, at = [], 0
+        for _ in range(_count(reader, MAX_CODE_CHARS)):
+            packed = reader.varint()
+            at += packed >> 4
+            history.append([at, {name: _get_decimal(reader) for i, name in enumerate(Hyperparameters.NAMES) if packed & 1 << i}])
+        histories.append(history)
+    return histories
+
+
+def _count(reader: _Reader, most: int) -> int:
+    count = reader.varint()
+    if count > most:
+        raise ShareCodeError("this share code is damaged (a count is out of range)")
+    return count

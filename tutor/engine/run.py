@@ -64,6 +64,8 @@ class Run:
     hp: Hyperparameters = field(default_factory=Hyperparameters)
     records: History = field(init=False)
     index: int = field(init=False, default=0)
+    planned: list[tuple[int, Hyperparameters]] = field(init=False, default_factory=list)
+    """Edits not computed yet (a share code's), by step: (k, hp) means the updates after step k use hp."""
 
     def __post_init__(self) -> None:
         x0 = np.array(self.problem.start(), dtype=float)
@@ -91,9 +93,15 @@ class Run:
     def step(self) -> int:
         return self.index
 
+    def hp_after(self, step: int) -> Hyperparameters:
+        """The hyperparameters the update after step `step` uses: the run's, or a planned edit's."""
+        if not self.planned or step >= self.planned[-1][0]:
+            return self.hp
+        return next((hp for at, hp in reversed(self.planned) if at <= step), self.records.hp(0))
+
     def next_record(self, record: Record, hp: Hyperparameters | None = None) -> Record:
-        """Apply one update to `record` with `hp` (the run's hyperparameters if None)."""
-        hp = hp or self.hp
+        """Apply one update to `record` with `hp` (if None: the values for its step, `hp_after`)."""
+        hp = hp or self.hp_after(record.step)
         with np.errstate(all="ignore"):  # overflow is shown as divergence, not raised
             measured, g = step_loss_and_gradient(self.problem, record.x, record.step)
             new_x, buffers, effective = self.optimizer.update(record.x, g, record.buffers, hp, record.step + 1)
@@ -148,8 +156,36 @@ class Run:
         edit, the steps ahead may have been computed with values the run no longer holds.
         """
         self.hp = hp
+        self.planned = []  # an edit replaces the whole future, planned edits too
         if any(self.records.hp(step) != hp for step in range(self.index + 1, len(self.records))):
             del self.records[self.index + 1 :]
+
+    def edits(self) -> list[tuple[int, Hyperparameters]]:
+        """Every change of hyperparameters after the start, as (k, hp): the updates after step k use hp.
+
+        Read from the records (each keeps the values it was computed with), then the planned edits,
+        then the run's own values (the next update computed uses them): with `plan`, a run started
+        from `records.hp(0)` steps exactly as this one does."""
+        edits: list[tuple[int, Hyperparameters]] = []
+        previous = self.records.hp(0)
+        for step in range(1, len(self.records)):
+            if self.records.hp(step) != previous:
+                previous = self.records.hp(step)
+                edits.append((step - 1, previous))
+        last = len(self.records) - 1
+        for at, hp in [*(edit for edit in self.planned if edit[0] >= last), (last, self.hp)]:
+            if hp != previous:
+                edits.append((max(at, last), hp))
+                previous = hp
+        return edits
+
+    def plan(self, edits: list[tuple[int, Hyperparameters]]) -> None:
+        """Follow `edits` (as `edits()` gives them, steps increasing) as the run is computed: a share code's history."""
+        if len(self.records) > 1:
+            raise ValueError("edits are planned for a run still at its start")
+        self.planned = list(edits)
+        if edits:
+            self.hp = edits[-1][1]  # what the edit dialog shows: the values the run ends with
 
     def run_to(self, steps: int) -> list[float]:
         """Step to `steps` and return the loss after each update 1..steps (the seed's `loss` list)."""

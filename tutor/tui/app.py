@@ -71,6 +71,9 @@ class SandboxSetup:
     view: str = "matrix"
     hidden: frozenset[str] = frozenset()
     step: int = 0  # many steps are computed in the app, behind a progress bar, not before it starts
+    cursor: int = 0
+    selected: int = 0
+    speed: int | None = None  # None: the visualizer's default
 
 
 def _stylesheets() -> list[str | PurePath]:
@@ -212,7 +215,15 @@ class TutorApp(App[None]):
     def _sandbox_screen(setup: SandboxSetup) -> Screen:
         from tutor.tui.screens.sandbox import SandboxScreen
 
-        return SandboxScreen(setup.runs, setup.view, setup.hidden, start_step=setup.step)
+        return SandboxScreen(
+            setup.runs,
+            setup.view,
+            setup.hidden,
+            start_step=setup.step,
+            cursor=setup.cursor,
+            selected=setup.selected,
+            speed=setup.speed,
+        )
 
     def _push_sandbox(self, setup: SandboxSetup) -> None:
         self.push_screen(self._sandbox_screen(setup))
@@ -224,7 +235,7 @@ class TutorApp(App[None]):
         visualizer = self.visualizer_on_screen()
         state = visualizer.state() if visualizer is not None else {}
         spec = state.get("problem", {"kind": "matrix"})
-        hp = Hyperparameters.validated(**state["hp"]) if "hp" in state else Hyperparameters()
+        hp = visualizer.run.hp if visualizer is not None else Hyperparameters()
         keys = optimizers or tuple(state.get("optimizers", ("rmsprop",)))
         return SandboxSetup([Run.create(make_problem(spec), key, hp) for key in keys], view_for(spec))
 

@@ -15,15 +15,28 @@ class SandboxScreen(Screen):
 
     AUTO_FOCUS = "#grids"  # focused as the screen starts, before the first frame (not one frame after)
 
-    def __init__(self, runs: list[Run], view: str = "matrix", hidden: frozenset[str] = frozenset(), start_step: int = 0) -> None:
+    def __init__(
+        self,
+        runs: list[Run],
+        view: str = "matrix",
+        hidden: frozenset[str] = frozenset(),
+        start_step: int = 0,
+        cursor: int = 0,
+        selected: int = 0,
+        speed: int | None = None,
+    ) -> None:
         super().__init__()
         self.runs = runs
         self.view = view
         self.hidden = frozenset(hidden)
         self.start_step = start_step
+        self.shown = {"cursor": cursor, "selected": selected} | ({"speed": speed} if speed else {})  # a share code's
 
     def compose(self) -> ComposeResult:
-        yield Visualizer(self.runs, self.view, self.hidden, id="visualizer")
+        visualizer = Visualizer(self.runs, self.view, self.hidden, id="visualizer")
+        for name, value in self.shown.items():  # before the first frame, which draws them
+            visualizer.set_reactive(getattr(Visualizer, name), value)
+        yield visualizer
         if "footer" not in self.hidden:
             yield KeyFooter()
 

@@ -550,12 +550,7 @@ class Visualizer(Widget, can_focus=True):
     # --- sharing --------------------------------------------------------------------
 
     def state(self) -> dict[str, Any]:
-        """What a share code needs: problem spec, optimizer keys, hyperparameters, step, view, hidden panels."""
-        return {
-            "problem": self.run.problem.spec(),
-            "optimizers": [run.optimizer.key for run in self.runs],
-            "hp": self.run.hp.as_dict(),
-            "step": self.step,
-            "view": self.view,
-            "hidden": sorted(self.hidden),
-        }
+        """What a share code needs: the runs (with their edit history) and what the screen shows of them."""
+        from tutor.share import state_of
+
+        return state_of(self.runs, self.step, self.view, self.hidden, self.cursor, self.selected, self.speed)
