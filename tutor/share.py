@@ -30,12 +30,13 @@ from __future__ import annotations
 
 import binascii
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
 import numpy as np
 
+from tutor.engine.history import CHECKPOINT_ABOVE, SPACING
 from tutor.engine.hyper import HyperparameterError, Hyperparameters
 from tutor.engine.optimizers import get_optimizer
 from tutor.engine.problems import PROBLEM_KINDS as ENGINE_PROBLEMS
@@ -54,8 +55,9 @@ DEFAULT_SPEED = 10  # the visualizer's (a test holds them equal)
 # What opening a code may cost. Each record kept is a few arrays of the problem's size; the
 # compare mode's three runs on the seed's matrix at the step cap take about 450 MB and fit.
 MAX_RECORD_BYTES = 512 * 2**20
-# Updates times elements: ~10-60 s of engine work on a slow machine (a 100-layer chain at step 100000).
-MAX_WORK = 10_000_000
+# Updates times elements: at most about a minute of engine work (a 130-layer chain at step 100000;
+# the digits network at step 5000 takes ~20 s), behind a progress bar that escape stops.
+MAX_WORK = 40_000_000
 
 DEFAULT_PROBLEM: dict[str, Any] = {"kind": "matrix"}
 DEFAULT_OPTIMIZERS = ["rmsprop"]
@@ -273,7 +275,8 @@ def _check_cost(problem: dict[str, Any], optimizers: list[str], step: int, hp: d
     memory = work = 0
     for key in optimizers:
         buffers = len(get_optimizer(key).start_buffers(x0, Hyperparameters(**hp)))
-        memory += step * ((3 + buffers) * array_bytes + 300)  # x, grad, step size and buffers; the record itself
+        whole = (3 + buffers) * array_bytes + 300  # x, grad, step size and buffers; the record itself
+        memory += step * (whole // SPACING + 300 if x0.size > CHECKPOINT_ABOVE else whole)  # see engine/history.py
         work += step * x0.size
     runs = f"{len(optimizers)} run{'s' * (len(optimizers) > 1)} to step {step}"
     if memory > MAX_RECORD_BYTES:
@@ -292,7 +295,7 @@ def state_of(
     runs: Sequence[Run],
     step: int,
     view: str = DEFAULT_VIEW,
-    hidden: Sequence[str] = (),
+    hidden: Iterable[str] = (),
     cursor: int = 0,
     selected: int = 0,
     speed: int = DEFAULT_SPEED,
