@@ -12,7 +12,6 @@ import io
 import os
 import subprocess
 import sys
-import time
 import zipfile
 from pathlib import Path
 
@@ -74,15 +73,12 @@ def test_shipped_course_has_the_lessons_the_issue_asks_for() -> None:
     assert any(set(SEED_OPTIMIZERS) <= set(lesson.setup.optimizers) for lesson in COURSE.lessons)
 
 
-def test_run_all_in_a_fresh_process_prints_the_goldens_in_order_fast() -> None:
-    """The command a user types: all lessons, in order, same bytes as the goldens, in well under 5 s."""
-    started = time.perf_counter()
+def test_run_all_in_a_fresh_process_prints_the_goldens_in_order() -> None:
+    """The command a user types: all lessons, in order, same bytes as the goldens (its wall time is in benchmarks/run.py)."""
     result = run_tutor("--run-all", "--width", str(WIDTH), env={"PYTHONHASHSEED": "1"})
-    elapsed = time.perf_counter() - started
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     assert result.stdout == "".join(lesson_snapshot(lesson, WIDTH) + "\n" for lesson in COURSE.lessons)
-    assert elapsed < 5, f"--run-all took {elapsed:.1f} s"
     # Another hash seed: set and dict orders inside plotext or rich must not leak into the text.
     again = run_tutor("--run-all", "--width", str(WIDTH), env={"PYTHONHASHSEED": "2"})
     assert again.stdout == result.stdout

@@ -5,16 +5,16 @@ from __future__ import annotations
 import math
 import os
 import re
-import time
 from pathlib import Path
 
 import pytest
 
-from tutor.course import Check, LessonError, fill, load_course, load_lesson, placeholders
+from tutor.course import Check, LessonError, facts, fill, load_course, load_lesson, placeholders
 from tutor.course.facts import FACTS, final_loss
 from tutor.course.reader import lessons_directory, tomllib
 from tutor.engine.optimizers import OPTIMIZERS
 from tutor.engine.problems import PROBLEM_KINDS
+from tutor.engine.run import Record, Run
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -453,11 +453,26 @@ def test_a_fact_that_fails_leaves_its_placeholder_visible_and_drops_its_check(tm
         load_lesson(tmp_path / "05-late.md", evaluate=True)
 
 
-def test_loading_every_shipped_lesson_is_fast() -> None:
-    load_course(ROOT / "lessons")  # warm: facts are cached per process
-    started = time.perf_counter()
-    load_course(ROOT / "lessons")
-    assert time.perf_counter() - started < 0.1
+def test_loading_the_course_again_does_no_engine_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Facts are cached per process: opening the lessons again must not step any run (time is in benchmarks/run.py)."""
+    updates = []
+    next_record = Run.next_record
+
+    def counted(self: Run, record: Record) -> Record:
+        updates.append(record.step)
+        return next_record(self, record)
+
+    monkeypatch.setattr(Run, "next_record", counted)
+    for cached in FACTS.values():  # cold, whatever other tests computed before
+        cached.cache_clear()
+    facts._run.cache_clear()
+    for lesson in load_course(ROOT / "lessons").lessons:
+        assert not fill(lesson).problems
+    assert updates, "the first load steps the engine (or this test watches the wrong function)"
+    updates.clear()
+    for lesson in load_course(ROOT / "lessons").lessons:
+        fill(lesson)
+    assert updates == []
 
 
 # -- lessons/README.md, the teachers' guide --------------------------------------------------
