@@ -685,3 +685,29 @@ async def test_compare_mode_edits_run_cursor_and_speed_survive_a_share_code(prog
         await pilot.press(*["space"] * 6)
         await pilot.pause()
         assert numbers_on_screen(second) == ahead
+
+
+@pytest.mark.parametrize("saved", [100_000, 10**30])
+async def test_a_lesson_saved_far_ahead_opens_at_once_and_computes_behind_a_progress_bar(progress_path: Path, saved: int) -> None:
+    """A saved step of 100000 (or 10^30, read as the cap) no longer freezes the app: the lesson opens,
+    the steps are computed in a thread, keys answer, and escape stops where the runs have reached."""
+    from tutor.tui.screens.edit import ComputingScreen
+
+    progress_path.write_text(json.dumps({"positions": {"first": saved}, "last_lesson": "first"}))
+    app = make_app(lessons_dir=FIXTURES, progress_path=progress_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ComputingScreen)
+        assert "Computing up to step 100000" in text_of(app.screen.query_one(".dialog-title", Static))
+        await pilot.press("escape")
+        for _ in range(500):
+            if isinstance(app.screen, LessonScreen):
+                break
+            await pilot.pause(0.01)
+        visualizer = app.screen.query_one(Visualizer)
+        assert 0 < visualizer.step < 100_000
+        await pilot.press("space")
+        await pilot.pause()
+        assert app.progress.position("first") == visualizer.step

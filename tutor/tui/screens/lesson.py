@@ -111,8 +111,8 @@ class LessonScreen(Screen[None]):
         self.sub_title = self.lesson.title
         visualizer = self.query_one(Visualizer)
         step = self.app.progress.position(self.lesson.id)
-        if step:
-            visualizer.step = step
+        if step:  # far ahead (up to the step cap), it is computed behind a progress bar, not before the first frame
+            visualizer.go_to_step(step)
         else:
             self.app.progress.set_position(self.lesson.id, 0)  # this is where the learner is now
         visualizer.focus()
