@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
+import shlex
 import signal
 import socket
 import subprocess
@@ -17,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tutor import serve
+from tutor.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 TUTOR = [sys.executable, "-m", "tutor"]
@@ -43,11 +46,13 @@ def fetch_when_up(url: str, process: subprocess.Popen, limit: float = 20.0) -> s
             time.sleep(0.1)
 
 
-def start_server(*app_args: str) -> tuple[int, subprocess.Popen]:
+def start_server(*app_args: str, temp: Path | None = None) -> tuple[int, subprocess.Popen]:
+    """`tutor serve` on a free port; its temporary files under `temp` if given."""
     port = free_port()
     process = subprocess.Popen(
         [*TUTOR, "serve", "--port", str(port), *app_args],
         cwd=ROOT,
+        env={**os.environ, "TMPDIR": str(temp)} if temp else None,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -62,15 +67,15 @@ def stop(process: subprocess.Popen) -> None:
 
 
 @pytest.fixture
-def server():
-    port, process = start_server()
+def server(tmp_path: Path):
+    port, process = start_server(temp=tmp_path)
     try:
         yield port, process
     finally:
         stop(process)
 
 
-def test_serve_answers_with_textual_serves_page_and_stops_cleanly(server) -> None:
+def test_serve_answers_with_textual_serves_page_and_stops_cleanly(server, tmp_path: Path) -> None:
     port, process = server
     page = fetch_when_up(f"http://127.0.0.1:{port}/", process)
     assert "<div>tutor</div>" in page  # the start card names the app
@@ -84,6 +89,7 @@ def test_serve_answers_with_textual_serves_page_and_stops_cleanly(server) -> Non
     assert f"Open http://127.0.0.1:{port} in a browser" in output
     assert "Serving `tutor` on host 127.0.0.1" in output
     assert "Traceback" not in output
+    assert list(tmp_path.iterdir()) == []  # the sessions' folder is gone with the server
 
 
 def test_the_page_links_back_to_the_address_the_browser_used(server) -> None:
@@ -134,6 +140,179 @@ def test_a_browser_session_runs_the_app_and_answers_a_key() -> None:
         stop(process)
 
 
+LINUX_ONLY = pytest.mark.skipif(sys.platform != "linux", reason="reads /proc; apps are forked on Linux only")
+
+
+def processes_below(pid: int) -> set[int]:
+    """Every running process under `pid`: the fork server and the browsers' apps."""
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[0] != "Z":
+            parents[int(entry.name)] = int(fields[1])
+    below, frontier = set(), [pid]
+    while frontier:
+        parent = frontier.pop()
+        children = {child for child, its_parent in parents.items() if its_parent == parent}
+        below |= children
+        frontier += children
+    return below
+
+
+def wait_until(condition, limit: float = 15.0) -> bool:
+    """Poll `condition` until true; False after `limit` seconds (a bound, not a measure: timing is benchmarks/')."""
+    deadline = time.monotonic() + limit
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+class Browser:
+    """One browser tab on the served page, as its JavaScript speaks to the server."""
+
+    def __init__(self, ws) -> None:
+        self.ws = ws
+        self.received = bytearray()
+
+    async def shows(self, pattern: bytes) -> str:
+        """Read until the text written since the last call matches; that text."""
+        await read_until(self.ws, pattern, self.received)
+        text = ANSI.sub(b"", bytes(self.received)).decode("utf-8", "replace")
+        self.received.clear()
+        return text
+
+    async def types(self, keys: str) -> None:
+        await self.ws.send_str(json.dumps(["stdin", keys]))
+
+
+@pytest.fixture(scope="module")
+def lessons_server(tmp_path_factory: pytest.TempPathFactory):
+    """`tutor serve` (the lesson list), its temporary files in a folder of its own."""
+    temp = tmp_path_factory.mktemp("serve-temp")
+    port, process = start_server(temp=temp)
+    try:
+        fetch_when_up(f"http://127.0.0.1:{port}/", process)
+        yield port, process, temp
+    finally:
+        stop(process)
+
+
+def open_browsers(port: int, count: int, session, query: str = "width=120&height=40"):
+    """Run `session(browsers)` with `count` browsers connected to the server."""
+    import aiohttp
+
+    async def main():
+        async with aiohttp.ClientSession() as client:
+            sockets = [await client.ws_connect(f"ws://127.0.0.1:{port}/ws?{query}") for _ in range(count)]
+            try:
+                return await session([Browser(ws) for ws in sockets])
+            finally:
+                for ws in sockets:
+                    await ws.close()
+
+    return asyncio.run(main())
+
+
+@LINUX_ONLY
+def test_each_browser_has_progress_of_its_own_and_leaves_no_folder_behind(lessons_server) -> None:
+    port, process, temp = lessons_server
+    (sessions,) = temp.glob("tutor-serve-*")
+
+    async def session(browsers: list[Browser]) -> None:
+        first, second = browsers
+        await first.shows(rb"enter opens it")
+        await first.types("\r")  # the first lesson
+        await first.shows(rb"step 0")
+        await first.types(" ")
+        await first.shows(rb"step 1")  # saved soon after, in this session's own folder
+        assert wait_until(lambda: [path.name for path in sessions.glob("*/progress.json")] == ["progress.json"])
+        await first.types("\x1b")  # back to the list
+        assert "You stopped in" in await first.shows(rb"Enter continues")
+        assert "enter opens it" in await second.shows(rb"enter opens it|Enter continues")  # never the first's
+
+    open_browsers(port, 2, session)
+    assert wait_until(lambda: not any(sessions.iterdir())), list(sessions.iterdir())
+
+
+@LINUX_ONLY
+def test_a_huge_terminal_is_capped_and_a_closed_browser_ends_its_app(lessons_server) -> None:
+    """`/ws?width=20000&height=20000` once took an app to 2 GB: the app gets at most MAX_COLUMNS x MAX_ROWS."""
+    import aiohttp
+
+    port, process, _ = lessons_server
+    before = processes_below(process.pid)
+    apps: set[int] = set()
+    rows_seen: list[int] = []
+
+    async def repaint_at(ws, rows: int) -> None:
+        """Read until one write of the app draws down to row `rows` and no further (a whole repaint)."""
+        deadline = time.monotonic() + 30
+        while not rows_seen or rows_seen[-1] != rows:
+            message = await asyncio.wait_for(ws.receive(), max(0.1, deadline - time.monotonic()))
+            assert message.type in (aiohttp.WSMsgType.BINARY, aiohttp.WSMsgType.TEXT), f"the session ended: {message}"
+            if message.type == aiohttp.WSMsgType.BINARY and (drawn := re.findall(rb"\x1b\[(\d+);\d+H", message.data)):
+                rows_seen.append(max(int(row) for row in drawn))
+
+    async def session(browsers: list[Browser]) -> None:
+        ws = browsers[0].ws
+        await repaint_at(ws, serve.MAX_ROWS)
+        apps.update(processes_below(process.pid) - before)
+        await ws.send_str(json.dumps(["resize", {"width": 90, "height": 30}]))
+        await repaint_at(ws, 30)
+        await ws.send_str(json.dumps(["resize", {"width": "wide", "height": None}]))  # ignored
+        await ws.send_str(json.dumps(["resize", {"width": 20000, "height": 20000}]))
+        await repaint_at(ws, serve.MAX_ROWS)
+        await browsers[0].types("q")  # the app still answers
+
+    open_browsers(port, 1, session, query="width=20000&height=20000")
+    assert max(rows_seen) == serve.MAX_ROWS
+    assert len(apps) == 1
+    assert wait_until(lambda: not apps & processes_below(process.pid))
+
+
+@LINUX_ONLY
+def test_an_app_that_does_not_quit_is_ended_when_its_browser_closes(lessons_server) -> None:
+    port, process, _ = lessons_server
+    before = processes_below(process.pid)
+    apps: set[int] = set()
+
+    async def session(browsers: list[Browser]) -> None:
+        await browsers[0].shows(rb"enter opens it")
+        apps.update(processes_below(process.pid) - before)
+        for pid in apps:
+            os.kill(pid, signal.SIGSTOP)  # it cannot answer textual-serve's "quit"
+
+    open_browsers(port, 1, session)
+    assert len(apps) == 1
+    assert wait_until(lambda: not apps & processes_below(process.pid))
+
+
+@LINUX_ONLY
+def test_without_the_fork_server_each_browser_still_gets_its_app(tmp_path: Path) -> None:
+    port, process = start_server("sandbox", "--optimizer", "gd", temp=tmp_path)
+    try:
+        fetch_when_up(f"http://127.0.0.1:{port}/", process)
+        (forks,) = processes_below(process.pid)
+        os.kill(forks, signal.SIGKILL)
+
+        async def session(browsers: list[Browser]) -> str:
+            await browsers[0].shows(rb"step 0 ")
+            await browsers[0].types(" ")
+            return await browsers[0].shows(rb"step 1 ")
+
+        assert "gradient descent" in open_browsers(port, 1, session)
+    finally:
+        stop(process)
+    assert "launching the app instead" in process.stdout.read()
+
+
 def test_a_port_in_use_is_refused_with_a_reason() -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
@@ -153,31 +332,42 @@ def test_a_port_in_use_is_refused_with_a_reason() -> None:
         (["--port", "http"], "argument --port: invalid int value: 'http'"),
         (["trace"], "serve runs the app (`tutor` or `tutor sandbox ...`), not `tutor trace`"),
         (["--", "--width", "5x"], "argument --width: invalid int value: '5x'"),
+        # What the app itself would refuse, refused before a browser sees a page that never loads:
+        (["sandbox", "--state", "ZZZZ"], "sandbox: this share code is damaged"),
+        (["sandbox", "--lr", "nan"], "sandbox: lr cannot be NaN"),
+        (["sandbox", "--decay", "1"], "sandbox: decay must be in [0, 1), not 1"),
+        (["sandbox", "--hide", "nope"], "sandbox: --hide: unknown panel or control 'nope'"),
+        (["sandbox", "--problem", "valley", "--depth", "3"], "sandbox: --depth belongs to --problem deep-chain"),
+        (["--", "--lesson", "nope"], "no lesson 'nope'; the lessons are: deep-chain, "),
+        (["--", "--run-all"], "serve runs the app (`tutor` or `tutor sandbox ...`), not `tutor --run-all`"),
     ],
 )
-def test_bad_arguments_are_refused_before_serving(args: list[str], reason: str) -> None:
-    result = subprocess.run([*TUTOR, "serve", *args], cwd=ROOT, capture_output=True, text=True, timeout=30)
-    assert result.returncode == 2
-    assert reason in result.stderr
-    assert "Traceback" not in result.stderr
+def test_bad_arguments_are_refused_before_serving(
+    args: list[str], reason: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def served(*_: object) -> int:
+        raise AssertionError("served despite a bad argument")
+
+    monkeypatch.setattr(serve, "serve", served)
+    with pytest.raises(SystemExit) as stopped:
+        main(["serve", *args])
+    assert stopped.value.code == 2
+    error = capsys.readouterr().err
+    assert reason in error
+    assert "Traceback" not in error
 
 
-def test_the_served_command_is_this_python_running_tutor_with_the_apps_arguments() -> None:
+def test_where_apps_are_not_forked_the_served_command_is_this_python_running_tutor() -> None:
     command = serve.app_command(["sandbox", "--optimizer", "gd", "--state", "04C0 40RS"])
-    assert command.endswith(f"exec {sys.executable} -m tutor sandbox --optimizer gd --state '04C0 40RS'")
+    assert command == f"{shlex.quote(sys.executable)} -m tutor sandbox --optimizer gd --state '04C0 40RS'"
 
 
-def test_every_browser_session_gets_a_progress_file_of_its_own() -> None:
-    """The command runs through the shell once per session: two sessions, two files, neither the user's."""
-    command = serve.app_command([]).replace(f"{sys.executable} -m tutor", "env")
-    paths = []
-    for _ in range(2):
-        env = subprocess.run(["sh", "-c", command], capture_output=True, text=True, check=True).stdout
-        paths.append(next(line.split("=", 1)[1] for line in env.splitlines() if line.startswith("TUTOR_PROGRESS=")))
-    assert paths[0] != paths[1]
-    assert all(path.endswith("/progress.json") and Path(path).parent.is_dir() for path in paths)
-    for path in paths:
-        Path(path).parent.rmdir()
+def test_a_browser_asks_for_a_terminal_within_the_cap() -> None:
+    assert serve.terminal_size(120, 40) == (120, 40)
+    assert serve.terminal_size(20000, 20000) == (serve.MAX_COLUMNS, serve.MAX_ROWS)
+    assert serve.terminal_size(0, -5) == (1, 1)
+    assert serve.terminal_size("120", 40) is None  # a resize frame's fields come from the browser
+    assert serve.terminal_size(True, 40) is None
 
 
 def test_public_banner_names_the_lan_addresses(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -213,7 +213,17 @@ def _serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     app_args = args.app_args[1:] if args.app_args[:1] == ["--"] else args.app_args
     if app_args and app_args[0] in ("serve", "trace", "check-lesson"):
         parser.error(f"serve runs the app (`tutor` or `tutor sandbox ...`), not `tutor {app_args[0]}`")
-    build_parser().parse_args(app_args)  # a bad argument is refused here, not in every browser
+    # A bad argument is refused here, with the app's own reason, not in every browser.
+    app = build_parser().parse_args(app_args)
+    if app.run_all:
+        parser.error("serve runs the app (`tutor` or `tutor sandbox ...`), not `tutor --run-all`")
+    if app.command == "sandbox":
+        try:
+            sandbox_setup(app)
+        except _setup_errors() as error:
+            parser.error(f"sandbox: {error}")
+    elif app.lesson is not None and (unknown := _unknown_lesson(app.lesson)):
+        parser.error(unknown)
     return serve(args.host, args.port, args.public, app_args)
 
 
@@ -276,14 +286,18 @@ def _run_tui(make: Any) -> int:
     return app.return_code or 0
 
 
-def _lessons(lesson_id: str | None = None) -> int:
-    if lesson_id is not None:
-        from tutor.course import load_course
+def _unknown_lesson(lesson_id: str) -> str | None:
+    """Why `--lesson lesson_id` cannot open, or None."""
+    from tutor.course import load_course
 
-        ids = [lesson.id for lesson in load_course().lessons]
-        if lesson_id not in ids:
-            print(f"tutor: no lesson {lesson_id!r}; the lessons are: {', '.join(ids)}", file=sys.stderr)
-            return 2
+    ids = [lesson.id for lesson in load_course().lessons]
+    return None if lesson_id in ids else f"no lesson {lesson_id!r}; the lessons are: {', '.join(ids)}"
+
+
+def _lessons(lesson_id: str | None = None) -> int:
+    if lesson_id is not None and (unknown := _unknown_lesson(lesson_id)):
+        print(f"tutor: {unknown}", file=sys.stderr)
+        return 2
 
     def make() -> Any:
         from tutor.tui.app import make_app
@@ -331,13 +345,18 @@ def sandbox_setup(args: argparse.Namespace) -> Any:
     return SandboxSetup([Run.create(problem, key, hp) for key in keys], view_for(spec), hidden)
 
 
-def _sandbox(args: argparse.Namespace) -> int:
+def _setup_errors() -> tuple[type[Exception], ...]:
+    """What `sandbox_setup` raises for arguments that describe no sandbox."""
     from tutor.engine import HyperparameterError, ProblemError
     from tutor.share import ShareCodeError
 
+    return (HyperparameterError, ProblemError, ShareCodeError, ValueError)
+
+
+def _sandbox(args: argparse.Namespace) -> int:
     try:
         setup = sandbox_setup(args)
-    except (HyperparameterError, ProblemError, ShareCodeError, ValueError) as error:
+    except _setup_errors() as error:
         print(f"tutor sandbox: {error}", file=sys.stderr)
         return 2
 

@@ -6,27 +6,141 @@ with the arguments given after `serve`'s own), running on this machine.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shlex
+import shutil
+import signal
 import socket
 import sys
+import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
+
+from aiohttp import web
+from textual_serve.app_service import AppService
+from textual_serve.server import Server, to_int
+
+from tutor import forkserver
 
 LOOPBACK = "127.0.0.1"
 EVERY_INTERFACE = "0.0.0.0"
-
-
-# textual-serve runs the command through the shell once per browser, so each session gets a
-# progress file of its own: thirty students must not share (and overwrite) one progress.json,
-# nor the teacher's.
-SESSION_PROGRESS = 'TUTOR_PROGRESS="$(mktemp -d)/progress.json" exec '
+# The terminal a browser may ask for, in cells: a 4K screen at a small font is about 480x135.
+# Textual's buffers grow with the cells: 20000x20000 took an app process to 2 GB.
+MAX_COLUMNS = 500
+MAX_ROWS = 200
+# After textual-serve asks a closed browser's app to quit, it has this long before it is killed.
+QUIT_WITHIN = 1.0  # seconds
 
 
 def app_command(app_args: Sequence[str]) -> str:
-    """The shell command textual-serve runs for each browser: this Python, this tutor."""
-    command = shlex.join([sys.executable, "-m", "tutor", *app_args])
-    return SESSION_PROGRESS + command if os.name == "posix" else command
+    """The command textual-serve runs for each browser where apps are not forked: this Python, this tutor."""
+    return shlex.join([sys.executable, "-m", "tutor", *app_args])
+
+
+def terminal_size(width: object, height: object) -> tuple[int, int] | None:
+    """The size a browser asked for, within 1..MAX cells each way; None if it is not two whole numbers."""
+    if not (isinstance(width, int) and isinstance(height, int)) or isinstance(width, bool) or isinstance(height, bool):
+        return None
+    return min(max(width, 1), MAX_COLUMNS), min(max(height, 1), MAX_ROWS)
+
+
+def web_environment() -> dict[str, str]:
+    """textual-serve's environment for an app (Textual reads it at import, so the fork server starts with it)."""
+    return AppService._build_environment(SimpleNamespace(debug=False))  # type: ignore[arg-type]
+
+
+@dataclass
+class ForkedApp:
+    """A forked app as textual-serve's AppService uses a launched one: its streams, and a way to end it."""
+
+    pid: int
+    stdin: asyncio.StreamWriter
+    stdout: asyncio.StreamReader
+    stderr: asyncio.StreamReader
+
+    def kill(self) -> None:
+        os.kill(self.pid, signal.SIGKILL)
+
+    async def wait(self) -> None:
+        """Until it has ended: its output ends with it (what textual-serve has not read is dropped)."""
+        while await self.stdout.read(1 << 16):
+            pass
+
+
+class TutorAppService(AppService):
+    """One browser's app: forked from the fork server (or launched), with a progress file of its
+    own for the session (thirty students must not share one progress.json, nor the teacher's),
+    a terminal no larger than MAX_COLUMNS x MAX_ROWS, and an end within QUIT_WITHIN of the close."""
+
+    def __init__(self, command: str, *, forks: forkserver.ForkServer | None, sessions: Path, **kwargs: Any) -> None:
+        super().__init__(command, **kwargs)
+        self.forks = forks
+        self.session_dir = sessions / self.app_service_id
+
+    def _build_environment(self, width: int = 80, height: int = 24) -> dict[str, str]:
+        environment = super()._build_environment(width, height)
+        environment["TUTOR_PROGRESS"] = str(self.session_dir / "progress.json")
+        return environment
+
+    async def _open_app_process(self, width: int = 80, height: int = 24) -> Any:
+        if self.forks is None:
+            return await super()._open_app_process(width, height)
+        app_stdio, stdio = socket.socketpair()
+        app_stderr, stderr = socket.socketpair()
+        try:
+            pid = await asyncio.get_running_loop().run_in_executor(
+                None, self.forks.fork, [app_stdio.fileno(), app_stderr.fileno()], self._build_environment(width, height)
+            )
+        except forkserver.ForkServerError as error:
+            print(f"tutor serve: {error}; launching the app instead", file=sys.stderr)
+            stdio.close()
+            stderr.close()
+            self.forks = None
+            return await super()._open_app_process(width, height)
+        finally:  # the app holds its ends now
+            app_stdio.close()
+            app_stderr.close()
+        stdout, stdin = await asyncio.open_unix_connection(sock=stdio)
+        errors, _ = await asyncio.open_unix_connection(sock=stderr)
+        self._stdin = stdin
+        self._process = ForkedApp(pid, stdin, stdout, errors)  # type: ignore[assignment]
+        return self._process
+
+    async def start(self, width: int, height: int) -> None:
+        await super().start(*(terminal_size(width, height) or (80, 24)))
+
+    async def set_terminal_size(self, width: Any, height: Any) -> None:
+        size = terminal_size(width, height)
+        if size is not None:  # a malformed resize is ignored
+            await super().set_terminal_size(*size)
+
+    async def stop(self) -> None:
+        if self._task is None:
+            return
+        stopping = asyncio.ensure_future(self._quit())
+        try:
+            await asyncio.wait_for(asyncio.shield(stopping), QUIT_WITHIN)
+        except asyncio.TimeoutError:
+            try:  # it has not ended, so the pid is still its own
+                if self._process is not None:
+                    self._process.kill()
+            except ProcessLookupError:
+                pass
+            await stopping
+        finally:
+            shutil.rmtree(self.session_dir, ignore_errors=True)
+
+    async def _quit(self) -> None:
+        """textual-serve's stop (it asks the app to quit), then the app's end: textual-serve stops reading
+        when it cannot write to a closed browser, and the app may still be writing its progress."""
+        process = self._process
+        await super().stop()
+        if process is not None:
+            await process.wait()
 
 
 def lan_addresses() -> list[str]:
@@ -57,30 +171,76 @@ def banner(host: str, port: int, public: bool, command: str) -> str:
     return "\n".join(lines)
 
 
+class TutorServer(Server):
+    """textual-serve, with TutorAppService for each browser and the page's own links built from the
+    address the browser used (textual-serve writes absolute URLs from one fixed public URL; with
+    --public that would be 0.0.0.0, which no browser can reach)."""
+
+    def __init__(self, *args: Any, forks: forkserver.ForkServer | None, sessions: Path, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.forks = forks
+        self.sessions = sessions
+
+    async def handle_index(self, request: Any) -> Any:
+        self.public_url = f"{request.scheme}://{request.host}"
+        return await super().handle_index(request)
+
+    async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
+        """textual-serve's, with a TutorAppService (it names its own AppService inside)."""
+        websocket = web.WebSocketResponse(heartbeat=15)
+        width = to_int(request.query.get("width", "80"), 80)
+        height = to_int(request.query.get("height", "24"), 24)
+        app_service: TutorAppService | None = None
+        try:
+            await websocket.prepare(request)
+            app_service = TutorAppService(
+                self.command,
+                forks=self.forks,
+                sessions=self.sessions,
+                write_bytes=websocket.send_bytes,
+                write_str=websocket.send_str,
+                close=websocket.close,
+                download_manager=self.download_manager,
+                debug=self.debug,
+            )
+            await app_service.start(width, height)
+            await self._process_messages(websocket, app_service)
+        except asyncio.CancelledError:
+            await websocket.close()
+        except Exception as error:  # one line: a browser's bad frame is no reason for a traceback here
+            print(f"tutor serve: a browser session ended: {type(error).__name__}: {error}", file=sys.stderr)
+        finally:
+            if app_service is not None:
+                await app_service.stop()
+        return websocket
+
+
+def start_forks(app_args: Sequence[str]) -> forkserver.ForkServer | None:
+    """The fork server, ready; None where apps are launched instead (not Linux, or it failed to start)."""
+    if not forkserver.available():
+        return None
+    try:
+        return forkserver.ForkServer(app_args, web_environment())
+    except forkserver.ForkServerError as error:
+        print(f"tutor serve: {error}; each browser's app is launched instead", file=sys.stderr)
+        return None
+
+
 def serve(host: str | None, port: int, public: bool, app_args: Sequence[str]) -> int:
     """Serve until Ctrl+C; 0 when stopped, 2 when the address cannot be used."""
-    from textual_serve.server import Server
-
-    class TutorServer(Server):
-        """textual-serve, with the page's own links built from the address the browser used.
-
-        (textual-serve writes absolute URLs from one fixed public URL; with --public that would
-        be 0.0.0.0, which no browser can reach.)
-        """
-
-        async def handle_index(self, request: Any) -> Any:
-            self.public_url = f"{request.scheme}://{request.host}"
-            return await super().handle_index(request)
-
     bind = host or (EVERY_INTERFACE if public else LOOPBACK)
-    command = app_command(app_args)
     every_interface = public or bind in (EVERY_INTERFACE, "::")  # `--host 0.0.0.0` is --public too
     print(banner(bind, port, every_interface, shlex.join(["tutor", *app_args])), flush=True)
-    server = TutorServer(command, host=bind, port=port, title="tutor")
-    try:
-        server.serve()
-    except OSError as error:
-        print(f"tutor serve: cannot listen on {bind}:{port}: {error.strerror or error}", file=sys.stderr)
-        print("Choose another port with --port, or stop what is using this one.", file=sys.stderr)
-        return 2
+    with tempfile.TemporaryDirectory(prefix="tutor-serve-") as sessions:
+        forks = start_forks(app_args)
+        server = TutorServer(app_command(app_args), host=bind, port=port, title="tutor", forks=forks, sessions=Path(sessions))
+        try:
+            server.serve()
+        except OSError as error:
+            print(f"tutor serve: cannot listen on {bind}:{port}: {error.strerror or error}", file=sys.stderr)
+            print("Choose another port with --port, or stop what is using this one.", file=sys.stderr)
+            return 2
+        finally:
+            if forks is not None:
+                forks.close()
     return 0

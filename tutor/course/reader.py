@@ -72,11 +72,23 @@ def lesson_files(directory: Path) -> list[Path]:
     return sorted(p for p in directory.glob("*.md") if p.name.lower() != "readme.md")
 
 
+_preloaded: Course | None = None  # what `load_course()` returns in an app forked by `tutor serve`
+
+
+def preload_course(course: Course) -> None:
+    """In a process that forks an app per browser (`tutor serve`): `load_course()` returns this course,
+    read and filled once before forking, instead of reading the lesson files again in every app."""
+    global _preloaded
+    _preloaded = course
+
+
 def load_course(directory: Path | None = None, evaluate: bool = False) -> Course:
     """Every lesson in `directory` (None: the shipped lessons), in order; broken files become problems.
 
     With `evaluate`, every placeholder is computed now and a failing one makes its lesson a problem.
     """
+    if directory is None and not evaluate and _preloaded is not None:
+        return _preloaded
     directory = lessons_directory() if directory is None else Path(directory)
     if not directory.is_dir():
         return Course([], [LessonProblem(directory, None, "no such lessons directory")])
