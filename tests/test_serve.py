@@ -16,6 +16,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from tutor import serve
@@ -83,12 +84,20 @@ def test_serve_answers_with_textual_serves_page_and_stops_cleanly(server, tmp_pa
     assert f'data-session-websocket-url="ws://127.0.0.1:{port}/ws"' in page
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/js/textual.js", timeout=5) as script:
         assert script.status == 200
+
+    async def garbage(browsers: list[Browser]) -> None:
+        await browsers[0].shows(rb"enter opens it")
+        await browsers[0].ws.send_str("not a frame")  # ends this session only, in one line
+        assert (await browsers[0].ws.receive()).type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+
+    open_browsers(port, 1, garbage)
     process.send_signal(signal.SIGINT)  # Ctrl+C
     output, _ = process.communicate(timeout=15)
     assert process.returncode == 0
     assert f"Open http://127.0.0.1:{port} in a browser" in output
     assert "Serving `tutor` on host 127.0.0.1" in output
     assert "Traceback" not in output
+    assert "tutor serve: a browser session ended: JSONDecodeError" in output
     assert list(tmp_path.iterdir()) == []  # the sessions' folder is gone with the server
 
 
@@ -105,8 +114,6 @@ ANSI = re.compile(rb"\x1b\[[0-9;?<>=]*[a-zA-Z]")
 
 async def read_until(ws, pattern: bytes, received: bytearray, limit: float = 30.0) -> None:
     """Collect what the app writes to the browser until its text (escape codes removed) matches."""
-    import aiohttp
-
     deadline = time.monotonic() + limit
     while not re.search(pattern, ANSI.sub(b"", bytes(received))):
         message = await asyncio.wait_for(ws.receive(), max(0.1, deadline - time.monotonic()))
@@ -118,8 +125,6 @@ async def read_until(ws, pattern: bytes, received: bytearray, limit: float = 30.
 
 def test_a_browser_session_runs_the_app_and_answers_a_key() -> None:
     """What the page's JavaScript does: open the websocket, read the screen, type a key."""
-    import aiohttp
-
     port, process = start_server("sandbox", "--optimizer", "gd")
     try:
         fetch_when_up(f"http://127.0.0.1:{port}/", process)
@@ -206,7 +211,6 @@ def lessons_server(tmp_path_factory: pytest.TempPathFactory):
 
 def open_browsers(port: int, count: int, session, query: str = "width=120&height=40"):
     """Run `session(browsers)` with `count` browsers connected to the server."""
-    import aiohttp
 
     async def main():
         async with aiohttp.ClientSession() as client:
@@ -244,8 +248,6 @@ def test_each_browser_has_progress_of_its_own_and_leaves_no_folder_behind(lesson
 @LINUX_ONLY
 def test_a_huge_terminal_is_capped_and_a_closed_browser_ends_its_app(lessons_server) -> None:
     """`/ws?width=20000&height=20000` once took an app to 2 GB: the app gets at most MAX_COLUMNS x MAX_ROWS."""
-    import aiohttp
-
     port, process, _ = lessons_server
     before = processes_below(process.pid)
     apps: set[int] = set()
