@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from tutor.course import Check, LessonError, facts, fill, load_course, load_lesson, placeholders
+from tutor.course import Check, LessonError, fill, load_course, load_lesson, placeholders
 from tutor.course.facts import FACTS, final_loss
 from tutor.course.reader import lessons_directory, tomllib
+from tutor.engine import experiments
 from tutor.engine.optimizers import OPTIMIZERS
 from tutor.engine.problems import PROBLEM_KINDS
 from tutor.engine.run import Record, Run
@@ -465,7 +466,7 @@ def test_loading_the_course_again_does_no_engine_work(monkeypatch: pytest.Monkey
     monkeypatch.setattr(Run, "next_record", counted)
     for cached in FACTS.values():  # cold, whatever other tests computed before
         cached.cache_clear()
-    facts._run.cache_clear()
+    experiments._shared_run.cache_clear()
     for lesson in load_course(ROOT / "lessons").lessons:
         assert not fill(lesson).problems
     assert updates, "the first load steps the engine (or this test watches the wrong function)"

@@ -10,7 +10,6 @@ number in several lessons costs one computation.
 from __future__ import annotations
 
 import functools
-import json
 import math
 import os
 from collections.abc import Callable
@@ -19,7 +18,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from tutor.engine import Hyperparameters, Run, experiments, make_problem, race
+from tutor.engine import Hyperparameters, experiments, race
 from tutor.engine.problems import SEED_A, MatrixInverse, MiniBatchNoise
 
 FACTS: dict[str, Callable[..., Any]] = {}
@@ -52,18 +51,6 @@ def hyperparameters(
     return Hyperparameters.validated(lr=lr, decay=decay, eps=eps, mu=mu)
 
 
-@functools.lru_cache(maxsize=64)
-def _run(problem_key: str, optimizer: str, hp: Hyperparameters, steps: int) -> Run:
-    run = Run.create(make_problem(json.loads(problem_key)), optimizer, hp)
-    run.goto(steps)
-    return run
-
-
-def run_after(problem: dict[str, Any] | None, optimizer: str, steps: int, hp: Hyperparameters) -> Run:
-    """A run of `optimizer` on `problem` (the seed's matrix if None) after `steps` updates; shared, do not step it."""
-    return _run(json.dumps(problem or {"kind": "matrix"}, sort_keys=True), optimizer, hp, steps)
-
-
 @fact
 def final_loss(
     optimizer: str = "rmsprop",
@@ -75,7 +62,7 @@ def final_loss(
     mu: float | None = None,
 ) -> float:
     """The loss after `steps` updates of `optimizer` (on the seed's matrix unless `problem` is given)."""
-    return run_after(problem, optimizer, steps, hyperparameters(lr, decay, eps, mu)).current.loss
+    return experiments.run_for(problem, optimizer, steps, hyperparameters(lr, decay, eps, mu)).current.loss
 
 
 @fact
@@ -95,6 +82,12 @@ def _hp(lr: float | None, decay: float | None, eps: float | None, mu: float | No
 def setting(name: str) -> float:
     """The seed's default for a hyperparameter: lr, decay, eps or mu."""
     return float(getattr(Hyperparameters(), name))
+
+
+@fact
+def adam_default(name: str = "beta2") -> float:
+    """Adam's own default in its paper (Kingma & Ba 2015): beta1 (the seed's mu), beta2 (the seed's decay) or eps."""
+    return experiments.ADAM_PAPER_DEFAULTS[name]
 
 
 @fact
@@ -528,7 +521,7 @@ def best_lr_accuracy(problem: dict[str, Any] | None = None, optimizer: str = "rm
 def _digits_stats(problem: dict[str, Any] | None, optimizer: str, step: int, lr: float | None) -> list[Any]:
     from tutor.engine.digits import layer_statistics
 
-    run = run_after(problem or DIGITS, optimizer, max(step, 1), _hp(lr, None, None, None))
+    run = experiments.run_for(problem or DIGITS, optimizer, max(step, 1), _hp(lr, None, None, None))
     record = run.records[max(step, 1)]
     return layer_statistics(run.problem, run.records[record.step - 1].x, record)  # type: ignore[arg-type]
 
@@ -570,5 +563,5 @@ def test_accuracy(
     problem: dict[str, Any] | None = None, optimizer: str = "rmsprop", steps: int = 450, lr: float | None = None
 ) -> float:
     """The digits network's accuracy (0..1) on its 360 test images after `steps` updates."""
-    run = run_after(problem or DIGITS, optimizer, steps, _hp(lr, None, None, None))
+    run = experiments.run_for(problem or DIGITS, optimizer, steps, _hp(lr, None, None, None))
     return run.problem.evaluate(run.current.x)[1]  # type: ignore[attr-defined]

@@ -7,6 +7,8 @@ lesson's text (through tutor.course.facts) and the tests read the same values.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import json
 from typing import Any
 
 import numpy as np
@@ -34,9 +36,21 @@ SEED_PRINTED_LOSSES = {
 }
 
 
+# Adam's defaults in its paper (Kingma & Ba 2015, Algorithm 1); the seed's names: beta1 is mu, beta2 is decay.
+ADAM_PAPER_DEFAULTS = {"beta1": 0.9, "beta2": 0.999, "eps": 1e-8}
+
+
 def run_for(spec: dict[str, Any] | None, optimizer: str, steps: int, hp: Hyperparameters | None = None) -> Run:
-    """A fresh run of `optimizer` on the problem `spec` (the seed's matrix if None), stepped `steps` times."""
-    run = Run.create(make_problem(spec or {"kind": "matrix"}), optimizer, hp or Hyperparameters())
+    """A run of `optimizer` on the problem `spec` (the seed's matrix if None), stepped `steps` times.
+
+    Shared between the experiments (a lesson quotes the same run many times): read it, never step it.
+    """
+    return _shared_run(json.dumps(spec or {"kind": "matrix"}, sort_keys=True), optimizer, steps, hp or Hyperparameters())
+
+
+@functools.lru_cache(maxsize=128)
+def _shared_run(spec_key: str, optimizer: str, steps: int, hp: Hyperparameters) -> Run:
+    run = Run.create(make_problem(json.loads(spec_key)), optimizer, hp)
     run.goto(steps)
     return run
 
