@@ -120,6 +120,8 @@ def script_view(lesson: Lesson, script_step: ScriptStep, runs: Sequence[Run], wi
         return Group(*(_titled(run, len(runs), chain_view(run, width, cursor)) for run in runs))
     if view == "surface":
         return surface_snapshot(list(runs), width, CHART_HEIGHT + 8, False)
+    if view == "network":
+        return Group(*(_titled(run, len(runs), network_view(run, width, cursor)) for run in runs))
     return Group(*(_titled(run, len(runs), snapshot(run, width, cursor=cursor, colour=False)) for run in runs))
 
 
@@ -139,6 +141,20 @@ def chain_view(run: Run, width: int, cursor: int | None) -> RenderableType:
     """The per-layer gradient bars at the current x, then the run's grids (and loss chart)."""
     bars = layer_chart(run, width, BAR_CHART_HEIGHT + 1, colour=False)
     return Group(bars, Text(""), snapshot(run, width, cursor=cursor, colour=False))
+
+
+def network_view(run: Run, width: int, cursor: int | None) -> RenderableType:
+    """The digits network in plain text: status, the loss chart, the layer bars, the test digits' guesses, the inspector."""
+    from tutor.views.network import digit_lines, layer_bars
+
+    parts: list[RenderableType] = [status_line(run, colour=False)]
+    if run.step > 0:
+        parts += [Text(""), run_chart([run], width, CHART_HEIGHT, colour=False)]
+    parts += [Text(""), *layer_bars(run, run.current, run.problem.layer_of(cursor or 0)), Text("")]  # type: ignore[attr-defined]
+    parts += digit_lines(run, run.current)[4:]  # the guesses and the test loss (the images need colour)
+    if cursor is not None:
+        parts += [Text("inspector", style="bold"), *(Text(line) for line in element_update(run, cursor))]
+    return Group(*parts)
 
 
 def race_view(runs: Sequence[Run], width: int, cursor: int | None) -> RenderableType:

@@ -78,7 +78,7 @@ PANEL_NAMES = (
     "chart", "inspector", "status", "narration", "controls", "footer", "legend",
     "grids", "edit", "run", "jump", "phases",
 )  # fmt: skip
-VIEW_NAMES = ("matrix", "chain", "surface", "race")
+VIEW_NAMES = ("matrix", "chain", "surface", "race", "network")
 # The seven most often changed fit the first flag byte.
 FIELD_BITS = (
     "problem",

@@ -19,7 +19,7 @@ from pathlib import Path
 from tutor.course.placeholders import Placeholder
 from tutor.engine.hyper import Hyperparameters
 
-VIEWS = ("matrix", "chain", "surface", "race")
+VIEWS = ("matrix", "chain", "surface", "race", "network")
 
 
 @dataclass(frozen=True)

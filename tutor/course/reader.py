@@ -340,7 +340,7 @@ class _Reader:
             spec = self.problem_spec(table.get("problem", {"kind": "matrix"}), None, ("problem",))
             optimizers = self.optimizers(table)
             hp = self.hyperparameters(table, Hyperparameters())
-            if spec is not None and view in ("chain", "surface"):
+            if spec is not None and view is not None:
                 self.view_fits(view, spec)
             if view is None or spec is None or optimizers is None or hp is None:
                 return None
@@ -356,6 +356,8 @@ class _Reader:
             self.problem(f"view 'chain' needs problem kind 'deep-chain', not {spec.get('kind')!r}", "view")
         if view == "surface" and not hasattr(problem, "loss_grid"):
             self.problem(f"view 'surface' needs a 2-D problem (kind 'valley' or 'rosenbrock'), not {spec.get('kind')!r}", "view")
+        if (view == "network") != hasattr(problem, "layers"):
+            self.problem(f"problem kind 'digits' and view 'network' go together, not {spec.get('kind')!r} with {view!r}", "view")
 
     def problem_spec(self, value: Any, base: dict[str, Any] | None, key: tuple[Any, ...]) -> dict[str, Any] | None:
         if not isinstance(value, dict):

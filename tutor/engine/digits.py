@@ -163,6 +163,18 @@ class Digits:
             x[layer.weights] = a * (2.0 * u - 1.0)
         return x
 
+    def layer_of(self, flat_index: int) -> int:
+        """The index of the layer whose W or b holds parameter `flat_index`."""
+        return next((i for i, layer in enumerate(self.layers) if flat_index < layer.biases.stop), len(self.layers) - 1)
+
+    def element_label(self, flat_index: int) -> str:
+        """`W3:4,7` (layer 3's weight from input 4 to unit 7) or `b3:7` for a flat parameter index."""
+        layer = self.layers[self.layer_of(flat_index)]
+        if flat_index >= layer.biases.start:
+            return f"b{layer.name}:{flat_index - layer.biases.start}"
+        row, column = divmod(flat_index - layer.weights.start, layer.outputs)
+        return f"W{layer.name}:{row},{column}"
+
     # -- the mini-batches ------------------------------------------------------------
 
     @property

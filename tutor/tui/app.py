@@ -56,7 +56,7 @@ HIDEABLE = PANELS + CONTROLS
 # The palette offers the big pieces; --hide takes any name above.
 PALETTE_PANELS = ("grids", "chart", "inspector", "narration", "controls", "status", "legend")
 # Which visualizer view suits each problem kind.
-VIEW_FOR_PROBLEM = {"matrix": "matrix", "deep-chain": "chain", "valley": "surface", "rosenbrock": "surface"}
+VIEW_FOR_PROBLEM = {"matrix": "matrix", "deep-chain": "chain", "valley": "surface", "rosenbrock": "surface", "digits": "network"}
 
 
 def view_for(problem_spec: dict[str, Any]) -> str:

@@ -16,13 +16,20 @@ def _n(value: float) -> str:
     return f"({text})" if text.startswith("-") else text
 
 
+def element_where(run: Run, flat_index: int, shape: tuple[int, ...]) -> str:
+    """`[2,3]` for a matrix element; a network names its layer: `[W3:4,7]`."""
+    label = getattr(run.problem, "element_label", None)
+    if label is not None:
+        return f"[{label(flat_index)}]"
+    return fmt.index_label(tuple(int(i) for i in np.unravel_index(flat_index, shape)))
+
+
 def element_update(run: Run, flat_index: int) -> list[str]:
     """Lines such as `v[2,3] = 0.9*0.0123 + 0.1*(-0.45)^2 = 0.0313` for the update that
     produced the current step, at the element with flat index `flat_index`."""
     record = run.current
-    shape = record.x.shape
     flat_index = int(np.clip(flat_index, 0, record.x.size - 1))
-    where = fmt.index_label(tuple(int(i) for i in np.unravel_index(flat_index, shape)))
+    where = element_where(run, flat_index, record.x.shape)
     if record.step == 0 or record.grad is None:
         return [f"x{where} = {_n(record.x.flat[flat_index])}: no update yet. Step once (space) to see its arithmetic."]
     previous = run.records[record.step - 1]
@@ -64,7 +71,7 @@ def phase_update(run: Run, phases: Sequence[Phase], index: int, flat_index: int)
     start = phases[0].arrays  # the gradient phase: x, v and m are still those before the update
     size = start["x"].size
     flat_index = int(np.clip(flat_index, 0, size - 1))
-    where = fmt.index_label(tuple(int(i) for i in np.unravel_index(flat_index, start["x"].shape)))
+    where = element_where(run, flat_index, start["x"].shape)
     hp, key = run.hp, run.optimizer.key
 
     def at(arrays: Mapping[str, np.ndarray], name: str) -> float:

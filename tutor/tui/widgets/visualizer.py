@@ -43,7 +43,7 @@ from tutor.views.inspector import element_update, phase_update
 from tutor.views.status import divergence_message, status_line
 from tutor.views.visualizer import phase_record
 
-VIEWS = ("matrix", "chain", "surface", "race")
+VIEWS = ("matrix", "chain", "surface", "race", "network")
 # Steps per second in run mode; `+`/`-` move along this list.
 SPEEDS = (1, 2, 5, 10, 20, 30, 60, 120, 300)
 DEFAULT_SPEED = 10
@@ -99,6 +99,9 @@ class Visualizer(Widget, can_focus=True):
         Binding("less_than_sign,w", "scale_down", "Weight-", key_display="<"),
         Binding("greater_than_sign,W", "scale_up", "Weight+", key_display=">"),
         Binding("a", "activation", "Activation"),
+        # The network's keys are named on its heat map's title line.
+        Binding("comma", "layer(-1)", "Layer-", key_display=",", show=False),
+        Binding("full_stop", "layer(1)", "Layer+", key_display=".", show=False),
         # The valley's keys are named on the surface view's status line: the footer is full.
         Binding("left_parenthesis", "turn(-15)", "Angle-", key_display="(", show=False),
         Binding("right_parenthesis", "turn(15)", "Angle+", key_display=")", show=False),
@@ -146,6 +149,7 @@ class Visualizer(Widget, can_focus=True):
         self._prefetch_pending = False
         self._prefetched_once = False
         self._run_started, self._run_taken = 0.0, 0  # run mode's clock and the steps it has taken
+        self.quantity = "W"  # what the network's heat map shows (m cycles it)
 
     # --- composition ----------------------------------------------------------------
 
@@ -159,6 +163,10 @@ class Visualizer(Widget, can_focus=True):
         yield NarrationBar(id="narration")
         yield ControlsBar(id="controls")
         yield GridsPanel(id="grids")
+        if self.is_network:
+            from tutor.tui.widgets.network import NetworkPanel  # lazy: the matrix view starts without it
+
+            yield NetworkPanel(id="network")
         if self.is_surface:
             from tutor.tui.widgets.surface import SurfaceView  # lazy: the matrix view starts without it
 
@@ -189,6 +197,10 @@ class Visualizer(Widget, can_focus=True):
     def is_chain(self) -> bool:
         return isinstance(self.run.problem, DeepChain)
 
+    @property
+    def is_network(self) -> bool:
+        return hasattr(self.run.problem, "layers")  # the digits network: its own panel instead of the grids
+
     def _apply_theme(self) -> None:
         high_contrast = bool(getattr(self.app, "high_contrast", False))
         self.query_one(GridsPanel).high_contrast = high_contrast
@@ -199,7 +211,9 @@ class Visualizer(Widget, can_focus=True):
         hidden = self.hidden
         grids = self.query_one(GridsPanel)
         grids.hidden = hidden
-        grids.display = "grids" not in hidden
+        grids.display = "grids" not in hidden and not self.is_network
+        if self.is_network:
+            self.query_one("#network").display = "grids" not in hidden
         for name in ("chart", "inspector", "status", "narration", "controls"):
             self.query_one(f"#{name}").display = name not in hidden
         self.query_one("#layers").display = self.is_chain
@@ -236,7 +250,12 @@ class Visualizer(Widget, can_focus=True):
         run = self.run
         phase = self._phase()
         highlight = (phase.highlight,) if phase is not None else ()
-        self.query_one(GridsPanel).show(run, self._phase_record(), self.cursor, highlight)
+        if self.is_network:
+            from tutor.tui.widgets.network import NetworkPanel
+
+            self.query_one(NetworkPanel).show(run, self.quantity, self.cursor)
+        else:
+            self.query_one(GridsPanel).show(run, self._phase_record(), self.cursor, highlight)
         self.query_one(LossChart).show(self.runs)
         self.query_one(LayerChart).show(run)
         _update(self.query_one(StatusLine), status_line(run))
@@ -259,7 +278,8 @@ class Visualizer(Widget, can_focus=True):
         self._prefetched_once = True
         ahead = max(1, math.ceil(self.speed / TICKS_PER_SECOND)) if self.running else 1
         self.query_one(LossChart).prefetch(ahead)  # computes the step ahead, if it was not yet
-        self.query_one(GridsPanel).prefetch(ahead)
+        if not self.is_network:
+            self.query_one(GridsPanel).prefetch(ahead)
 
     def _update_footer(self) -> None:
         """Refresh the footer's keys only when which keys apply has changed: rebuilding it costs a frame."""
@@ -387,7 +407,9 @@ class Visualizer(Widget, can_focus=True):
         if action == "next_run":
             return len(self.runs) > 1
         if action == "more_grids":
-            return bool(self.children) and self.query_one(GridsPanel).pages > 1
+            return self.is_network or (bool(self.children) and self.query_one(GridsPanel).pages > 1)
+        if action == "layer":
+            return self.is_network
         if action in CHAIN_ACTIONS:
             return self.is_chain
         if action in VALLEY_ACTIONS:
@@ -435,11 +457,39 @@ class Visualizer(Widget, can_focus=True):
         self.selected = (self.selected + 1) % len(self.runs)
 
     def action_more_grids(self) -> None:
+        if self.is_network:  # the heat map's next quantity: W, g, v, step size
+            from tutor.views.network import QUANTITIES
+
+            self.quantity = QUANTITIES[(QUANTITIES.index(self.quantity) + 1) % len(QUANTITIES)]
+            self._refresh_all()
+            return
         grids = self.query_one(GridsPanel)
         grids.page += 1
         grids.redraw()
 
+    def action_layer(self, delta: int) -> None:
+        """The network's previous or next layer: the cursor goes to the same place in its W, clipped."""
+        layers = self.run.problem.layers  # type: ignore[attr-defined]
+        here = self.run.problem.layer_of(self.cursor)  # type: ignore[attr-defined]
+        old, new = layers[here], layers[max(0, min(here + delta, len(layers) - 1))]
+        row, column = divmod(max(self.cursor - old.weights.start, 0), old.outputs)
+        self.cursor = new.weights.start + min(row, new.inputs - 1) * new.outputs + min(column, new.outputs - 1)
+
+    def _move_in_network(self, units: int, inputs: int) -> None:
+        """Arrows on the heat map: up and down change the unit (W's column), left and right the input (W's row)."""
+        problem = self.run.problem
+        layer = problem.layers[problem.layer_of(self.cursor)]  # type: ignore[attr-defined]
+        row, column = divmod(
+            min(max(self.cursor - layer.weights.start, 0), layer.weights.stop - layer.weights.start - 1), layer.outputs
+        )
+        row = max(0, min(row + inputs, layer.inputs - 1))
+        column = max(0, min(column + units, layer.outputs - 1))
+        self.cursor = layer.weights.start + row * layer.outputs + column
+
     def action_move(self, rows: int, columns: int) -> None:
+        if self.is_network:
+            self._move_in_network(rows, columns)
+            return
         shape = self.run.current.x.shape
         width = shape[1] if len(shape) == 2 else min(5, shape[0])
         size = self.run.current.x.size

@@ -1,0 +1,62 @@
+"""The digits network's view: layer bars, the heat map with its cursor, the test digits, the inspector, at 80x24 too."""
+
+from __future__ import annotations
+
+import pytest
+from test_visualizer import VisualizerApp, screen_text, text_of, visualizer
+
+from tutor.engine import Hyperparameters, Run, make_problem
+from tutor.engine.digits import layer_statistics
+from tutor.tui.widgets.network import NetworkPanel
+from tutor.views.format import number
+
+SMALL_NET = {"kind": "digits", "depth": 2, "width": 16}
+
+
+def net_app(optimizer: str = "rmsprop", spec: dict | None = None) -> VisualizerApp:
+    problem = make_problem(spec or SMALL_NET)
+    return VisualizerApp([Run.create(problem, optimizer, Hyperparameters(lr=0.01))], view="network")
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+async def test_the_network_view_draws_each_layer_and_the_test_digits(size: tuple[int, int]) -> None:
+    app = net_app()
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("space", "space")
+        await pilot.pause()
+        vis = visualizer(app)
+        panel = vis.query_one(NetworkPanel)
+        shown = screen_text(panel)
+        run = vis.run
+        stats = layer_statistics(run.problem, run.records[1].x, run.current)
+        for line, layer in zip(shown.splitlines()[1:4], stats, strict=True):  # one line per layer, its numbers on it
+            assert line[1:5].strip() == layer.name
+            assert number(layer.grad_rms, 2) in line and f"{layer.update_ratio:.2f}" in line
+        loss, accuracy = run.problem.evaluate(run.current.x)
+        if size[0] >= 120:
+            assert f"test loss {number(loss, 4)}  accuracy {accuracy:.1%}" in shown
+        assert "layer 1: weights W (64 inputs across x 16 units down)" in shown
+        assert text_of(app, "#status").startswith("step 2  loss ")
+
+
+async def test_keys_pick_the_layer_the_quantity_and_the_weight_the_inspector_reads() -> None:
+    app = net_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("space", "full_stop", "down", "down", "right")
+        await pilot.pause()
+        vis = visualizer(app)
+        problem = vis.run.problem
+        layer = problem.layers[1]
+        assert vis.cursor == layer.weights.start + 1 * layer.outputs + 2  # input 1, unit 2 of layer 2
+        inspector = text_of(app, "#inspector")
+        g = vis.run.current.grad[vis.cursor]
+        assert inspector.startswith(f"g[W2:1,2] = {number(g, 4) if g >= 0 else '(' + number(g, 4) + ')'}")
+        await pilot.press("m")
+        await pilot.pause()
+        assert "layer 2: gradient g" in screen_text(vis.query_one(NetworkPanel))
+        await pilot.press("full_stop", "full_stop", "m", "m")  # the output layer: its 10 units; then step sizes
+        await pilot.pause()
+        assert "layer out: step size (16 inputs across x 10 units down)" in screen_text(vis.query_one(NetworkPanel))
+        await pilot.press("b")
+        await pilot.pause()
+        assert "no update yet" in screen_text(vis.query_one(NetworkPanel))

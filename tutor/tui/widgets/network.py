@@ -1,0 +1,38 @@
+"""The digits network's panel: layer bars, a heat map of the layer under the cursor, test digits (tutor.views.network)."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.geometry import Size
+
+from tutor.engine import Run
+from tutor.tui.widgets.panels import TextLinesPanel
+from tutor.views.network import network_lines
+
+RESERVED_ROWS = 12  # status, narration, controls, footer and a loss chart of 6 rows
+
+
+class NetworkPanel(TextLinesPanel, can_focus=True):
+    """Told what to show with `show`; draws at its size when next painted."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._shown: tuple[Run, str, int] | None = None
+        self._key: tuple | None = None
+
+    def show(self, run: Run, quantity: str, cursor: int) -> None:
+        self._shown = (run, quantity, cursor)
+        if (id(run), id(run.current), quantity, cursor) != self._key:
+            self.redraw()
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        """As tall as it has lines for, leaving RESERVED_ROWS of the screen to the rest (the loss chart among them)."""
+        return len(self.text_lines(width, max(viewport.height - RESERVED_ROWS, 4)))
+
+    def text_lines(self, width: int, height: int) -> list[Text]:
+        if self._shown is None or width <= 0:
+            return []
+        run, quantity, cursor = self._shown
+        self._key = (id(run), id(run.current), quantity, cursor)
+        layer = run.problem.layer_of(cursor)  # type: ignore[attr-defined]
+        return network_lines(run, layer, quantity, cursor, width, height)
