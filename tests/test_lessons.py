@@ -104,7 +104,13 @@ BROKEN = [
         "{{ final_loss(optimizer=\"rmsprop\", steps=3) | .3q }}: unknown format '.3q'; use exact, int, sci or a Python format such as .3g or .2f",
     ),
     ("script step out of range", "step = 2", "step = 200000", 15, "[[script]] #1: step 200000 is out of range 0..100000"),
-    ("unknown view", 'view = "matrix"', 'view = "heatmap"', 7, "unknown view 'heatmap'; known: matrix, chain, surface, race, network"),
+    (
+        "unknown view",
+        'view = "matrix"',
+        'view = "heatmap"',
+        7,
+        "unknown view 'heatmap'; known: matrix, chain, surface, race, network",
+    ),
     ("bad lr", "lr = 0.001", "lr = -1", 9, "lr must be > 0 and <= 1000, not -1"),
     ("bad decay", "lr = 0.001", "decay = 1.5", 9, "decay must be in [0, 1), not 1.5: it is the share of v kept each step"),
     (

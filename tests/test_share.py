@@ -81,9 +81,17 @@ def random_state(rng: random.Random) -> dict:
     while True:  # a step the engine work limits allow
         try:
             share._check_cost(make_problem(spec).spec(), optimizers, given["step"], given["hp"])
-            return given
+            break
         except ShareCodeError:
             given["step"] //= 2
+    while any(given["edits"]):  # a state a code can carry: fewer edits until its code fits in MAX_CODE_CHARS
+        try:
+            share.encode(given)
+            break
+        except ShareCodeError:
+            longest = max(given["edits"], key=len)
+            longest.pop()
+    return given
 
 
 def random_hp(rng: random.Random) -> dict:
