@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,10 +14,8 @@ import pytest
 from tutor.course import Check, LessonError, fill, load_course, load_lesson, placeholders
 from tutor.course.facts import FACTS, final_loss
 from tutor.course.reader import lessons_directory, tomllib
-from tutor.engine import experiments
 from tutor.engine.optimizers import OPTIMIZERS
 from tutor.engine.problems import PROBLEM_KINDS
-from tutor.engine.run import Record, Run
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -460,26 +460,43 @@ def test_a_fact_that_fails_leaves_its_placeholder_visible_and_drops_its_check(tm
         load_lesson(tmp_path / "05-late.md", evaluate=True)
 
 
-def test_loading_the_course_again_does_no_engine_work(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Facts are cached per process: opening the lessons again must not step any run (time is in benchmarks/run.py)."""
-    updates = []
-    next_record = Run.next_record
+COUNT_UPDATES_OF_TWO_LOADS = """
+import sys
+from tutor.course import fill, load_course
+from tutor.engine.run import Run
 
-    def counted(self: Run, record: Record) -> Record:
-        updates.append(record.step)
-        return next_record(self, record)
+updates = [0]
+next_record = Run.next_record
 
-    monkeypatch.setattr(Run, "next_record", counted)
-    for cached in FACTS.values():  # cold, whatever other tests computed before
-        cached.cache_clear()
-    experiments._shared_run.cache_clear()
-    for lesson in load_course(ROOT / "lessons").lessons:
-        assert not fill(lesson).problems
-    assert updates, "the first load steps the engine (or this test watches the wrong function)"
-    updates.clear()
-    for lesson in load_course(ROOT / "lessons").lessons:
-        fill(lesson)
-    assert updates == []
+def counted(self, record):
+    updates[0] += 1
+    return next_record(self, record)
+
+Run.next_record = counted
+counts = []
+for _ in range(2):
+    updates[0] = 0
+    for lesson in load_course(sys.argv[1]).lessons:
+        assert not fill(lesson).problems, lesson.path
+    counts.append(updates[0])
+print(*counts)
+"""
+
+
+def test_loading_the_course_again_does_no_engine_work(tmp_path: Path) -> None:
+    """Facts are cached per process: opening the lessons again must not step any run (time is in benchmarks/run.py).
+    In a fresh process, so that no other test's cached facts make the first load cold or warm."""
+    result = subprocess.run(
+        [sys.executable, "-c", COUNT_UPDATES_OF_TWO_LOADS, str(ROOT / "lessons")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "TUTOR_CACHE": str(tmp_path)},  # an empty cache: the first load is cold
+    )
+    assert result.returncode == 0, result.stderr
+    cold, warm = map(int, result.stdout.split())
+    assert cold > 0, "the first load steps the engine (or this test watches the wrong function)"
+    assert warm == 0
 
 
 # -- lessons/README.md, the teachers' guide --------------------------------------------------
