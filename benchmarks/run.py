@@ -19,6 +19,11 @@ Drives the real app in tmux at 120x40 (send-keys, poll the screen through a tmux
   run mode `r` at 30 and at 300 steps/s, the step counter read over 5 s; and how long `r` takes to pause
   run-all  `tutor --run-all` wall time (all lessons, output thrown away)
   engine   steps/s of each optimizer on the seed's matrix problem, no screen
+  digits   the digits network (default: 6 sigmoid layers of 32, batch 32), no screen: one update (median of 300),
+           the resident memory of a process after 10,000 rmsprop-momentum updates, and `b` from step 10,000
+           (the step-9,999 record's time to hand back) and to step 9,000 (a stretch recomputed from its checkpoint)
+
+    .venv/bin/python benchmarks/run.py --only digits     # its rows, printed only
 """
 
 from __future__ import annotations
@@ -57,6 +62,8 @@ TARGETS = {
     "surface_key_median_ms": 35.0,  # issue 7: stepping the 2-D surface view
     "run_steps_per_s": 30.0,
     "run_all_s": 5.0,
+    "digits_update_ms": 1.0,  # issue 12: one update of the default network at batch 32
+    "digits_memory_mb": 300.0,  # 10,000 steps kept
 }
 
 
@@ -123,6 +130,7 @@ class Results:
     run_all: list[float] = field(default_factory=list)
     run_all_error: str | None = None
     engine: dict[str, float] = field(default_factory=dict)
+    digits: dict[str, float] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
 
 
@@ -275,6 +283,64 @@ def measure_engine(steps: int, results: Results) -> None:
         results.engine[key] = steps / (time.perf_counter() - started)
 
 
+DIGITS_MEMORY = """
+import json, resource, time
+from tutor.engine import Run, make_problem
+run = Run.create(make_problem({"kind": "digits"}), "rmsprop-momentum")
+run.goto(10_000)
+rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+started = time.perf_counter(); run.back(); back_ms = (time.perf_counter() - started) * 1e3
+started = time.perf_counter()
+run.goto(9_000)  # a stretch the tail does not hold: recomputed from the checkpoint at 8,960 (63 updates)
+far_ms = (time.perf_counter() - started) * 1e3
+print(json.dumps({"rss_mb": rss_mb, "back_ms": back_ms, "far_back_ms": far_ms, "kept_whole": run.records.kept_whole()}))
+"""
+
+
+def measure_digits(results: Results) -> None:
+    """One update of the default digits network, then (in a fresh process) the memory of 10,000 steps and `b`."""
+    import json
+
+    from tutor.engine import Run, make_problem
+
+    run = Run.create(make_problem({"kind": "digits"}), "rmsprop")
+    record = run.goto(10)
+    times = []
+    for _ in range(300):
+        started = time.perf_counter()
+        record = run.next_record(record)
+        times.append(time.perf_counter() - started)
+    results.digits["update_ms"] = statistics.median(times) * 1e3
+    done = subprocess.run([sys.executable, "-c", DIGITS_MEMORY], cwd=ROOT, capture_output=True, text=True)
+    if done.returncode != 0:
+        results.errors.append(f"digits memory: {done.stderr.strip().splitlines()[-1:]}")
+        return
+    results.digits.update(json.loads(done.stdout))
+
+
+def digits_rows(results: Results) -> list[str]:
+    d = results.digits
+    if not d:
+        return []
+    rows = [
+        "",
+        "The digits network (6 sigmoid layers of 32, batch 32; engine, no screen):",
+        "",
+        "| measure | value | target | met |",
+        "|---|---|---|---|",
+        f"| one rmsprop update (median of 300) | {d['update_ms']:.2f} ms | <= {TARGETS['digits_update_ms']:g} ms"
+        f" | {_met(d['update_ms'], TARGETS['digits_update_ms'], True, digits=2)} |",
+    ]
+    if "rss_mb" in d:
+        rows += [
+            f"| resident memory after 10,000 rmsprop-momentum updates (peak) | {d['rss_mb']:.0f} MB ({d['kept_whole']:.0f} records whole)"
+            f" | <= {TARGETS['digits_memory_mb']:g} MB | {_met(d['rss_mb'], TARGETS['digits_memory_mb'], True, digits=0)} |",
+            f"| `b` from step 10,000 (the record of 9,999) | {d['back_ms']:.3f} ms | | |",
+            f"| back to step 9,000, not kept (its stretch of 63 updates recomputed from a checkpoint) | {d['far_back_ms']:.0f} ms | | |",
+        ]
+    return rows
+
+
 # --- the report ---------------------------------------------------------------------------------
 
 
@@ -378,6 +444,7 @@ def report(results: Results, presses: int, launches: int, load: float) -> str:
     )
     lines += ["", "Engine alone (the seed's 5x5 matrix problem, no screen):", "", "| optimizer | steps/s |", "|---|---|"]
     lines += [f"| {key} | {rate:,.0f} |" for key, rate in results.engine.items()]
+    lines += digits_rows(results)
     for label, what in (("tutor sandbox", "the chart's pixels"), (SURFACE, "the paths")):
         if results.unchanged.get(label):
             lines += [
@@ -412,7 +479,7 @@ def main() -> int:
     )
     parser.add_argument(
         "--only",
-        choices=["surface", "launch"],
+        choices=["surface", "launch", "digits"],
         help="measure one case (with the bare app's keys beside it) and print its rows; nothing is written",
     )
     args = parser.parse_args()
@@ -420,6 +487,13 @@ def main() -> int:
     compileall.compile_dir(ROOT / "tutor", quiet=1)  # as an installed copy has it (see the docstring)
     results = Results()
     load = os.getloadavg()[0]  # other work on the machine slows everything, the bare app too
+    if args.only == "digits":
+        measure_digits(results)
+        print(f"load average {load:.1f} at the start, {os.cpu_count()} cores")
+        print("\n".join(digits_rows(results)).strip())
+        for error in results.errors:
+            print("error:", error, file=sys.stderr)
+        return 0
     if shutil.which("tmux") is None:
         print("benchmarks/run.py drives the app in tmux, which is not installed (apt-get install -y tmux)", file=sys.stderr)
         return 2
@@ -473,6 +547,7 @@ def main() -> int:
         print("run-all...", file=sys.stderr)
         measure_run_all(3, data_dir, results)
     measure_engine(2000, results)
+    measure_digits(results)
 
     table = report(results, args.presses, args.launches, load)
     print(table)
