@@ -55,7 +55,8 @@ def tutor(*args: str, env: dict[str, str] | None = None, encoding: str = "utf-8"
         (["trace", "--lr", "inf"], "lr must be finite, not inf"),
         (["trace", "--lr", "1e9"], "lr must be > 0 and <= 1000, not 1e+09"),
         (["trace", "--lr", ""], "lr is empty"),
-        (["trace", "--steps", "-5"], "--steps must be from 1 to 1000000, not -5"),
+        (["trace", "--steps", "-5"], "--steps must be from 1 to 100000 (the most a run takes), not -5"),
+        (["trace", "--steps", "100003"], "--steps must be from 1 to 100000 (the most a run takes), not 100003"),
         (["trace", "--steps", "many"], "argument --steps: invalid int value: 'many'"),
         (["trace", "--decay", "1"], "decay must be in [0, 1), not 1"),
         (["trace", "--eps", "0"], "eps must be > 0"),
@@ -112,13 +113,43 @@ def test_a_diverging_run_in_csv_has_empty_cells() -> None:
 
 def test_trace_interrupted_by_ctrl_c_exits_130_without_a_traceback() -> None:
     process = subprocess.Popen(
-        [*TUTOR, "trace", "--steps", "1000000"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [*TUTOR, "trace", "--steps", "100000"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     assert process.stdout is not None and process.stdout.readline().startswith('{"step": 1,')
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=30)
     assert process.returncode == 130
     assert "Traceback" not in stderr
+
+
+# --- an output that refuses what is written -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "redirect", "reason"),
+    [
+        (["trace", "--steps", "50"], ">/dev/full", "tutor: cannot write the output: No space left on device"),
+        (["trace", "--steps", "2"], ">/dev/full", "tutor: cannot write the output: No space left on device"),  # all in the buffer
+        (["trace", "--steps", "50", "--format", "csv"], ">/dev/full", "tutor: cannot write the output: No space left on device"),
+        (["--run-all"], ">/dev/full", "tutor: cannot write the output: No space left on device"),
+        (["check-lesson", "lessons/01-deep-chain.md"], ">/dev/full", "tutor: cannot write the output: No space left on device"),
+        (["trace", "--steps", "50"], ">&-", "tutor: the output is closed (>&-): nothing can be written"),
+        (["--run-all"], ">&-", "tutor: the output is closed (>&-): nothing can be written"),
+    ],
+)
+def test_a_full_or_closed_output_is_one_line_and_exit_1(args: list[str], redirect: str, reason: str, tmp_path: Path) -> None:
+    env = {**os.environ, "TUTOR_LOG_DIR": str(tmp_path)}
+    command = ["bash", "-c", f'exec "$@" {redirect}', "tutor", *TUTOR, *args]
+    result = subprocess.run(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert (result.returncode, result.stderr) == (1, reason + "\n")
+    assert not (tmp_path / "crash.log").exists()  # an expected failure, not the crash handler's
+
+
+def test_a_fact_past_the_step_cap_is_refused_not_the_caps_number() -> None:
+    from tutor.course.facts import final_loss
+
+    with pytest.raises(ValueError, match=r"steps must be from 0 to 100000 \(the most a run takes\), not 150000"):
+        final_loss(steps=150_000)
 
 
 # --- the chart never hands plotext what breaks it ------------------------------------------------------

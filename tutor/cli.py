@@ -10,7 +10,7 @@ import argparse
 import gc
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -164,13 +164,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.command is None and not args.run_all:
                 return _lessons(args.lesson)
         # The headless commands run with the collector on: they compute for a while.
-        if args.command == "trace":
-            return _trace(args, parser)
-        if args.command == "check-lesson":
-            return _check_lesson(args, parser)
-        if args.command == "serve":
-            return _serve(args, parser)
-        return _run_all(args, parser)
+        commands = {"trace": _trace, "check-lesson": _check_lesson, "serve": _serve}
+        return _writing(lambda: commands.get(args.command, _run_all)(args, parser))
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `tutor trace | head`
@@ -181,6 +176,64 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print(one_line(error), file=sys.stderr)
         return 1
+
+
+class OutputError(Exception):
+    """Writing the command's output failed (not a closed pipe: that is `tutor trace | head`)."""
+
+
+class _Output:
+    """stdout for the headless commands, telling its own write errors from every other OSError."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._guarded(self._stream.write, text)
+
+    def flush(self) -> None:
+        self._guarded(self._stream.flush)
+
+    def _guarded(self, call: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return call(*args)
+        except BrokenPipeError:
+            raise
+        except OSError as error:
+            raise OutputError(error.strerror or str(error)) from error
+
+    def __getattr__(self, name: str) -> Any:  # encoding, isatty, fileno...
+        return getattr(self._stream, name)
+
+
+def _writing(command: Callable[[], int]) -> int:
+    """Run a command that prints to stdout; an output that is closed (`>&-`) or refuses what is written
+    (`>/dev/full`, a disk that fills up) is one line and exit status 1, not a traceback."""
+    stream = sys.stdout
+    if stream is None:  # Python starts without sys.stdout when file descriptor 1 is closed
+        print("tutor: the output is closed (>&-): nothing can be written", file=sys.stderr)
+        return 1
+    sys.stdout = _Output(stream)
+    try:
+        status = command()
+        sys.stdout.flush()
+        return status
+    except OutputError as error:
+        print(f"tutor: cannot write the output: {error}", file=sys.stderr)
+        _drop_output(stream)
+        return 1
+    finally:
+        sys.stdout = stream
+
+
+def _drop_output(stream: Any) -> None:
+    """Point stdout at /dev/null, so Python's own flush at exit does not fail again on what is left in its buffer."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, stream.fileno())
+        os.close(null)
+    except (OSError, ValueError):
+        pass
 
 
 def _check_width(width: int, parser: argparse.ArgumentParser) -> None:
@@ -229,10 +282,11 @@ def _serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 def _trace(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from tutor.engine import HyperparameterError, ProblemError, Run, make_problem
+    from tutor.engine.run import MAX_STEPS
     from tutor.trace import is_network, write
 
-    if not 1 <= args.steps <= 1_000_000:
-        parser.error(f"--steps must be from 1 to 1000000, not {args.steps}")
+    if not 1 <= args.steps <= MAX_STEPS:
+        parser.error(f"--steps must be from 1 to {MAX_STEPS} (the most a run takes), not {args.steps}")
     try:
         run = Run.create(make_problem(problem_spec(args)), args.optimizer, hyperparameters(args))
     except (HyperparameterError, ProblemError) as error:

@@ -16,7 +16,7 @@ import numpy as np
 from tutor.engine.hyper import Hyperparameters
 from tutor.engine.paths import path_length_ratio, steps_to
 from tutor.engine.problems import SEED_A, DeepChain, MatrixInverse, Valley, make_problem
-from tutor.engine.run import Run
+from tutor.engine.run import MAX_STEPS, Run
 
 # The final losses the seed prints after 300 steps (In [8], [9], [10] of the blog post).
 # The A @ X the seed prints for RMSprop after 300 steps (In [9]), rounded to 2 decimals.
@@ -45,6 +45,8 @@ def run_for(spec: dict[str, Any] | None, optimizer: str, steps: int, hp: Hyperpa
 
     Shared between the experiments (a lesson quotes the same run many times): read it, never step it.
     """
+    if not 0 <= steps <= MAX_STEPS:  # a run stops at the cap: a larger count would quietly give the cap's numbers
+        raise ValueError(f"steps must be from 0 to {MAX_STEPS} (the most a run takes), not {steps}")
     return _shared_run(json.dumps(spec or {"kind": "matrix"}, sort_keys=True), optimizer, steps, hp or Hyperparameters())
 
 
