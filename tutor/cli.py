@@ -164,7 +164,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.command is None and not args.run_all:
                 return _lessons(args.lesson)
         # The headless commands run with the collector on: they compute for a while.
-        commands = {"trace": _trace, "check-lesson": _check_lesson, "serve": _serve}
+        if args.command == "serve":  # its browsers' apps are forked from it: stdout stays as it is
+            return _serve(args, parser)
+        commands = {"trace": _trace, "check-lesson": _check_lesson}
         return _writing(lambda: commands.get(args.command, _run_all)(args, parser))
     except KeyboardInterrupt:
         return 130
