@@ -711,3 +711,25 @@ async def test_a_lesson_saved_far_ahead_opens_at_once_and_computes_behind_a_prog
         await pilot.press("space")
         await pilot.pause()
         assert app.progress.position("first") == visualizer.step
+
+
+async def test_text_held_back_for_a_check_shows_once_it_is_answered(tmp_path: Path) -> None:
+    """An `<!-- after: id -->` block is not in the lesson's text; its check's card shows it after the right answer."""
+    folder = tmp_path / "lessons"
+    folder.mkdir()
+    source = (FIXTURES / "01-first.md").read_text(encoding="utf-8")
+    (folder / "01-first.md").write_text(
+        source + "\n<!-- after: decay -->\nKeeping nine tenths: that is the decay.\n<!-- /after -->\n", encoding="utf-8"
+    )
+    app = make_app(lessons_dir=folder, progress_path=tmp_path / "progress.json")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_first_lesson(pilot)
+        assert "nine tenths: that is" not in screen.filled.text
+        card = screen.query_one("#check-decay", CheckCard)
+        reveal = card.query_one(".check-reveal")
+        assert not reveal.display
+        await answer(pilot, "decay", "0.5")
+        assert not reveal.display  # a wrong answer does not give it away
+        await answer(pilot, "decay", "0.9")
+        assert reveal.display
+        assert "Keeping nine tenths: that is the decay." in card.check.reveal

@@ -16,6 +16,7 @@ from tutor.course.facts import FACTS, final_loss
 from tutor.course.reader import lessons_directory, tomllib
 from tutor.engine.optimizers import OPTIMIZERS
 from tutor.engine.problems import PROBLEM_KINDS
+from tutor.headless import lesson_snapshot
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -315,6 +316,7 @@ CHOICE = Check(
         (NUMBER, "1.23e-2", True, False, "Right. Only 1-decay of g^2 gets in."),
         (NUMBER, "0.013", False, False, "Not quite. Hint: v = 0.1 g^2 at the first step."),
         (NUMBER, "-0.0123", False, False, "Not quite: check the sign. Hint: v = 0.1 g^2 at the first step."),
+        (NUMBER, "-0.5", False, False, "Not quite. Hint: v = 0.1 g^2 at the first step."),  # more than the sign is wrong
         (NUMBER, "abc", False, True, "'abc' is not a number: type digits such as 0.5, -2, 1e-3 or 2^-19."),
         (
             NUMBER,
@@ -350,7 +352,19 @@ def test_grading(check: Check, response: str, correct: bool, malformed: bool, me
 
 
 @pytest.mark.parametrize(
-    ("text", "value"), [("2^-19", 2**-19), ("-2**3", -8.0), ("1/3", 1 / 3), ("0.5*(1-0.9)", 0.05), ("+4", 4.0), ("1e-3", 1e-3)]
+    ("text", "value"),
+    [
+        ("2^-19", 2**-19),
+        ("-2**3", -8.0),
+        ("1/3", 1 / 3),
+        ("0.5*(1-0.9)", 0.05),
+        ("+4", 4.0),
+        ("1e-3", 1e-3),
+        ("-9", -9.0),
+        ("\u22129", -9.0),
+        ("2^-9", 2**-9),
+        ("3\u00d72", 6.0),
+    ],
 )
 def test_learners_may_type_arithmetic(text: str, value: float) -> None:
     from tutor.course.checks import read_number
@@ -559,3 +573,40 @@ def test_lessons_can_be_dict_keys(tmp_path: Path) -> None:
     first = load_lesson(write(tmp_path, "01-base.md", BASE))
     again = load_lesson(tmp_path / "01-base.md")
     assert {first: 1}[again] == 1 and first == again
+
+
+# -- text held back until a check is answered --------------------------------------------
+
+REVEALING = BASE.replace(
+    "Loss after 3 steps:",
+    'Before the check.\n\n<!-- after: choose -->\nThe answer is a, loss {{ final_loss(optimizer="rmsprop", steps=1) }}.\n<!-- /after -->\n\nLoss after 3 steps:',
+)
+
+
+def test_text_after_a_marker_waits_for_its_check(tmp_path: Path) -> None:
+    lesson = load_lesson(write(tmp_path, "base.md", REVEALING))
+    filled = fill(lesson)
+    assert not filled.problems
+    assert "The answer is a" not in filled.text and "Before the check." in filled.text and "Loss after 3 steps" in filled.text
+    assert filled.checks[0].reveal == f"The answer is a, loss {final_loss(optimizer='rmsprop', steps=1):.3g}."
+    snapshot = lesson_snapshot(lesson)
+    check_at = snapshot.index("check 1/1: choose")
+    assert snapshot.index("shown after the answer:") > check_at and snapshot.index("The answer is a") > check_at
+
+
+@pytest.mark.parametrize(
+    "old, new, line, message",
+    [
+        (
+            "<!-- after: choose -->",
+            "<!-- after: chose -->",
+            32,
+            "<!-- after: chose --> names no check of this lesson (its checks: choose)",
+        ),
+        ("<!-- /after -->", "", 32, "<!-- after: choose --> has no partner"),
+    ],
+)
+def test_a_broken_after_marker_is_reported_with_its_line(tmp_path: Path, old: str, new: str, line: int, message: str) -> None:
+    lesson = load_lesson(write(tmp_path, "base.md", REVEALING.replace(old, new)))
+    problems = [problem for problem in fill(lesson).problems if message in problem.message]
+    assert [problem.line for problem in problems] == [line]

@@ -83,6 +83,9 @@ def lesson_snapshot(lesson: Lesson, width: int = DEFAULT_WIDTH) -> str:
         console.print(Text(f"engine's answer: {check.shown_answer}{_answer_details(check)}"))
         console.print(Text(f"hint: {check.hint}"))
         console.print(Text(f"explanation: {check.explanation}"))
+        if check.reveal:  # the lesson's text that waited for this check
+            console.print(Text("shown after the answer:"))
+            console.print(Markdown(check.reveal, hyperlinks=False))
     # Rich pads Markdown lines to the full width; trailing blanks only make diffs noisy.
     return "\n".join(line.rstrip() for line in buffer.getvalue().split("\n"))
 

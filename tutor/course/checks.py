@@ -27,6 +27,7 @@ class Check:
     tolerance: float  # relative, for "number"
     hint: str  # shown after a wrong answer
     explanation: str  # shown after a right one
+    reveal: str = ""  # Markdown of the lesson's text that gives the answer away: shown once the check is answered
 
     def grade(self, response: str) -> Verdict:
         return grade(self, response)
@@ -89,6 +90,7 @@ def _grade_choice(check: Check, text: str) -> Verdict:
 
 def read_number(text: str) -> float | None:
     """What a learner typed as a number: 0.5, -2, 1e-3, and also 2^-19, 0.5**9 or 1/3 (never evaluated as code)."""
+    text = text.replace("\u2212", "-").replace("\u00d7", "*")  # the minus and times signs of copied text
     try:
         return float(text)
     except ValueError:
@@ -131,8 +133,12 @@ def _grade_number(check: Check, text: str) -> Verdict:
     if not math.isfinite(raw):
         return Verdict(False, True, f"{text} is not a finite number: type a value such as 0.5 or 1e-3.")
     expected = float(check.answer)
-    if math.isclose(raw, expected, rel_tol=check.tolerance, abs_tol=check.tolerance if expected == 0 else 0.0):
+    if _close(check, raw, expected):
         return _right(check)
-    if expected != 0 and raw != 0 and math.copysign(1, raw) != math.copysign(1, expected):
+    if expected != 0 and _close(check, -raw, expected):  # only the sign is wrong: say so, and nothing else
         return _wrong(check, "Not quite: check the sign.")
     return _wrong(check)
+
+
+def _close(check: Check, value: float, expected: float) -> bool:
+    return math.isclose(value, expected, rel_tol=check.tolerance, abs_tol=check.tolerance if expected == 0 else 0.0)

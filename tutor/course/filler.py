@@ -8,6 +8,7 @@ and becomes a LessonProblem; a check with one is left out.
 
 from __future__ import annotations
 
+import re
 import threading
 import weakref
 from dataclasses import dataclass, replace
@@ -33,6 +34,12 @@ _filled: weakref.WeakKeyDictionary[Lesson, Filled] = weakref.WeakKeyDictionary()
 # being filled is waited for, not filled twice, and never waits for another lesson.
 _locks: weakref.WeakKeyDictionary[Lesson, threading.Lock] = weakref.WeakKeyDictionary()
 _locks_lock = threading.Lock()
+
+
+# Text that gives a check's answer away waits for the check: `<!-- after: check-id -->` ... `<!-- /after -->`.
+# (An HTML comment, so a Markdown viewer of the file shows the text where it was written.)
+REVEAL = re.compile(r"<!--\s*after:\s*(?P<id>[^\s>]*)\s*-->[ \t]*\n?(?P<text>.*?)<!--\s*/after\s*-->[ \t]*\n?", re.DOTALL)
+REVEAL_OPEN = re.compile(r"<!--\s*/?after\b")
 
 
 def fill(lesson: Lesson) -> Filled:
@@ -62,10 +69,43 @@ class _Filler:
 
     def filled(self) -> Filled:
         source = self.lesson.source
-        text = self.text(source.body).strip("\n") + "\n"
+        text, reveals = self.reveals(self.text(source.body))
+        text = text.strip("\n") + "\n"
         script = tuple(replace(step, note=self.text(note)) for step, note in zip(source.steps, source.notes, strict=True))
-        checks = tuple(check for check in map(self.check, source.checks) if check is not None)
+        checks = tuple(
+            replace(check, reveal="\n\n".join(reveals.get(check.id, [])))
+            for check in map(self.check, source.checks)
+            if check is not None
+        )
         return Filled(text, script, checks, tuple(self.problems))
+
+    def reveals(self, text: str) -> tuple[str, dict[str, list[str]]]:
+        """The text without its `after:` blocks, and each block's Markdown by the check it waits for."""
+        ids = {check.id for check in self.lesson.source.checks}
+        reveals: dict[str, list[str]] = {}
+        body = self.lesson.source.body
+
+        def line_of(marker: str) -> int | None:
+            at = body.raw.find(marker)
+            return None if at < 0 or body.line is None else body.line + body.raw[:at].count("\n")
+
+        def take(match: re.Match[str]) -> str:
+            check_id = match["id"]
+            if check_id not in ids:
+                known = ", ".join(sorted(ids)) or "none"
+                marker = match.group(0).split("-->")[0] + "-->"
+                self.problem(line_of(marker), f"<!-- after: {check_id} --> names no check of this lesson (its checks: {known})")
+            reveals.setdefault(check_id, []).append(match["text"].strip("\n"))
+            return ""
+
+        rest = REVEAL.sub(take, text)
+        stray = REVEAL_OPEN.search(rest)
+        if stray:
+            marker = rest[stray.start() : rest.find("-->", stray.start()) + 3]
+            self.problem(
+                line_of(marker), f"{marker} has no partner: an `after:` block is <!-- after: check-id --> ... <!-- /after -->"
+            )
+        return rest, reveals
 
     def text(self, template: Template) -> str:
         """The template's text with each placeholder's value; one that fails stays as written."""

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from tutor.course import Check, Lesson
     from tutor.tui.app import TutorApp
 
+# Wrong answers after which a check's held-back text is shown anyway (the hint has had its chances).
+REVEAL_AFTER_TRIES = 3
 # Seconds without a step before the position is written to disk.
 SAVE_DELAY = 1.0
 # `t` cycles through these: both panes, the text alone, the visualizer alone (small terminals, projectors).
@@ -60,6 +62,10 @@ class CheckCard(Vertical):
             feedback.update(f"Passed. {self.check.explanation}".strip())
             self.add_class("-right")
         yield feedback
+        if self.check.reveal:  # the lesson's text that gives the answer away, held back until the check is answered
+            reveal = Markdown(self.check.reveal, classes="check-reveal")
+            reveal.display = self.passed
+            yield reveal
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -71,6 +77,8 @@ class CheckCard(Vertical):
         if verdict.malformed:
             return
         self.tries += 1
+        if self.check.reveal and (verdict.correct or self.tries >= REVEAL_AFTER_TRIES):
+            self.query_one(".check-reveal", Markdown).display = True
         if verdict.correct and not self.passed:
             self.passed = True
             self.query_one(".check-prompt", Static).update(f"✓ Check {self.number}. {self.check.prompt}")
