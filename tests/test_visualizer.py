@@ -143,6 +143,29 @@ async def test_run_mode_pauses_when_the_run_diverges() -> None:
         assert vis.step < 100  # stopped at the divergence, not left running
 
 
+async def test_run_mode_at_the_step_cap_stops_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    """At the cap (100000 steps; 40 here) run mode pauses with the reason instead of "running" on the spot,
+    and pressing r there says it again."""
+    import tutor.engine.run
+    import tutor.tui.widgets.visualizer
+
+    for module in (tutor.engine.run, tutor.tui.widgets.visualizer):
+        monkeypatch.setattr(module, "MAX_STEPS", 40)
+    app = matrix_app("rmsprop")
+    async with app.run_test(size=SIZE) as pilot:
+        vis = visualizer(app)
+        vis.speed = 300
+        await pilot.press("r")
+        await wait_until(pilot, lambda: not vis.running)
+        assert vis.step == 40 and vis.run.step == 40
+        assert text_of(app, "#narration") == "Stopped at step 40, the most a run takes: b steps back, 0 starts again."
+        assert text_of(app, "#controls").startswith("‖ paused")
+        await pilot.press("n")  # the narration moves on...
+        await pilot.press("r")  # ...and r at the cap says it again
+        await wait_until(pilot, lambda: not vis.running)
+        assert text_of(app, "#narration").startswith("Stopped at step 40, the most a run takes")
+
+
 async def test_jump_asks_how_far_and_refuses_bad_numbers() -> None:
     app = matrix_app("rmsprop-momentum")
     async with app.run_test(size=SIZE) as pilot:

@@ -390,6 +390,10 @@ class Visualizer(Widget, can_focus=True):
             return
         self._run_taken += due
         self.step += due
+        if self.step >= MAX_STEPS:  # no run goes further: say so, rather than "running" on the spot
+            self.running = False
+            self._show_narration(f"Stopped at step {self.step}, the most a run takes: b steps back, 0 starts again.")
+            return
         diverging = [i for i, run in enumerate(self.runs) if i not in self._warned and divergence_message(run)]
         if diverging:
             self.running = False
