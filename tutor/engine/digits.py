@@ -220,6 +220,10 @@ class Digits:
 
     def loss_and_grad(self, x: np.ndarray, pixels: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
         """Mean cross-entropy over the rows given, and its gradient, backpropagated op by op."""
+        with np.errstate(all="ignore"):  # overflow is a diverged run, drawn as such, not a warning
+            return self._loss_and_grad(x, pixels, labels)
+
+    def _loss_and_grad(self, x: np.ndarray, pixels: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
         count = len(labels)
         run = self.forward(x, pixels)
         losses, e, total = self._losses(run.logits, labels)

@@ -29,22 +29,24 @@ GOLDEN = 0x9E3779B97F4A7C15
 def _sum_first_axis(a: np.ndarray) -> np.ndarray:
     """Sum over axis 0 in order. numpy reduces an axis in order as long as it is not the one fastest in memory,
     so the rest is laid out C-contiguous behind it, at least two wide (a 1-wide rest would make axis 0 the fastest)."""
+    if a[0].size >= 2:
+        return np.add.reduce(np.ascontiguousarray(a), axis=0)
     rest = a.shape[1:]
     table = np.ascontiguousarray(a.reshape(a.shape[0], -1))
-    if table.shape[1] == 1:
-        table = np.concatenate([table, np.zeros_like(table)], axis=1)
+    table = np.concatenate([table, np.zeros_like(table)], axis=1)
     return np.add.reduce(table, axis=0)[: int(np.prod(rest, dtype=np.int64))].reshape(rest)
 
 
 def ordered_sum(a: np.ndarray, axis: int) -> np.ndarray:
     """Sum along `axis` in index order (a[0] + a[1] first, then + a[2], ...)."""
-    return _sum_first_axis(np.moveaxis(a, axis, 0))
+    return _sum_first_axis(np.moveaxis(a, axis, 0) if axis else a)
 
 
 def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """a @ b with the products of each output summed in order of k."""
-    products = np.multiply(a.T[:, :, np.newaxis], b[:, np.newaxis, :], order="C")  # [k, i, j] = a[i, k] * b[k, j]
-    return _sum_first_axis(products)
+    # products[k, i, j] = a[i, k] * b[k, j], k outermost in memory. einsum without a summed index makes each
+    # element one rounded product (it adds it to a zero: a zero product comes out +0 where a * b gives -0).
+    return _sum_first_axis(np.einsum("ik,kj->kij", a, b, order="C"))
 
 
 # fdlibm e_exp.c
@@ -58,11 +60,13 @@ _P5 = 4.13813679705723846039e-08
 
 
 def exp(x: np.ndarray) -> np.ndarray:
-    """e**x: x = k ln2 + r with |r| <= ln2/2, e**r from fdlibm's polynomial, times 2**k."""
-    x = np.asarray(x, dtype=float)
-    inside = np.clip(x, _EXP_LOW, _EXP_HIGH)
+    """e**x: x = k ln2 + r with |r| <= ln2/2, e**r from fdlibm's polynomial, times 2**k.
+
+    x is first clipped to a little beyond the range where e**x is a finite non-zero double: there
+    ldexp overflows to inf (numpy warns, unless told not to) or underflows to 0 on its own. NaN stays NaN."""
+    inside = np.clip(x, _EXP_LOW - 1.0, _EXP_HIGH + 1.0)
     k = np.rint(inside * _INV_LN2)
-    k = np.where(k == k, k, 0.0)  # NaN in, NaN out (below); k must be a whole number for ldexp
+    k = np.where(k == k, k, 0.0)  # NaN: any whole k (the NaN goes on through r); ldexp needs one
     hi = inside - k * _LN2_HI
     lo = k * _LN2_LO
     r = hi - lo
@@ -72,9 +76,7 @@ def exp(x: np.ndarray) -> np.ndarray:
         poly = coefficient + t * poly
     c = r - t * poly
     y = 1.0 - ((lo - (r * c) / (2.0 - c)) - hi)
-    result = np.ldexp(y, k.astype(np.int64))
-    result = np.where(x > _EXP_HIGH, np.inf, np.where(x < _EXP_LOW, 0.0, result))
-    return np.where(np.isnan(x), np.nan, result)
+    return np.ldexp(y, k.astype(np.int64))
 
 
 # fdlibm e_log.c
