@@ -148,6 +148,14 @@ def test_a_browser_session_runs_the_app_and_answers_a_key() -> None:
 LINUX_ONLY = pytest.mark.skipif(sys.platform != "linux", reason="reads /proc; apps are forked on Linux only")
 
 
+def running(pid: int) -> bool:
+    """The process exists and has not ended (a zombie has)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def processes_below(pid: int) -> set[int]:
     """Every running process under `pid`: the fork server and the browsers' apps."""
     parents = {}
@@ -294,6 +302,28 @@ def test_an_app_that_does_not_quit_is_ended_when_its_browser_closes(lessons_serv
     open_browsers(port, 1, session)
     assert len(apps) == 1
     assert wait_until(lambda: not apps & processes_below(process.pid))
+
+
+@LINUX_ONLY
+def test_the_apps_end_when_the_server_is_killed(tmp_path: Path) -> None:
+    """Killed, the server never asks its apps to quit: they end with it rather than run on, orphaned."""
+    port, process = start_server(temp=tmp_path)
+    before = set()
+    apps: set[int] = set()
+    try:
+        fetch_when_up(f"http://127.0.0.1:{port}/", process)
+        before = processes_below(process.pid)
+
+        async def session(browsers: list[Browser]) -> None:
+            await browsers[0].shows(rb"enter opens it")
+            apps.update(processes_below(process.pid) - before)
+            process.kill()
+
+        open_browsers(port, 1, session)
+    finally:
+        stop(process)
+    assert len(apps) == 1
+    assert wait_until(lambda: not any(running(pid) for pid in apps | before))  # the app and the fork server
 
 
 @LINUX_ONLY

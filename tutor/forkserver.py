@@ -20,6 +20,7 @@ import json
 import os
 import pkgutil
 import runpy
+import select
 import signal
 import socket
 import subprocess
@@ -122,6 +123,7 @@ def run_app(fds: Sequence[int], environment: Mapping[str, str], app_args: Sequen
         os.close(errors)
         os.environ.clear()
         os.environ.update(environment)
+        threading.Thread(target=_end_with_the_server, daemon=True, name="tutor-serve-watch").start()
         sys.argv[1:] = app_args
         runpy.run_module("tutor", run_name="__main__")  # what `python -m tutor ...` runs; it ends in sys.exit
     except SystemExit as stop:
@@ -136,6 +138,15 @@ def run_app(fds: Sequence[int], environment: Mapping[str, str], app_args: Sequen
                 pass
         # Straight out: no interpreter teardown, no waiting for a worker thread's engine run.
         os._exit(code)
+
+
+def _end_with_the_server() -> None:
+    """The server closes its end of the session's socket only after the app has ended, unless it was
+    killed: then end the app as Ctrl+C would, rather than leave it running with no browser."""
+    watch = select.poll()
+    watch.register(1, select.POLLRDHUP)
+    watch.poll()
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 def serve_forks(channel: socket.socket, app_args: Sequence[str]) -> None:
