@@ -595,6 +595,9 @@ async def test_enter_pressed_before_the_list_is_filled_opens_the_lesson_once_it_
 
 
 async def test_a_share_code_far_ahead_opens_at_once_then_computes_behind_a_progress_bar(progress_path: Path) -> None:
+    """The thread computing the steps follows the code's edits too (lr from step 1500, decay from 3000)."""
+    from dataclasses import replace
+
     from tutor.engine import MatrixInverse, Run
     from tutor.share import encode
     from tutor.tui.screens.edit import ComputingScreen
@@ -603,6 +606,7 @@ async def test_a_share_code_far_ahead_opens_at_once_then_computes_behind_a_progr
     async with first.run_test(size=SIZE) as pilot:
         await pilot.pause()
         state = first.screen.query_one(Visualizer).state()
+    state["edits"] = [[[1500, {"lr": 0.003}], [3000, {"decay": 0.5}]]] * 3
     code = encode({**state, "step": 4000})
     setup = sandbox_setup(build_parser().parse_args(["sandbox", "--state", code]))
     assert all(run.step == 0 and len(run.records) == 1 for run in setup.runs)  # nothing computed before the app starts
@@ -619,7 +623,11 @@ async def test_a_share_code_far_ahead_opens_at_once_then_computes_behind_a_progr
         assert visualizer.state() == {**state, "step": 4000}
         for run in visualizer.runs:
             reference = Run.create(MatrixInverse(), run.optimizer.key)
+            for at, changes in state["edits"][0]:
+                reference.goto(at)
+                reference.set_hyperparameters(replace(reference.hp, **changes))
             assert run.current.loss == reference.goto(4000).loss
+            assert run.current.x.tobytes() == reference.current.x.tobytes() and run.hp == reference.hp
 
 
 def numbers_on_screen(app: TutorApp) -> dict[str, str]:
