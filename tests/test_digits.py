@@ -305,3 +305,18 @@ def test_the_default_network_is_the_lessons_deep_sigmoid_net() -> None:
     assert (problem.depth, problem.width, problem.activation, problem.batch) == (6, 32, "sigmoid", 32)
     assert problem.size == 64 * 32 + 32 + 5 * (32 * 32 + 32) + 32 * 10 + 10
     assert [layer.name for layer in problem.layers] == ["1", "2", "3", "4", "5", "6", "out"]
+
+
+def test_the_narrated_phases_of_a_network_update_end_at_the_next_record() -> None:
+    from tutor.engine.phases import narrated_update
+
+    run = Run.create(make_problem({"kind": "digits", "depth": 2, "width": 8}), "rmsprop-momentum", Hyperparameters(lr=0.01))
+    run.goto(3)
+    element = run.problem.layers[1].weights.start + 9  # W2[1,1]
+    phases = narrated_update(run, element)
+    after = run.forward()
+    last = phases[-1]
+    assert last.loss == after.loss  # the batch's loss, as the record holds it
+    assert last.arrays["x"].tobytes() == after.x.tobytes()
+    assert last.arrays["momentum"].tobytes() == after.buffers["momentum"].tobytes()
+    assert phases[0].narration.startswith("Compute the gradient at the current x: g[W2:1,1] = ")

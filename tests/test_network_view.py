@@ -60,3 +60,16 @@ async def test_keys_pick_the_layer_the_quantity_and_the_weight_the_inspector_rea
         await pilot.press("b")
         await pilot.pause()
         assert "no update yet" in screen_text(vis.query_one(NetworkPanel))
+
+
+def test_in_run_mode_the_test_numbers_are_every_tenth_steps() -> None:
+    from tutor.views.network import network_lines
+
+    run = Run.create(make_problem(SMALL_NET), "rmsprop", Hyperparameters(lr=0.01))
+    run.goto(13)
+    text = "\n".join(line.plain for line in network_lines(run, 0, "W", 0, 120, 40, running=True))
+    loss, accuracy = run.problem.evaluate(run.records[10].x)
+    assert f"test loss {number(loss, 4)}  accuracy {accuracy:.1%} (360 test digits at step 10)" in text
+    paused = "\n".join(line.plain for line in network_lines(run, 0, "W", 0, 120, 40))
+    loss, accuracy = run.problem.evaluate(run.current.x)
+    assert f"test loss {number(loss, 4)}  accuracy {accuracy:.1%} (360 test digits)" in paused

@@ -155,6 +155,11 @@ class Digits:
     def size(self) -> int:
         return self.layers[-1].biases.stop
 
+    @property
+    def update_cost(self) -> int:
+        """About how many updates of the seed's 5x5 matrix one update of this network costs (the default: ~50)."""
+        return max(1, self.size // 150)
+
     def start(self) -> np.ndarray:
         x = np.zeros(self.size)
         for index, layer in enumerate(self.layers):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tutor.engine.problems import step_gradient
+from tutor.engine.problems import step_loss_and_gradient
 from tutor.engine.run import Run
 
 
@@ -54,7 +54,8 @@ def narrated_update(run: Run, element: int = 0) -> list[Phase]:
     key = run.optimizer.key
     x0 = record.x
     element = int(np.clip(element, 0, x0.size - 1))
-    at = _where(element, x0.shape)
+    label = getattr(run.problem, "element_label", None)  # a network names the layer: [W3:4,7]
+    at = f"[{label(element)}]" if label is not None else _where(element, x0.shape)
     state: dict[str, np.ndarray] = {"x": x0, "effective_step": record.effective_step}
     state.update(record.buffers)
     phases: list[Phase] = []
@@ -64,7 +65,7 @@ def narrated_update(run: Run, element: int = 0) -> list[Phase]:
         phases.append(Phase(name, narration, dict(state), highlight))
 
     with np.errstate(all="ignore"):  # overflow is shown as divergence, not raised
-        g = step_gradient(run.problem, x0, record.step)
+        measured, g = step_loss_and_gradient(run.problem, x0, record.step)
         add(
             "gradient",
             f"Compute the gradient at the current x: g{at} = {_num(g.flat[element])}, the slope of the loss along this element.",
@@ -143,7 +144,7 @@ def narrated_update(run: Run, element: int = 0) -> list[Phase]:
                 effective_step=effective,
                 **buffers,
             )
-        loss = run.problem.loss(state["x"])
+        loss = run.problem.loss(state["x"]) if measured is None else measured  # as the next record holds it
     last = phases[-1]
     phases[-1] = Phase(last.name, f"{last.narration} Loss {loss:.4g}.", last.arrays, last.highlight, loss)
     return phases

@@ -11,10 +11,11 @@
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 from rich.style import Style
-from rich.text import Text
+from rich.text import Span, Text
 
 from tutor.engine import Record, Run
 from tutor.engine.digits import Digits, Layer, layer_statistics, load_digits, split
@@ -23,6 +24,7 @@ from tutor.views import format as fmt
 QUANTITIES = ("W", "grad", "mean_square", "effective_step")
 QUANTITY_LABELS = {"W": "weights W", "grad": "gradient g", "mean_square": "mean square v", "effective_step": "step size"}
 SHOWN_DIGITS = 4  # test images drawn
+TEST_EVERY = 10  # in run mode the test loss and accuracy are those of every 10th step (judging 360 images takes time)
 DIGITS_WIDTH = 44  # columns the digits take beside the heat map
 DIGITS_BESIDE = 64 + 2 + DIGITS_WIDTH  # narrower: the heat map alone, and the test numbers under it
 BAR = 10  # cells per bar
@@ -72,17 +74,42 @@ def _values(record: Record, layer: Layer, quantity: str) -> np.ndarray | None:
     return None if flat is None else layer.W(flat)
 
 
-def _colour(value: float, scale: float, signed: bool, low: float, high: float) -> str:
-    """A diverging blue-white-red colour for signed values, a dark-to-yellow one for log-scale positive values."""
-    if not math.isfinite(value):
-        return "rgb(255,0,255)"
+LEVELS = 16  # colours per side of the heat map's scales: styles are made once per pair of levels
+
+
+def _rgb(level: int, signed: bool) -> str:
+    """Level -LEVELS..LEVELS (signed: blue, white, red) or 0..LEVELS (log scale: dark to yellow); None level: magenta."""
     if signed:
-        t = max(-1.0, min(1.0, value / scale)) if scale > 0 else 0.0
-        if t >= 0:
-            return f"rgb(255,{int(255 * (1 - t))},{int(255 * (1 - t))})"
-        return f"rgb({int(255 * (1 + t))},{int(255 * (1 + t))},255)"
-    t = 0.0 if value <= 0 or high <= low else (min(max(math.log10(value), low), high) - low) / (high - low)
+        t = level / LEVELS
+        return (
+            f"rgb(255,{int(255 * (1 - t))},{int(255 * (1 - t))})"
+            if t >= 0
+            else f"rgb({int(255 * (1 + t))},{int(255 * (1 + t))},255)"
+        )
+    t = level / LEVELS
     return f"rgb({int(40 + 215 * t)},{int(20 + 200 * t)},{int(80 * (1 - t))})"
+
+
+@lru_cache(maxsize=4096)
+def _cell_style(upper: int, lower: int, signed: bool, cursor: bool) -> Style:
+    colour = {NOT_FINITE: "rgb(255,0,255)", NO_ROW: "black"}
+    top, bottom = colour.get(upper) or _rgb(upper, signed), colour.get(lower) or _rgb(lower, signed)
+    return Style.parse(f"bold black on {top}" if cursor else f"{top} on {bottom}")
+
+
+NOT_FINITE, NO_ROW = 10_000, 10_001  # levels that are not on a scale
+
+
+def _levels(grid: np.ndarray, signed: bool, scale: float, low: float, high: float) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        if signed:
+            t = np.clip(grid / scale, -1.0, 1.0) if scale > 0 else np.zeros_like(grid)
+            levels = np.rint(t * LEVELS)
+        else:
+            span = high - low if high > low else 1.0
+            t = np.where(grid > 0, (np.clip(np.log10(grid), low, high) - low) / span, 0.0)
+            levels = np.rint(t * LEVELS)
+    return np.where(np.isfinite(grid), np.nan_to_num(levels), NOT_FINITE).astype(int)
 
 
 def heat_map(run: Run, record: Record, layer_index: int, quantity: str, cursor: int, width: int, height: int) -> list[Text]:
@@ -103,25 +130,25 @@ def heat_map(run: Run, record: Record, layer_index: int, quantity: str, cursor: 
     scale = float(np.max(np.abs(finite))) if finite.size else 0.0
     positive = finite[finite > 0]
     low, high = (float(np.log10(positive.min())), float(np.log10(positive.max()))) if positive.size else (0.0, 1.0)
+    levels = _levels(grid, signed, scale, low, high).tolist()
+    if len(levels) % 2:
+        levels.append([NO_ROW] * grid.shape[1])
     cursor_row = cursor_column = -1
     if layer.weights.start <= cursor < layer.weights.stop:
         cursor_column, cursor_row = divmod(cursor - layer.weights.start, layer.outputs)
     columns = min(grid.shape[1], max(width - DIGITS_WIDTH - 2 if width >= DIGITS_BESIDE else width, 1))
     lines = [title]
-    for top in range(0, grid.shape[0], 2):
+    for top in range(0, len(levels), 2):
         if len(lines) >= height:
             break
-        line = Text()
-        for column in range(columns):
-            upper = _colour(float(grid[top, column]), scale, signed, low, high)
-            lower = _colour(float(grid[top + 1, column]), scale, signed, low, high) if top + 1 < grid.shape[0] else "black"
-            if column == cursor_column and cursor_row in (top, top + 1):
-                line.append(
-                    "◆" if cursor_row == top else "◇", style=Style.parse(f"bold black on {upper if cursor_row == top else lower}")
-                )
-            else:
-                line.append("▀", style=Style.parse(f"{upper} on {lower}"))
-        lines.append(line)
+        upper, lower = levels[top], levels[top + 1]
+        chars = ["▀"] * columns
+        spans = [Span(c, c + 1, _cell_style(upper[c], lower[c], signed, False)) for c in range(columns)]
+        if 0 <= cursor_column < columns and cursor_row in (top, top + 1):
+            level = (upper if cursor_row == top else lower)[cursor_column]
+            chars[cursor_column] = "◆" if cursor_row == top else "◇"
+            spans[cursor_column] = Span(cursor_column, cursor_column + 1, _cell_style(level, level, signed, True))
+        lines.append(Text("".join(chars), spans=spans))
     scale_text = (
         f"colour: -{fmt.number(scale, 2)} blue .. 0 white .. +{fmt.number(scale, 2)} red"
         if signed
@@ -131,8 +158,15 @@ def heat_map(run: Run, record: Record, layer_index: int, quantity: str, cursor: 
     return lines
 
 
-def digit_lines(run: Run, record: Record) -> list[Text]:
-    """The first test images, 8x8 in half blocks, each with the network's guess and the right answer."""
+@lru_cache(maxsize=512)
+def _grey_pair(upper: float, lower: float) -> Style:
+    grey = lambda v: f"rgb({int(255 * v)},{int(255 * v)},{int(255 * v)})"  # noqa: E731
+    return Style.parse(f"{grey(upper)} on {grey(lower)}")
+
+
+def digit_lines(run: Run, record: Record, judged: Record | None = None) -> list[Text]:
+    """The first test images, 8x8 in half blocks, each with the network's guess and the right answer, and the
+    test loss and accuracy at `judged` (the record shown if None; run mode judges every TEST_EVERY steps)."""
     problem: Digits = run.problem  # type: ignore[assignment]
     pixels, labels = load_digits()
     _, test = split()
@@ -144,24 +178,28 @@ def digit_lines(run: Run, record: Record) -> list[Text]:
         for line_index in range(4):
             for column in range(8):
                 upper, lower = image[2 * line_index, column], image[2 * line_index + 1, column]
-                grey = lambda v: f"rgb({int(255 * v)},{int(255 * v)},{int(255 * v)})"  # noqa: E731
-                lines[line_index].append("▀", style=Style.parse(f"{grey(upper)} on {grey(lower)}"))
+                lines[line_index].append("▀", style=_grey_pair(float(upper), float(lower)))
             lines[line_index].append("  ")
     verdict = Text()
     for row, guess in zip(rows, guesses, strict=True):
         right = int(guess) == int(labels[row])
         verdict.append(f"{int(guess)} {'✓' if right else '✗'}".ljust(10), style="green" if right else "red")
-    loss, accuracy = problem.evaluate(record.x)
-    summary = Text(f"test loss {fmt.number(loss, 4)}  accuracy {accuracy:.1%} (360 test digits)", style="bold")
+    judged = judged or record
+    loss, accuracy = problem.evaluate(judged.x)
+    at = "" if judged is record else f" at step {judged.step}"
+    summary = Text(f"test loss {fmt.number(loss, 4)}  accuracy {accuracy:.1%} (360 test digits{at})", style="bold")
     return [*lines, verdict, summary]
 
 
-def network_lines(run: Run, layer_index: int, quantity: str, cursor: int, width: int, height: int) -> list[Text]:
+def network_lines(
+    run: Run, layer_index: int, quantity: str, cursor: int, width: int, height: int, running: bool = False
+) -> list[Text]:
     """The whole panel in `height` lines: the layer bars, then the heat map with the test digits beside it
     (narrower than DIGITS_BESIDE columns: the heat map, then the test loss and accuracy in one line)."""
     record = run.current
     bars = layer_bars(run, record, layer_index, width)
-    digits = digit_lines(run, record)
+    judged = run.records[record.step - record.step % TEST_EVERY] if running else record  # the test set costs ~10 updates
+    digits = digit_lines(run, record, judged)
     heat = heat_map(run, record, layer_index, quantity, cursor, width, max(height - len(bars) - 1, 2))
     title, rows = heat[0], heat[1:]
     lines = [*bars, title]

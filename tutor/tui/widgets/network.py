@@ -17,12 +17,12 @@ class NetworkPanel(TextLinesPanel, can_focus=True):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._shown: tuple[Run, str, int] | None = None
+        self._shown: tuple[Run, str, int, bool] | None = None
         self._key: tuple | None = None
 
-    def show(self, run: Run, quantity: str, cursor: int) -> None:
-        self._shown = (run, quantity, cursor)
-        if (id(run), id(run.current), quantity, cursor) != self._key:
+    def show(self, run: Run, quantity: str, cursor: int, running: bool = False) -> None:
+        self._shown = (run, quantity, cursor, running)
+        if (id(run), id(run.current), quantity, cursor, running) != self._key:
             self.redraw()
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
@@ -32,7 +32,7 @@ class NetworkPanel(TextLinesPanel, can_focus=True):
     def text_lines(self, width: int, height: int) -> list[Text]:
         if self._shown is None or width <= 0:
             return []
-        run, quantity, cursor = self._shown
-        self._key = (id(run), id(run.current), quantity, cursor)
+        run, quantity, cursor, running = self._shown
+        self._key = (id(run), id(run.current), quantity, cursor, running)
         layer = run.problem.layer_of(cursor)  # type: ignore[attr-defined]
-        return network_lines(run, layer, quantity, cursor, width, height)
+        return network_lines(run, layer, quantity, cursor, width, height, running)

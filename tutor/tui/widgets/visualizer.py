@@ -253,7 +253,7 @@ class Visualizer(Widget, can_focus=True):
         if self.is_network:
             from tutor.tui.widgets.network import NetworkPanel
 
-            self.query_one(NetworkPanel).show(run, self.quantity, self.cursor)
+            self.query_one(NetworkPanel).show(run, self.quantity, self.cursor, self.running)
         else:
             self.query_one(GridsPanel).show(run, self._phase_record(), self.cursor, highlight)
         self.query_one(LossChart).show(self.runs)
@@ -520,7 +520,8 @@ class Visualizer(Widget, can_focus=True):
         """Show step `target`: at once when its records take up to ~0.1 s to compute, else
         through a progress dialog that computes them in a thread (escape stops it early)."""
         target = self.validate_step(target)
-        if sum(run.updates_to(target) for run in self.runs) <= UPDATES_AT_ONCE:
+        # weighed in seed-matrix updates: one of the digits network's costs about fifty
+        if sum(run.updates_to(target) * getattr(run.problem, "update_cost", 1) for run in self.runs) <= UPDATES_AT_ONCE:
             self.step = target
             return
         from tutor.tui.screens.edit import ComputingScreen
