@@ -73,3 +73,16 @@ def test_in_run_mode_the_test_numbers_are_every_tenth_steps() -> None:
     paused = "\n".join(line.plain for line in network_lines(run, 0, "W", 0, 120, 40))
     loss, accuracy = run.problem.evaluate(run.current.x)
     assert f"test loss {number(loss, 4)}  accuracy {accuracy:.1%} (360 test digits)" in paused
+
+
+def test_the_chart_draws_the_test_loss_beside_the_batch_loss() -> None:
+    from tutor.views.visualizer import run_chart, test_loss_series
+
+    run = Run.create(make_problem(SMALL_NET), "rmsprop", Hyperparameters(lr=0.01))
+    run.goto(35)
+    series = test_loss_series(run)
+    assert list(series.steps or []) == [0, 10, 20, 30]
+    assert list(series.values) == [run.problem.evaluate(run.records[step].x)[0] for step in (0, 10, 20, 30)]
+    assert "rmsprop test" in run_chart([run], 100, 16, colour=False).plain
+    run.goto(1000)  # a long run: multiples of 64, kept whole, at most 30 points
+    assert list(test_loss_series(run).steps or []) == list(range(0, 1001, 64))

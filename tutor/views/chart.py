@@ -58,7 +58,8 @@ CLIP_FACTOR = 1e6
 @dataclass(frozen=True)
 class Series:
     label: str
-    values: Sequence[float]  # one value per step, from step 0
+    values: Sequence[float]  # one value per step, from step 0 (or one per entry of `steps`)
+    steps: Sequence[int] | None = None  # the steps of a sparse series (the digits network's test loss)
 
 
 def _marker_char(marker: str) -> str | None:
@@ -148,7 +149,7 @@ def loss_chart(
     clipped = False
     for s in series:
         ys = np.asarray(s.values, dtype=float)
-        xs = np.arange(ys.size, dtype=float)
+        xs = np.arange(ys.size, dtype=float) if s.steps is None else np.asarray(s.steps, dtype=float)
         with np.errstate(all="ignore"):
             logs = np.log10(ys)
         over = ~np.isfinite(ys) & ~np.isnan(ys) | (np.isfinite(logs) & (logs > cap))
@@ -158,7 +159,7 @@ def loss_chart(
         keep = np.isfinite(logs)
         prepared.append((s.label, *_downsample(xs[keep], logs[keep], 2 * width)))
     points = [p for _, _, p in prepared if p.size]
-    steps = max((len(s.values) for s in series), default=1) - 1
+    steps = max((len(s.values) for s in series if s.steps is None), default=1) - 1
     # A short chart gives the x label's row to the plot: the title names the axis instead.
     shown_title = title + (" by step" if height < ROOMY_HEIGHT else "")
     shown_title += "  (clipped: the loss ran off the top)" if clipped else ""

@@ -6,6 +6,7 @@ show the same grids, chart and status for the same state.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -103,7 +104,22 @@ def run_chart(runs: Sequence[Run], width: int, height: int, colour: bool = True,
     if all(run.step == 0 for run in runs):
         return waiting_chart(width, height, "The loss curve starts with the first step: press space.")
     series = [Series(run.optimizer.label, run.losses()) for run in runs]
+    if hasattr(runs[0].problem, "evaluate") and len(runs) <= 2:  # a network: its test loss beside the batch loss
+        series += [test_loss_series(run) for run in runs]
     return loss_chart(series, width, height, colour=colour, high_contrast=high_contrast)
+
+
+TEST_POINTS = 30  # at most this many test-loss points on a chart: judging 360 test digits costs ~10 updates each
+
+
+def test_loss_series(run: Run) -> Series:
+    """The test loss at up to TEST_POINTS evenly spaced steps up to the current one: every 10th, or multiples of
+    64 for long runs (those records are kept whole, so no update is recomputed for them)."""
+    last = run.step
+    stride = 10 if last <= 10 * TEST_POINTS else 64 * math.ceil(last / (64 * TEST_POINTS))
+    steps = list(range(0, last + 1, stride))
+    losses = [run.problem.evaluate(run.records[step].x)[0] for step in steps]  # type: ignore[attr-defined]
+    return Series(f"{run.optimizer.label} test", losses, steps)
 
 
 def snapshot(
