@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/serve_load.py                  # 1 alone (5 times), then 5, 20 and 30 together
     .venv/bin/python benchmarks/serve_load.py --browsers 30    # only 30 together
     .venv/bin/python benchmarks/serve_load.py -- sandbox --optimizer gd    # serve `tutor sandbox --optimizer gd`
+    .venv/bin/python benchmarks/serve_load.py --source /tmp/old    # tutor from another checkout (a before/after)
 
 Each "browser" speaks what textual-serve's page speaks: it opens the websocket `/ws?width=120&height=40`
 and reads the app's output (escape codes removed) until the first frame is on screen: the lesson list
@@ -106,13 +107,13 @@ class Browser:
 class Server:
     """`tutor serve` on a free loopback port, with a scratch data folder."""
 
-    def __init__(self, app_args: list[str]) -> None:
+    def __init__(self, app_args: list[str], source: Path | None) -> None:
         self.port = free_port()
         self.data = tempfile.TemporaryDirectory(prefix="tutor-serve-bench-")
         env = {**os.environ, "XDG_DATA_HOME": self.data.name}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "tutor", "serve", "--port", str(self.port), *app_args],
-            cwd=ROOT,
+            cwd=source or ROOT,  # `python -m` finds tutor in its folder first
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -193,7 +194,7 @@ async def a_class(server: Server, count: int, pattern: bytes) -> ClassResult:
     return ClassResult(browsers, pss, rss, len(apps), sorted(gone.values()), len(apps) - len(gone))
 
 
-def launch_directly(app_args: list[str], pattern: bytes) -> float:
+def launch_directly(app_args: list[str], pattern: bytes, source: Path | None) -> float:
     """`tutor` itself under Textual's web driver on a pipe (what one browser's process does), to its first frame."""
     with tempfile.TemporaryDirectory(prefix="tutor-serve-bench-") as data:
         env = {
@@ -206,7 +207,7 @@ def launch_directly(app_args: list[str], pattern: bytes) -> float:
         }
         started = time.monotonic()
         process = subprocess.Popen(
-            [sys.executable, "-m", "tutor", *app_args], cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE
+            [sys.executable, "-m", "tutor", *app_args], cwd=source or ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE
         )
         assert process.stdout is not None
         received = b""
@@ -230,17 +231,22 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--browsers", type=int, nargs="+", default=[5, 20, 30], help="class sizes, each opening together")
     parser.add_argument("--alone", type=int, default=5, help="single browsers (and direct launches) to time, one at a time")
+    parser.add_argument(
+        "--source", type=Path, help="run tutor from this checkout instead (e.g. `git archive` of an older commit)"
+    )
     parser.add_argument("app_args", nargs="*", help="the app to serve (after --)")
     args = parser.parse_args()
     if any(not 1 <= n <= MAX_BROWSERS for n in args.browsers):
         parser.error(f"--browsers: from 1 to {MAX_BROWSERS}")
     pattern = first_frame_pattern(args.app_args)
     served = " ".join(["tutor", *args.app_args])
-    print(f"`{served}` served on {HOST}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the start")
+    print(
+        f"`{served}` from {args.source or ROOT} served on {HOST}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the start"
+    )
 
     if args.alone:
-        direct = [launch_directly(args.app_args, pattern) for _ in range(args.alone)]
-        server = Server(args.app_args)
+        direct = [launch_directly(args.app_args, pattern, args.source) for _ in range(args.alone)]
+        server = Server(args.app_args, args.source)
         try:
             alone = []
             for _ in range(args.alone):
@@ -259,7 +265,7 @@ def main() -> int:
     )
     print("|---|---|---|---|---|---|---|")
     for count in args.browsers:
-        server = Server(args.app_args)
+        server = Server(args.app_args, args.source)
         try:
             result = asyncio.run(a_class(server, count, pattern))
         finally:
