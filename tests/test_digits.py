@@ -320,3 +320,54 @@ def test_the_narrated_phases_of_a_network_update_end_at_the_next_record() -> Non
     assert last.arrays["x"].tobytes() == after.x.tobytes()
     assert last.arrays["momentum"].tobytes() == after.buffers["momentum"].tobytes()
     assert phases[0].narration.startswith("Compute the gradient at the current x: g[W2:1,1] = ")
+
+
+LESSON = """+++
+id = "net"
+title = "A network"
+order = 9
+
+[visualizer]
+view = "network"
+problem = { kind = "digits", depth = 6 }
+optimizers = ["rmsprop"]
++++
+
+Text.
+"""
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "reason"),
+    [
+        ("depth = 6", "depth = 0", "depth must be a whole number from 1 to 20 (hidden layers), not 0"),
+        ("depth = 6", "batch = 2000", "batch must be a whole number from 1 to 1437 (the training set's size), not 2000"),
+        ("depth = 6", 'activation = "swish"', "unknown activation 'swish' for digits"),
+        ('view = "network"', 'view = "matrix"', "problem kind 'digits' and view 'network' go together"),
+    ],
+)
+def test_a_lesson_file_with_a_bad_network_is_refused_with_the_engines_reason(
+    tmp_path: Path, old: str, new: str, reason: str
+) -> None:
+    from tutor.course import LessonError, load_lesson
+
+    path = tmp_path / "09-net.md"
+    path.write_text(LESSON.replace(old, new), encoding="utf-8")
+    with pytest.raises(LessonError) as raised:
+        load_lesson(path)
+    assert reason in raised.value.problem.message
+
+
+def test_a_share_code_with_a_bad_network_is_refused_with_the_engines_reason(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A code made where wider layers were allowed (another version, a hand-made code) opens with the engine's reason."""
+    from tutor import share
+    from tutor.engine import digits
+
+    state = {"problem": {"kind": "digits", "width": 400}, "optimizers": ["rmsprop"], "view": "network"}
+    monkeypatch.setattr(digits, "MAX_WIDTH", 1000)
+    code = share.encode(state)
+    monkeypatch.undo()
+    with pytest.raises(
+        share.ShareCodeError, match=r"width must be a whole number from 1 to 256 \(units per hidden layer\), not 400"
+    ):
+        share.decode(code)
