@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from tutor.engine import DeepChain, Hyperparameters, MatrixInverse, Run
+from tutor.engine import OPTIMIZERS, DeepChain, Hyperparameters, MatrixInverse, Run
 from tutor.engine.phases import narrated_update
 
 
@@ -63,11 +63,95 @@ def test_rmsprop_phase_names_highlights_and_intermediate_values() -> None:
     assert all(p.loss is None for p in phases[:-1])
 
 
-def test_gradient_descent_has_two_phases() -> None:
+def test_gradient_descent_has_a_step_phase_with_lr_everywhere() -> None:
     run = Run.create(MatrixInverse(), "gd")
     phases = narrated_update(run, element=0)
-    assert [p.name for p in phases] == ["gradient", "move"]
-    assert "0.001" in phases[1].narration
+    assert [p.name for p in phases] == ["gradient", "step", "move"]
+    assert phases[1].narration == "Step size lr, the same for every element: step[0,0] = 0.001. Whatever its gradients have been."
+    assert np.array_equal(phases[1].arrays["effective_step"], np.full((5, 5), 0.001))
+    g, x1 = phases[0].arrays["grad"][0, 0], phases[2].arrays["x"][0, 0]
+    assert phases[2].narration.startswith(f"Move x against the gradient by lr: x[0,0] = 0 - 0.001*({g:.4g}) = {x1:.4g}.")
+
+
+@pytest.mark.parametrize("optimizer", list(OPTIMIZERS))
+def test_each_phase_changes_only_what_its_stage_writes(optimizer: str) -> None:
+    run = Run.create(MatrixInverse(), optimizer, Hyperparameters(lr=0.01))
+    run.goto(4)
+    phases = narrated_update(run, element=3)
+    assert tuple(p.name for p in phases) == run.optimizer.phase_names
+    before = {"x": run.current.x, "effective_step": run.current.effective_step, **run.current.buffers}
+    for phase in phases[1:]:
+        changed = {name for name in phase.arrays if name in before and not same_bits(phase.arrays[name], before[name])}
+        assert changed <= {phase.stage.writes, *phase.stage.also}, (phase.name, changed)
+        assert phase.stage.writes in changed or phase.name == "step" and optimizer == "gd", phase.name  # gd's step stays lr
+        before = {name: phase.arrays[name] for name in before}
+        assert phase.narration.count("[0,3]") >= 1 and "{" not in phase.narration, phase.narration
+    assert phases[-1].narration.endswith(f"Loss {run.next_record(run.current).loss:.4g}.")
+
+
+@pytest.mark.parametrize("optimizer", list(OPTIMIZERS))
+def test_every_optimizer_narrates_bit_for_bit_from_its_start(optimizer: str) -> None:
+    run = Run.create(MatrixInverse(), optimizer)
+    for _ in range(3):
+        assert_last_phase_is_next_record(run)
+        run.forward()
+
+
+@pytest.mark.parametrize("optimizer", list(OPTIMIZERS))
+def test_the_hyperparameters_an_optimizer_uses_are_those_its_formula_names(optimizer: str) -> None:
+    """`uses` (the status line, the edit dialog) is read from the formula: changing any other value changes nothing."""
+    base = Run.create(MatrixInverse(), optimizer)
+    base.goto(3)
+    for name in Hyperparameters.NAMES:
+        other = Run.create(MatrixInverse(), optimizer, Hyperparameters().with_value(name, getattr(Hyperparameters(), name) / 2))
+        other.goto(3)
+        assert same_bits(other.current.x, base.current.x) == (name not in other.optimizer.uses), name
+
+
+def test_the_formula_is_the_stages_rules() -> None:
+    assert OPTIMIZERS["rmsprop"].formula == (
+        "v <- decay * v\nv <- v + (1 - decay) * g^2\nstep <- lr / (sqrt(v) + eps)\nx <- x - lr * g / (sqrt(v) + eps)"
+    )
+    assert OPTIMIZERS["rmsprop-momentum"].uses == ("lr", "decay", "eps", "mu")
+    assert OPTIMIZERS["rprop"].uses == ("lr",) and OPTIMIZERS["rprop"].buffers == ("step_size", "last_grad")
+
+
+def test_an_optimizer_is_one_entry_of_stages() -> None:
+    """A rule made of stages steps, narrates and writes out its arithmetic with nothing else to add."""
+    from tutor.engine.optimizers import GD_STEP, Optimizer, Stage
+    from tutor.views.inspector import element_update
+
+    half = Stage(
+        "move", "x", "x <- x - lr * g / 2", lambda s, hp, t: s["x"] - hp.lr * s["grad"] / 2, "Move x half way", "x{at} = {x}"
+    )
+    run = Run.create(MatrixInverse(), Optimizer("half-gd", "half gd", (GD_STEP, half)))
+    assert run.optimizer.uses == ("lr",) and run.optimizer.buffers == ()
+    g = MatrixInverse().grad(run.current.x)
+    assert same_bits(run.forward().x, run.records[0].x - 0.001 * g / 2)
+    assert element_update(run, 0)[-1] == f"x[0,0] = {run.current.x[0, 0]:.4g}"
+    with pytest.raises(ValueError, match="needs a stage that moves x"):
+        Optimizer("broken", "broken", (GD_STEP,))
+
+
+@pytest.mark.parametrize("optimizer", ["rmsprop-momentum", "adam", "rprop"])
+def test_the_inspector_after_a_step_writes_out_that_steps_phases_with_v_in_one_line(optimizer: str) -> None:
+    from tutor.views.format import number
+    from tutor.views.inspector import element_update, phase_update
+
+    run = Run.create(MatrixInverse(), optimizer)
+    run.goto(5)
+    phases = narrated_update(run, element=8)
+    v0 = run.current.buffers.get("mean_square")
+    run.forward()
+    by_phase = phase_update(run, phases, len(phases) - 1, 8)
+    names = list(run.optimizer.phase_names)
+    if "decay" in names:  # decay and add, one line: v[1,3] = 0.9*v0 + 0.1*g^2 = v1
+        g, v1 = run.current.grad.flat[8], run.current.mean_square.flat[8]
+        g_text = f"({number(g, 4)})" if g < 0 else number(g, 4)
+        v_line = f"v[1,3] = 0.9*{number(v0.flat[8], 4)} + 0.1*{g_text}^2 = {number(v1, 4)}"
+        at = names.index("decay")
+        by_phase[at : at + 2] = [v_line]
+    assert element_update(run, 8) == by_phase
 
 
 def test_the_inspector_writes_out_each_phase_with_the_phase_arrays_numbers() -> None:

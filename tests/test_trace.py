@@ -84,3 +84,14 @@ def test_300_step_trace_ends_at_the_seed_loss(capsys):
     assert main(["trace", "--optimizer", "gd", "--steps", "300"]) == 0
     last = json.loads(capsys.readouterr().out.splitlines()[-1])
     assert last["step"] == 300 and last["loss"] == pytest.approx(0.5469198476714346, rel=1e-9)
+
+
+def test_trace_help_writes_out_each_optimizers_formula(capsys):
+    from tutor.engine import OPTIMIZERS
+
+    with pytest.raises(SystemExit):
+        main(["trace", "--help"])
+    out = capsys.readouterr().out
+    for key, optimizer in OPTIMIZERS.items():
+        assert f"{key}:\n  " + optimizer.formula.replace("\n", "\n  ") in out
+    assert "  x <- x - lr * g / (sqrt(v) + eps)\n" in out

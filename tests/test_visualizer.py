@@ -463,7 +463,7 @@ async def test_an_overflowing_run_is_drawn_without_a_traceback() -> None:
         assert vis.run.current.diverged
         assert "DIVERGED" in text_of(app, "#status")
         assert "clipped" in screen_text(vis.query_one(LossChart))
-        await pilot.press("n", "n")
+        await pilot.press("n", "n", "n")  # gradient, step, move
         assert vis.step == 401
 
 

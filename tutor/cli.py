@@ -10,6 +10,7 @@ import argparse
 import gc
 import os
 import sys
+import textwrap
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -102,7 +103,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--width", type=int, default=100, help="with --run-all: text width (default 100)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    trace = sub.add_parser("trace", help="print a run's records, one line per step (JSON lines or CSV)")
+    formulas = "\n\n".join(f"{key}:\n" + textwrap.indent(opt.formula, "  ") for key, opt in OPTIMIZERS.items())
+    trace = sub.add_parser(
+        "trace",
+        help="print a run's records, one line per step (JSON lines or CSV)",
+        epilog=f"Each update, g being the gradient at x (one line per stage, as `n` narrates them):\n\n{formulas}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     trace.add_argument("--optimizer", default="rmsprop", choices=list(OPTIMIZERS))
     trace.add_argument("--steps", type=int, default=300, help="number of updates (default 300)")
     trace.add_argument("--format", default="jsonl", choices=["jsonl", "csv"])

@@ -34,9 +34,7 @@ from tutor.course.model import (
 )
 from tutor.engine.hyper import HyperparameterError, Hyperparameters
 from tutor.engine.optimizers import OPTIMIZERS
-from tutor.engine.phases import narrated_update
 from tutor.engine.problems import ProblemError, make_problem
-from tutor.engine.run import Run
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -134,11 +132,6 @@ def load_lesson(path: Path, evaluate: bool = False) -> Lesson:
 def read_lesson(path: Path, source: str) -> Lesson:
     """Validate a lesson file's text; raises LessonError with every problem found."""
     return _Reader(path, source).lesson()
-
-
-def phase_names(spec: dict[str, Any], optimizer: str, hp: Hyperparameters) -> tuple[str, ...]:
-    """The narrated phases of one update of `optimizer` (gradient, decay, add, step, move, ...)."""
-    return tuple(phase.name for phase in narrated_update(Run.create(make_problem(spec), optimizer, hp)))
 
 
 def front_matter_line(path: Path, *key: Any) -> int | None:
@@ -437,14 +430,14 @@ class _Reader:
         if hp is None:
             raise _Invalid()
         inspect = self.inspect(entry, spec or setup.problem)
-        phase = self.phase(entry, spec or setup.problem, setup.optimizers, hp)
+        phase = self.phase(entry, setup.optimizers)
         return ScriptStep(step, inspect, "", spec, hp if hp != setup.hp else None, phase), note
 
-    def phase(self, entry: dict[str, Any], spec: dict[str, Any], optimizers: tuple[str, ...], hp: Hyperparameters) -> str | None:
+    def phase(self, entry: dict[str, Any], optimizers: tuple[str, ...]) -> str | None:
         name = self.typed(entry, "phase", str)
-        if name is None:
-            return None
-        known = phase_names(spec, optimizers[0], hp)
+        if name is None or optimizers[0] not in OPTIMIZERS:  # an unknown optimizer is reported where it is named
+            return name
+        known = OPTIMIZERS[optimizers[0]].phase_names
         if name not in known:
             raise self.problem(f"{optimizers[0]} has no phase {name!r}; its phases: {', '.join(known)}", "phase")
         return name

@@ -1,16 +1,23 @@
-"""Update rules, one function each, with the formula in its docstring.
+"""Update rules, each written once: an optimizer is a sequence of named stages.
 
-Each rule takes the current point x, the gradient g at x, the optimizer's buffers
-(mean square v, momentum m, ...) and the hyperparameters, and returns the new point,
-the new buffers and the effective per-element step size. The arithmetic follows the
-seed (`../shared/seed/rmsprop-blog-post.md`) operation for operation, so the last
-digit the seed prints comes out the same.
+A stage sets one quantity (v, the step size, m, x, ...) from the state so far, the way optax chains
+`scale_by_rms`, `scale_by_learning_rate` and `trace`; beside its arithmetic it keeps everything said about it:
+its line of the formula, its start value, and the templates that the narration (`n`, engine/phases.py) and
+the inspector (views/inspector.py) fill with one element's numbers. The update the engine takes, the narrated
+phases, the formula text, the inspector's lines, the buffers and their start values all come from the stages,
+so adding an optimizer is one entry in OPTIMIZERS.
+
+The arithmetic follows the seed (`../shared/seed/rmsprop-blog-post.md`) operation for operation
+(`x - lr * g / (sqrt(v) + eps)`, not `x - step * g`), so the last digit the seed prints comes out the same.
+Every stage works element by element on arrays of any shape: the same stages step one array, or a flat vector
+holding all of a network's parameters.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+import re
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -18,152 +25,388 @@ from tutor.engine.hyper import Hyperparameters
 
 Buffers = Mapping[str, np.ndarray]
 UpdateResult = tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]
+# x, grad, effective_step and the buffers, as they stand part-way through an update.
+State = Mapping[str, np.ndarray]
+
+# What the formulas and templates call each quantity; `{v}` is v after a stage, `{v_before}` v before it.
+SYMBOLS = {
+    "x": "x",
+    "grad": "g",
+    "mean_square": "v",
+    "effective_step": "step",
+    "momentum": "m",
+    "mean_grad": "gbar",
+    "last_grad": "g_last",
+    "step_size": "step",
+}
 
 
-def gradient_descent(x: np.ndarray, g: np.ndarray, buffers: Buffers, hp: Hyperparameters, t: int) -> UpdateResult:
-    """x <- x - lr * g
+@dataclass(frozen=True)
+class Stage:
+    """One named part of an update: it sets `writes` (and the names in `also`) to `compute(state, hp, t)`,
+    t being the update's number (1 for the first).
 
-    One learning rate for every element: the effective step is lr everywhere.
+    `rule` is its line of the formula; `start` gives its quantity's value before the first update (zeros if
+    None). `arithmetic` is the line the inspector shows, such as `v{at} = {decay}*{v_before} = {v}`; the
+    narration is `say`, that line and `remark`. Templates name quantities by their SYMBOLS, hyperparameters by
+    name ({lr}, {1-decay}, {1-mu^t}, ...) and the element by {at}.
     """
-    new_x = x - hp.lr * g
-    return new_x, {}, np.full(x.shape, hp.lr)
+
+    name: str
+    writes: str
+    rule: str
+    compute: Callable[[State, Hyperparameters, int], np.ndarray]
+    say: str
+    arithmetic: str
+    remark: str = ""
+    start: Callable[[np.ndarray, Hyperparameters], np.ndarray] | None = None
+    also: tuple[str, ...] = ()  # other names for the same value (rprop's step size is its effective step)
+
+    def apply(self, state: MutableMapping[str, np.ndarray], hp: Hyperparameters, t: int) -> None:
+        value = self.compute(state, hp, t)
+        state[self.writes] = value
+        for name in self.also:
+            state[name] = value
 
 
-def rmsprop(x: np.ndarray, g: np.ndarray, buffers: Buffers, hp: Hyperparameters, t: int) -> UpdateResult:
-    """v <- decay * v + (1 - decay) * g^2
-    x <- x - lr * g / (sqrt(v) + eps)
-
-    The effective step lr / (sqrt(v) + eps) is small where gradients have been large
-    and large where they have been small (Tieleman & Hinton 2012, lecture 6.5).
-    """
-    v = hp.decay * buffers["mean_square"] + (1 - hp.decay) * g**2
-    new_x = x - hp.lr * g / (np.sqrt(v) + hp.eps)
-    return new_x, {"mean_square": v}, hp.lr / (np.sqrt(v) + hp.eps)
+def short_number(value: float) -> str:
+    """Numbers in narration: short, and negative ones in brackets so `-` reads as an operation."""
+    text = f"{float(value):.4g}"
+    return f"({text})" if text.startswith("-") else text
 
 
-def rmsprop_momentum(x: np.ndarray, g: np.ndarray, buffers: Buffers, hp: Hyperparameters, t: int) -> UpdateResult:
-    """v <- decay * v + (1 - decay) * g^2
-    m <- mu * m + lr * g / (sqrt(v) + eps)
-    x <- x - m
-
-    lr sits inside the momentum buffer, as in the seed and TensorFlow; PyTorch keeps it
-    outside (identical while lr is constant).
-    """
-    v = hp.decay * buffers["mean_square"] + (1 - hp.decay) * g**2
-    m = hp.mu * buffers["momentum"] + hp.lr * g / (np.sqrt(v) + hp.eps)
-    new_x = x - m
-    return new_x, {"mean_square": v, "momentum": m}, hp.lr / (np.sqrt(v) + hp.eps)
-
-
-def rmsprop_eps_inside(x: np.ndarray, g: np.ndarray, buffers: Buffers, hp: Hyperparameters, t: int) -> UpdateResult:
-    """v <- decay * v + (1 - decay) * g^2
-    x <- x - lr * g / sqrt(v + eps)
-
-    TensorFlow's, Keras' and optax's placement of eps: inside the square root. With a
-    tiny eps it barely matters; with eps around 1e-3 the steps differ.
-    """
-    v = hp.decay * buffers["mean_square"] + (1 - hp.decay) * g**2
-    new_x = x - hp.lr * g / np.sqrt(v + hp.eps)
-    return new_x, {"mean_square": v}, hp.lr / np.sqrt(v + hp.eps)
-
-
-def rmsprop_centered(x: np.ndarray, g: np.ndarray, buffers: Buffers, hp: Hyperparameters, t: int) -> UpdateResult:
-    """v <- decay * v + (1 - decay) * g^2
-    gbar <- decay * gbar + (1 - decay) * g
-    x <- x - lr * g / (sqrt(max(v - gbar^2, 0)) + eps)
-
-    Graves (2013): divide by an estimate of the gradient's variance rather than its
-    raw second moment. Rounding can make v - gbar^2 slightly negative; it is clipped at
-    0 here, because sqrt would give NaN (as MXNet users found).
-    """
-    v = hp.decay * buffers["mean_square"] + (1 - hp.decay) * g**2
-    gbar = hp.decay * buffers["mean_grad"] + (1 - hp.decay) * g
-    scale = np.sqrt(np.maximum(v - gbar**2, 0.0)) + hp.eps
-    new_x = x - hp.lr * g / scale
-    return new_x, {"mean_square": v, "mean_grad": gbar}, hp.lr / scale
+def fill(
+    template: str,
+    before: State,
+    after: State,
+    hp: Hyperparameters,
+    t: int,
+    element: int,
+    where: str,
+    number: Callable[[float], str] = short_number,
+) -> str:
+    """A stage's template with element `element`'s numbers: quantities before and after the stage (written by
+    `number`), the hyperparameters and the constants the rules use (as typed: 0.001, 0.9, 1e-08); `where` is
+    the element's label ({at}: `[2,3]`)."""
+    values = {
+        "at": where,
+        "lr": hp.lr,
+        "decay": hp.decay,
+        "eps": hp.eps,
+        "mu": hp.mu,
+        "1-decay": 1 - hp.decay,
+        "1-mu": 1 - hp.mu,
+        "1-decay^t": 1 - hp.decay**t,
+        "1-mu^t": 1 - hp.mu**t,
+    }
+    text = {name: value if isinstance(value, str) else f"{value:g}" for name, value in values.items()}
+    for name, symbol in SYMBOLS.items():
+        if name in before:
+            text[f"{symbol}_before"] = number(before[name].flat[element])
+        if name in after:
+            text[symbol] = number(after[name].flat[element])
+    return template.format_map(text)
 
 
-def rprop(x: np.ndarray, g: np.ndarray, buffers: Buffers, hp: Hyperparameters, t: int) -> UpdateResult:
-    """step <- step * 1.2 where sign(g) agrees with the last gradient, * 0.5 where it flips
-    x <- x - sign(g) * step            (step starts at lr, kept in [1e-6, 50])
+def combined_arithmetic(stages: Sequence[Stage]) -> str:
+    """One arithmetic line for stages in a row that build one quantity, such as decay then add:
+    `v{at} = {decay}*{v_before} + {1-decay}*{g}^2 = {v}`, each stage's expression put in for the value
+    before it in the next. Filled with the state before the first stage and after the last."""
+    symbol = SYMBOLS[stages[0].writes]
+    shape = re.compile(rf"{re.escape(symbol)}\{{at\}} = (.*) = \{{{re.escape(symbol)}\}}")
+    matches = [shape.fullmatch(stage.arithmetic) for stage in stages]
+    expressions = [match.group(1) for match in matches if match is not None]
+    if len(stages) == 1 or len(expressions) < len(stages):  # not all of the form `v{at} = ... = {v}`
+        return stages[-1].arithmetic
+    combined = "{" + symbol + "_before}"
+    for expression in expressions:
+        combined = expression.replace("{" + symbol + "_before}", combined, 1)
+    return f"{symbol}{{at}} = {combined} = {{{symbol}}}"
 
-    Uses only the sign of the gradient. Hinton's point: on mini-batches this drifts,
-    because +0.01 nine times and -0.09 once move a weight nine steps one way and one
-    step back, though the gradients average to zero.
-    """
-    previous = buffers["last_grad"]
-    steps = buffers["step_size"]
-    agreement = np.sign(g) * np.sign(previous)
-    steps = np.where(agreement > 0, steps * 1.2, np.where(agreement < 0, steps * 0.5, steps))
-    steps = np.clip(steps, 1e-6, 50.0)
-    new_x = x - np.sign(g) * steps
-    return new_x, {"last_grad": g.copy(), "step_size": steps}, steps
+
+# The gradient opens every update; the problem computes it (engine/problems.py: step_gradient).
+GRADIENT = Stage(
+    "gradient",
+    "grad",
+    "g <- the gradient of the loss at x",
+    lambda s, hp, t: s["grad"],
+    say="Compute the gradient at the current x",
+    arithmetic="g{at} = {g} at x{at} = {x}",
+    remark="The slope of the loss along this element.",
+)
 
 
-def adam(x: np.ndarray, g: np.ndarray, buffers: Buffers, hp: Hyperparameters, t: int) -> UpdateResult:
-    """m <- mu * m + (1 - mu) * g            v <- decay * v + (1 - decay) * g^2
-    x <- x - lr * (m / (1 - mu^t)) / (sqrt(v / (1 - decay^t)) + eps)
+def _lr_everywhere(x: np.ndarray, hp: Hyperparameters) -> np.ndarray:
+    return np.full(x.shape, hp.lr)
 
-    RMSprop plus momentum (as an average of gradients, not of steps) plus bias
-    correction for buffers that start at zero (Kingma & Ba 2015, with beta1 = mu and
-    beta2 = decay).
-    """
-    m = hp.mu * buffers["momentum"] + (1 - hp.mu) * g
-    v = hp.decay * buffers["mean_square"] + (1 - hp.decay) * g**2
-    m_hat = m / (1 - hp.mu**t)
-    v_hat = v / (1 - hp.decay**t)
-    new_x = x - hp.lr * m_hat / (np.sqrt(v_hat) + hp.eps)
-    return new_x, {"mean_square": v, "momentum": m}, hp.lr / (np.sqrt(v_hat) + hp.eps)
+
+def _lr_over_eps(x: np.ndarray, hp: Hyperparameters) -> np.ndarray:
+    """The step an RMSprop takes while v is 0 (no gradient has reached the element yet): lr / eps."""
+    return np.full(x.shape, hp.lr / hp.eps)
+
+
+# -- gradient descent ----------------------------------------------------------------------------
+
+GD_STEP = Stage(
+    "step",
+    "effective_step",
+    "step <- lr",
+    lambda s, hp, t: np.full(s["x"].shape, hp.lr),
+    say="Step size lr, the same for every element",
+    arithmetic="step{at} = {lr}",
+    remark="Whatever its gradients have been.",
+    start=_lr_everywhere,
+)
+GD_MOVE = Stage(
+    "move",
+    "x",
+    "x <- x - lr * g",
+    lambda s, hp, t: s["x"] - hp.lr * s["grad"],
+    say="Move x against the gradient by lr",
+    arithmetic="x{at} = {x_before} - {lr}*{g} = {x}",
+    remark="Every element takes the same lr.",
+)
+
+# -- RMSprop (Tieleman & Hinton 2012, lecture 6.5) -------------------------------------------------
+
+DECAY = Stage(
+    "decay",
+    "mean_square",
+    "v <- decay * v",
+    lambda s, hp, t: hp.decay * s["mean_square"],
+    say="Decay v by decay={decay}",
+    arithmetic="v{at} = {decay}*{v_before} = {v}",
+    remark="Old gradients fade.",
+)
+ADD = Stage(
+    "add",
+    "mean_square",
+    "v <- v + (1 - decay) * g^2",
+    lambda s, hp, t: s["mean_square"] + (1 - hp.decay) * s["grad"] ** 2,
+    say="Add (1-decay)*g^2",
+    arithmetic="v{at} = {v_before} + {1-decay}*{g}^2 = {v}",
+    remark="A running mean of the squared gradient.",
+)
+RMS_STEP = Stage(
+    "step",
+    "effective_step",
+    "step <- lr / (sqrt(v) + eps)",
+    lambda s, hp, t: hp.lr / (np.sqrt(s["mean_square"]) + hp.eps),
+    say="Step size lr/(sqrt(v)+eps)",
+    arithmetic="step{at} = {lr}/(sqrt({v})+{eps}) = {step}",
+    remark="Small where gradients have been large, large where small.",
+    start=_lr_over_eps,
+)
+RMS_MOVE = Stage(
+    "move",
+    "x",
+    "x <- x - lr * g / (sqrt(v) + eps)",
+    lambda s, hp, t: s["x"] - hp.lr * s["grad"] / (np.sqrt(s["mean_square"]) + hp.eps),
+    say="Move x by step*g",
+    arithmetic="x{at} = {x_before} - {step}*{g} = {x}",
+)
+
+# lr sits inside the momentum buffer, as in the seed and TensorFlow; PyTorch keeps it outside (the same
+# while lr is constant).
+RMS_MOMENTUM = Stage(
+    "momentum",
+    "momentum",
+    "m <- mu * m + lr * g / (sqrt(v) + eps)",
+    lambda s, hp, t: hp.mu * s["momentum"] + hp.lr * s["grad"] / (np.sqrt(s["mean_square"]) + hp.eps),
+    say="Update momentum",
+    arithmetic="m{at} = {mu}*{m_before} + {step}*{g} = {m}",
+    remark="It keeps {mu} of the last move.",
+)
+MOVE_BY_MOMENTUM = Stage(
+    "move",
+    "x",
+    "x <- x - m",
+    lambda s, hp, t: s["x"] - s["momentum"],
+    say="Move x by m",
+    arithmetic="x{at} = {x_before} - {m} = {x}",
+)
+
+# TensorFlow's, Keras' and optax's placement of eps: inside the square root. With a tiny eps it barely
+# matters; with eps around 1e-3 the steps differ.
+STEP_EPS_INSIDE = Stage(
+    "step",
+    "effective_step",
+    "step <- lr / sqrt(v + eps)",
+    lambda s, hp, t: hp.lr / np.sqrt(s["mean_square"] + hp.eps),
+    say="Step size lr/sqrt(v+eps)",
+    arithmetic="step{at} = {lr}/sqrt({v}+{eps}) = {step}",
+    remark="eps sits inside the square root here.",
+    start=lambda x, hp: np.full(x.shape, hp.lr / np.sqrt(hp.eps)),
+)
+MOVE_EPS_INSIDE = Stage(
+    "move",
+    "x",
+    "x <- x - lr * g / sqrt(v + eps)",
+    lambda s, hp, t: s["x"] - hp.lr * s["grad"] / np.sqrt(s["mean_square"] + hp.eps),
+    say="Move x by step*g",
+    arithmetic="x{at} = {x_before} - {step}*{g} = {x}",
+)
+
+# Graves (2013): divide by an estimate of the gradient's variance rather than its raw second moment.
+# Rounding can make v - gbar^2 slightly negative; it is clipped at 0, because sqrt would give NaN (as MXNet
+# users found).
+MEAN_GRAD = Stage(
+    "mean",
+    "mean_grad",
+    "gbar <- decay * gbar + (1 - decay) * g",
+    lambda s, hp, t: hp.decay * s["mean_grad"] + (1 - hp.decay) * s["grad"],
+    say="Update the mean gradient",
+    arithmetic="gbar{at} = {decay}*{gbar_before} + {1-decay}*{g} = {gbar}",
+    remark="v - gbar^2 estimates the gradient's variance.",
+)
+CENTERED_STEP = Stage(
+    "step",
+    "effective_step",
+    "step <- lr / (sqrt(max(v - gbar^2, 0)) + eps)",
+    lambda s, hp, t: hp.lr / (np.sqrt(np.maximum(s["mean_square"] - s["mean_grad"] ** 2, 0.0)) + hp.eps),
+    say="Step size lr/(sqrt(v-gbar^2)+eps)",
+    arithmetic="step{at} = {lr}/(sqrt(max({v}-{gbar}^2, 0))+{eps}) = {step}",
+    remark="Small where gradients have varied a lot.",
+    start=_lr_over_eps,
+)
+CENTERED_MOVE = Stage(
+    "move",
+    "x",
+    "x <- x - lr * g / (sqrt(max(v - gbar^2, 0)) + eps)",
+    lambda s, hp, t: s["x"] - hp.lr * s["grad"] / (np.sqrt(np.maximum(s["mean_square"] - s["mean_grad"] ** 2, 0.0)) + hp.eps),
+    say="Move x by step*g",
+    arithmetic="x{at} = {x_before} - {step}*{g} = {x}",
+)
+
+# -- rprop: only the gradient's sign. Hinton's point: on mini-batches it drifts, because +0.01 nine times and
+# -0.09 once move a weight nine steps one way and one step back, though the gradients average to zero.
+
+
+def _rprop_step_sizes(s: State, hp: Hyperparameters, t: int) -> np.ndarray:
+    agreement = np.sign(s["grad"]) * np.sign(s["last_grad"])
+    steps = s["step_size"]
+    return np.clip(np.where(agreement > 0, steps * 1.2, np.where(agreement < 0, steps * 0.5, steps)), 1e-6, 50.0)
+
+
+RPROP_SIZE = Stage(
+    "size",
+    "effective_step",
+    "step <- step * 1.2 where g has the last gradient's sign, * 0.5 where it flips, kept in [1e-6, 50] (starts at lr)",
+    _rprop_step_sizes,
+    say="Grow the step where g keeps its sign, shrink it where the sign flips",
+    arithmetic="step{at}: {step_before} -> {step} (g = {g}, last g = {g_last})",
+    remark="Only the gradient's sign counts, never its size.",
+    start=_lr_everywhere,
+    also=("step_size",),
+)
+RPROP_REMEMBER = Stage(
+    "remember",
+    "last_grad",
+    "g_last <- g",
+    lambda s, hp, t: s["grad"].copy(),
+    say="Keep g for the next update's sign test",
+    arithmetic="g_last{at} = {g}",
+)
+RPROP_MOVE = Stage(
+    "move",
+    "x",
+    "x <- x - sign(g) * step",
+    lambda s, hp, t: s["x"] - np.sign(s["grad"]) * s["step_size"],
+    say="Move x by sign(g)*step",
+    arithmetic="x{at} = {x_before} - sign(g)*{step} = {x}",
+)
+
+# -- Adam (Kingma & Ba 2015, beta1 = mu, beta2 = decay): RMSprop plus momentum as an average of gradients (not
+# of steps) plus bias correction for buffers that start at zero.
+
+ADAM_MOMENTUM = Stage(
+    "momentum",
+    "momentum",
+    "m <- mu * m + (1 - mu) * g",
+    lambda s, hp, t: hp.mu * s["momentum"] + (1 - hp.mu) * s["grad"],
+    say="Average the gradient",
+    arithmetic="m{at} = {mu}*{m_before} + {1-mu}*{g} = {m}",
+    remark="A running mean of g, not of steps.",
+)
+ADAM_STEP = Stage(
+    "step",
+    "effective_step",
+    "step <- lr / (sqrt(v / (1 - decay^t)) + eps)",
+    lambda s, hp, t: hp.lr / (np.sqrt(s["mean_square"] / (1 - hp.decay**t)) + hp.eps),
+    say="Step size lr/(sqrt(v/(1-decay^t))+eps)",
+    arithmetic="step{at} = {lr}/(sqrt({v}/{1-decay^t})+{eps}) = {step}",
+    remark="Dividing by 1-decay^t undoes v's start at 0.",
+    start=_lr_over_eps,
+)
+ADAM_MOVE = Stage(
+    "move",
+    "x",
+    "x <- x - lr * (m / (1 - mu^t)) / (sqrt(v / (1 - decay^t)) + eps)",
+    lambda s, hp, t: s["x"] - hp.lr * (s["momentum"] / (1 - hp.mu**t)) / (np.sqrt(s["mean_square"] / (1 - hp.decay**t)) + hp.eps),
+    say="Move x by step*m/(1-mu^t)",
+    arithmetic="x{at} = {x_before} - {step}*{m}/{1-mu^t} = {x}",
+)
 
 
 @dataclass(frozen=True)
 class Optimizer:
-    """An update rule with its name, its buffers and how it starts."""
+    """An update rule: its name and its stages, from which everything else follows."""
 
     key: str
     label: str
-    update: Callable[[np.ndarray, np.ndarray, Buffers, Hyperparameters, int], UpdateResult]
-    buffers: tuple[str, ...]
-    uses: tuple[str, ...]  # hyperparameters the rule reads
+    stages: tuple[Stage, ...]
+    buffers: tuple[str, ...] = field(init=False)  # what an update leaves for the next: v, m, ...
+    uses: tuple[str, ...] = field(init=False)  # the hyperparameters the formula names
+
+    def __post_init__(self) -> None:
+        written = [name for stage in self.stages for name in (stage.writes, *stage.also)]
+        if "x" not in written or "effective_step" not in written:
+            raise ValueError(f"optimizer {self.key!r} needs a stage that moves x and one that sets effective_step")
+        buffers = tuple(dict.fromkeys(name for name in written if name not in ("x", "effective_step")))
+        object.__setattr__(self, "buffers", buffers)
+        rules = " ".join(stage.rule for stage in self.stages)
+        object.__setattr__(self, "uses", tuple(name for name in Hyperparameters.NAMES if re.search(rf"\b{name}\b", rules)))
 
     @property
     def formula(self) -> str:
-        """The rule as its docstring writes it (the lines before the first blank line)."""
-        doc = self.update.__doc__ or ""
-        return doc.split("\n\n")[0].strip().replace("\n    ", "\n")
+        """The rule, one line per stage."""
+        return "\n".join(stage.rule for stage in self.stages)
+
+    @property
+    def phase_names(self) -> tuple[str, ...]:
+        """The narrated phases of one update: the gradient, then one per stage."""
+        return (GRADIENT.name, *(stage.name for stage in self.stages))
+
+    def update(self, x: np.ndarray, g: np.ndarray, buffers: Buffers, hp: Hyperparameters, t: int) -> UpdateResult:
+        """The new x, the new buffers and the per-element step size, after update number t (from 1)."""
+        state = {"x": x, "grad": g, **buffers}
+        for stage in self.stages:
+            stage.apply(state, hp, t)
+        return state["x"], {name: state[name] for name in self.buffers}, state["effective_step"]
+
+    def _start(self, name: str, x: np.ndarray, hp: Hyperparameters) -> np.ndarray:
+        start = next((stage.start for stage in self.stages if name in (stage.writes, *stage.also)), None)
+        return start(x, hp) if start is not None else np.zeros(x.shape, dtype=float)
 
     def start_buffers(self, x: np.ndarray, hp: Hyperparameters) -> dict[str, np.ndarray]:
-        """Buffers before the first step: zeros, as in the seed (rprop's step sizes start at lr)."""
-        start = {name: np.zeros(x.shape, dtype=float) for name in self.buffers}
-        if "step_size" in start:
-            start["step_size"] = np.full(x.shape, hp.lr)
-        return start
+        """Buffers before the first update: zeros, as in the seed, unless a stage starts them otherwise."""
+        return {name: self._start(name, x, hp) for name in self.buffers}
 
     def start_effective_step(self, x: np.ndarray, hp: Hyperparameters) -> np.ndarray:
-        """The step size the first update would use if the gradient were zero (v = 0: lr/eps)."""
-        if self.key == "gd":
-            return np.full(x.shape, hp.lr)
-        if self.key == "rprop":
-            return np.full(x.shape, hp.lr)
-        if self.key == "rmsprop-eps-inside":
-            return np.full(x.shape, hp.lr / np.sqrt(hp.eps))
-        return np.full(x.shape, hp.lr / hp.eps)
+        """The step size shown before the first update: the one it would take with a zero gradient (lr/eps while v = 0)."""
+        return self._start("effective_step", x, hp)
 
 
 OPTIMIZERS: dict[str, Optimizer] = {
     opt.key: opt
     for opt in (
-        Optimizer("gd", "gradient descent", gradient_descent, (), ("lr",)),
-        Optimizer("rmsprop", "rmsprop", rmsprop, ("mean_square",), ("lr", "decay", "eps")),
-        Optimizer(
-            "rmsprop-momentum", "rmsprop+momentum", rmsprop_momentum, ("mean_square", "momentum"), ("lr", "decay", "eps", "mu")
-        ),
-        Optimizer(
-            "rmsprop-eps-inside", "rmsprop (eps inside sqrt)", rmsprop_eps_inside, ("mean_square",), ("lr", "decay", "eps")
-        ),
-        Optimizer("rmsprop-centered", "centered rmsprop", rmsprop_centered, ("mean_square", "mean_grad"), ("lr", "decay", "eps")),
-        Optimizer("rprop", "rprop", rprop, ("last_grad", "step_size"), ("lr",)),
-        Optimizer("adam", "adam", adam, ("mean_square", "momentum"), ("lr", "decay", "eps", "mu")),
+        Optimizer("gd", "gradient descent", (GD_STEP, GD_MOVE)),
+        Optimizer("rmsprop", "rmsprop", (DECAY, ADD, RMS_STEP, RMS_MOVE)),
+        Optimizer("rmsprop-momentum", "rmsprop+momentum", (DECAY, ADD, RMS_STEP, RMS_MOMENTUM, MOVE_BY_MOMENTUM)),
+        Optimizer("rmsprop-eps-inside", "rmsprop (eps inside sqrt)", (DECAY, ADD, STEP_EPS_INSIDE, MOVE_EPS_INSIDE)),
+        Optimizer("rmsprop-centered", "centered rmsprop", (DECAY, ADD, MEAN_GRAD, CENTERED_STEP, CENTERED_MOVE)),
+        Optimizer("rprop", "rprop", (RPROP_SIZE, RPROP_REMEMBER, RPROP_MOVE)),
+        Optimizer("adam", "adam", (ADAM_MOMENTUM, DECAY, ADD, ADAM_STEP, ADAM_MOVE)),
     )
 }
 

@@ -345,6 +345,14 @@ class MiniBatchNoise:
         return f"mini-batches: +{self.size:g} on {rest}, -{rest * self.size:g} on 1, repeating"
 
 
+def element_label(problem: Problem, flat_index: int, shape: tuple[int, ...]) -> str:
+    """`[2,3]` for the element at `flat_index` of x (of `shape`); a network names its layer: `[W3:4,7]`."""
+    label = getattr(problem, "element_label", None)
+    if label is not None:
+        return f"[{label(flat_index)}]"
+    return "[" + ",".join(str(int(i)) for i in np.unravel_index(flat_index, shape)) + "]"
+
+
 def step_gradient(problem: Problem, x: np.ndarray, step: int) -> np.ndarray:
     """The gradient the update from `step` uses: its mini-batch's if the problem has mini-batches."""
     return step_loss_and_gradient(problem, x, step)[1]
