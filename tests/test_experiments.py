@@ -136,7 +136,7 @@ def test_momentum_after_two_steps_and_its_scaled_gradient():
 def test_rmsprop_first_step_is_lr_over_sqrt_one_minus_decay_where_the_gradient_is_not_zero():
     g = np.abs(2 * SEED_A.T)
     expected = np.where(g > 0, 0.001 * g / (np.sqrt(0.1) * g + 1e-8), 0.0)
-    sizes = ex.first_step_sizes(None, "rmsprop")
+    sizes = ex.element_moves(None, "rmsprop", 1)  # |x_1 - x_0|
     assert np.allclose(sizes, expected, rtol=1e-12, atol=0)
     assert np.allclose(sizes[g > 0], 0.001 / math.sqrt(0.1), rtol=1e-7)
 

@@ -19,7 +19,6 @@ from tutor.engine.paths import (
     path_length,
     path_length_ratio,
     points,
-    records_to,
     steps_to,
     view_bounds,
 )
@@ -129,7 +128,7 @@ def metrics(angle: float, optimizer: str, lr: float) -> tuple[int, float]:
     run = Run.create(Valley(20.0, angle), optimizer, Hyperparameters(lr=lr))
     steps = steps_to(run, 1e-3)
     assert steps is not None
-    return steps, path_length_ratio(records_to(run, 1e-3))
+    return steps, path_length_ratio(run.records[: steps + 1])
 
 
 @pytest.mark.parametrize(

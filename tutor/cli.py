@@ -383,8 +383,9 @@ def _hidden_panels(text: str | None) -> frozenset[str]:
 def sandbox_setup(args: argparse.Namespace) -> Any:
     """The runs, view and hidden panels `tutor sandbox` opens (a share code, or the options)."""
     from tutor.engine import Run, make_problem
+    from tutor.engine.optimizers import SEED_OPTIMIZERS
     from tutor.share import decode, runs_of
-    from tutor.tui.app import COMPARE_OPTIMIZERS, SandboxSetup, view_for
+    from tutor.tui.app import SandboxSetup, view_for
 
     hidden = _hidden_panels(args.hide)
     if args.state is not None:
@@ -403,7 +404,7 @@ def sandbox_setup(args: argparse.Namespace) -> Any:
         from tutor.engine.paths import SURFACE_LEARNING_RATES
 
         hp = hp.with_value("lr", SURFACE_LEARNING_RATES.get(spec["kind"], hp.lr))
-    keys = list(COMPARE_OPTIMIZERS) if args.compare else [args.optimizer or "rmsprop"]
+    keys = list(SEED_OPTIMIZERS) if args.compare else [args.optimizer or "rmsprop"]
     problem = make_problem(spec)
     return SandboxSetup([Run.create(problem, key, hp) for key in keys], view_for(spec), hidden)
 

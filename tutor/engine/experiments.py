@@ -181,11 +181,6 @@ def record_value(
     return float(np.asarray(values)[element])
 
 
-def first_step_sizes(spec: dict[str, Any] | None, optimizer: str, hp: Hyperparameters | None = None) -> np.ndarray:
-    """|x_1 - x_0|: how far the first update moved each element."""
-    return element_moves(spec, optimizer, 1, hp)
-
-
 def idle_elements(
     spec: dict[str, Any] | None, optimizer: str, step: int, hp: Hyperparameters | None = None
 ) -> list[tuple[int, ...]]:

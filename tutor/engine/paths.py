@@ -104,12 +104,6 @@ def steps_to(run: Run, threshold: float, max_steps: int = MAX_SEARCH_STEPS) -> i
         run.index = index
 
 
-def records_to(run: Run, threshold: float, max_steps: int = MAX_SEARCH_STEPS) -> list[Record] | None:
-    """Records 0..steps_to(run, threshold): the path until the loss is below `threshold`."""
-    steps = steps_to(run, threshold, max_steps)
-    return None if steps is None else run.records[: steps + 1]
-
-
 def base_bounds(problem: Problem) -> Bounds:
     """The view before any path has left it.
 

@@ -33,8 +33,6 @@ HERE = Path(__file__).resolve().parent
 # Below this the visualizer's grids cannot fit one beside the chart: we say so instead.
 MIN_WIDTH = 60
 MIN_HEIGHT = 20
-# The three optimizers of the seed, stepped together in compare mode.
-COMPARE_OPTIMIZERS = ("gd", "rmsprop", "rmsprop-momentum")
 # What a teacher can hide (`--hide`, the palette): the Visualizer's panels, then its controls.
 PANELS = (
     "grids",
@@ -245,7 +243,9 @@ class TutorApp(App[None]):
         self._push_sandbox(SandboxSetup([Run.create(make_problem({"kind": "matrix"}), "rmsprop")]))
 
     def action_compare(self) -> None:
-        self._push_sandbox(self.sandbox_runs(COMPARE_OPTIMIZERS))
+        from tutor.engine.optimizers import SEED_OPTIMIZERS
+
+        self._push_sandbox(self.sandbox_runs(SEED_OPTIMIZERS))
 
     def action_lesson_list(self) -> None:
         """Back to the lesson list: close the screens above it, or open it (after `tutor sandbox`)."""
