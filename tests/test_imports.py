@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import grimp
 
-# Cycles being removed now (issue 11: the course is to flow one way); none may be added.
-KNOWN_CYCLES = [{"tutor.course.lesson", "tutor.course.reader"}]
-
 
 def import_cycles(package: str) -> list[set[str]]:
     """The sets of modules that import each other in a circle (strongly connected components), imports under
@@ -40,8 +37,7 @@ def import_cycles(package: str) -> list[set[str]]:
 
 
 def test_no_module_imports_itself_back() -> None:
-    new = [cycle for cycle in import_cycles("tutor") if cycle not in KNOWN_CYCLES]
-    assert new == [], f"import cycles: {new}"
+    assert import_cycles("tutor") == []
 
 
 def test_the_cycle_finder_finds_a_cycle(tmp_path, monkeypatch) -> None:
