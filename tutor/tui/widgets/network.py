@@ -9,7 +9,7 @@ from tutor.engine import Run
 from tutor.tui.widgets.panels import TextLinesPanel
 from tutor.views.network import network_lines
 
-RESERVED_ROWS = 12  # status, narration, controls, footer and a loss chart of 6 rows
+RESERVED_ROWS = 13  # status, narration, controls, footer, a loss chart of 6 rows and, when narrow, the inspector under it
 
 
 class NetworkPanel(TextLinesPanel, can_focus=True):
