@@ -117,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_hyper_arguments(trace)
 
     check = sub.add_parser("check-lesson", help="validate lesson files and run their scripts headless")
-    check.add_argument("files", nargs="+", metavar="FILE", help="lesson files, e.g. lessons/08-mine.md")
+    check.add_argument("files", nargs="+", metavar="FILE", help="lesson files or folders, e.g. lessons/08-mine.md")
     check.add_argument("--width", type=int, default=100, help="text width (default 100)")
 
     serve = sub.add_parser(
@@ -260,11 +260,10 @@ def _run_all(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 def _check_lesson(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from pathlib import Path
 
-    from tutor.headless import check_lesson
+    from tutor.headless import check_lessons
 
     _check_width(args.width, parser)
-    results = [check_lesson(Path(file), width=args.width) for file in args.files]
-    return max(results)
+    return check_lessons([Path(file) for file in args.files], width=args.width)
 
 
 def _serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:

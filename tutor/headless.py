@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,8 +22,9 @@ from rich.markdown import Markdown
 from rich.rule import Rule
 from rich.text import Text
 
-from tutor.course import Check, Lesson, LessonError, LessonProblem, ScriptStep, fill, load_course, load_lesson
-from tutor.course.reader import front_matter_line
+from tutor.course import Check, Course, Lesson, LessonError, LessonProblem, ScriptStep, fill, load_course, load_lesson
+from tutor.course.model import printable
+from tutor.course.reader import front_matter_line, lesson_files
 from tutor.engine import Run, make_problem
 from tutor.engine.experiments import SEED_PRINTED_LOSSES
 from tutor.engine.hyper import Hyperparameters
@@ -238,7 +240,7 @@ def run_all(
         lesson = course.lesson(lesson_id)
         if lesson is None:
             known = ", ".join(course.ids) or "none (no lesson loaded)"
-            err.write(f"tutor: unknown lesson {lesson_id!r}; known: {known}\n")
+            err.write(printable(f"tutor: unknown lesson {lesson_id!r}; known: {known}") + "\n")
             return 2
         lessons = [lesson]
     for lesson in lessons:
@@ -247,21 +249,36 @@ def run_all(
 
 
 def check_lesson(path: Path, width: int = DEFAULT_WIDTH, out: TextIO | None = None, err: TextIO | None = None) -> int:
-    """Validate one lesson file and run its script: the snapshot and 0, or the problems and 1."""
+    """Validate one lesson file (or every lesson in a folder) and run its script: the snapshot and 0, or the problems and 1."""
+    return check_lessons([path], width, out, err)
+
+
+def check_lessons(paths: Sequence[Path], width: int = DEFAULT_WIDTH, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """check_lesson for several files and folders: 1 if any failed. Each folder is read once to find
+    ids taken by other lessons in it, so checking n files costs n readings, not n times n."""
     out = out or sys.stdout
     err = err or sys.stderr
-    if not Path(path).is_file():
-        err.write(f"tutor: no such lesson file: {path}\n")
-        return 1
+    courses: dict[Path, Course] = {}
+    failed = False
+    for path in map(Path, paths):
+        if not os.path.lexists(path):
+            err.write(printable(f"tutor: no such lesson file: {path}") + "\n")
+            failed = True
+            continue
+        for file in lesson_files(path) if path.is_dir() else [path]:
+            folder = file.parent.resolve()
+            if folder not in courses:
+                courses[folder] = load_course(folder)
+            failed |= _check_one(file, courses[folder], width, out, err) != 0
+    return 1 if failed else 0
+
+
+def _check_one(path: Path, folder: Course, width: int, out: TextIO, err: TextIO) -> int:
     try:
-        lesson = load_lesson(Path(path), evaluate=True)
+        lesson = load_lesson(path, evaluate=True)
     except LessonError as error:
         return _problems(error.problems, path, err)
-    duplicates = [
-        other
-        for other in load_course(lesson.path.parent).lessons
-        if other.id == lesson.id and other.path.resolve() != lesson.path.resolve()
-    ]
+    duplicates = [other for other in folder.lessons if other.id == lesson.id and other.path.resolve() != lesson.path.resolve()]
     if duplicates:
         line = front_matter_line(lesson.path, "id")
         return _problems(
@@ -272,14 +289,16 @@ def check_lesson(path: Path, width: int = DEFAULT_WIDTH, out: TextIO | None = No
     if not _print_lesson(lesson, width, out, err):
         return 1
     filled = fill(lesson)
-    err.write(f"{path}: ok ({_count(len(filled.script), 'script step')}, {_count(len(filled.checks), 'check')})\n")
+    err.write(
+        printable(f"{path}: ok ({_count(len(filled.script), 'script step')}, {_count(len(filled.checks), 'check')})") + "\n"
+    )
     return 0
 
 
 def _problems(problems: Sequence[LessonProblem], path: Path, err: TextIO) -> int:
     for problem in problems:
         err.write(f"{problem}\n")
-    err.write(f"{_count(len(problems), 'problem')} in {path}\n")
+    err.write(printable(f"{_count(len(problems), 'problem')} in {path}") + "\n")
     return 1
 
 
@@ -303,7 +322,7 @@ def _print_lesson(lesson: Lesson, width: int, out: TextIO, err: TextIO) -> bool:
     try:
         text = lesson_snapshot(lesson, width)
     except Exception as error:  # a lesson whose script fails must not hide the others
-        err.write(f"{lesson.path}: its script failed: {type(error).__name__}: {error}\n")
+        err.write(printable(f"{lesson.path}: its script failed: {type(error).__name__}: {error}") + "\n")
         return False
     out.write(text)
     out.write("\n")

@@ -8,6 +8,7 @@ and becomes a LessonProblem; a check with one is left out.
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 import weakref
@@ -134,9 +135,12 @@ class _Filler:
         where = source.answer
         if source.kind == "number":
             try:
-                float(answer)
+                number = float(answer)
             except ValueError:
                 self.problem(where.line, f"{where.label}answer {where.raw} gave {answer!r}, which is not a number")
+                return None
+            if not math.isfinite(number):
+                self.problem(where.line, f"{where.label}answer {where.raw} gave {answer}: no typed answer could match it")
                 return None
         else:
             if len(set(choices)) != len(choices):

@@ -60,7 +60,7 @@ class LessonProblem:
 
     def __str__(self) -> str:
         where = display_path(self.path)
-        return f"{where}:{self.line}: {self.message}" if self.line else f"{where}: {self.message}"
+        return printable(f"{where}:{self.line}: {self.message}" if self.line else f"{where}: {self.message}")
 
 
 class LessonError(Exception):
@@ -144,3 +144,11 @@ def display_path(path: Path) -> str:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except (ValueError, OSError):
         return str(path)
+
+
+def printable(text: str) -> str:
+    """`text` with control and other unprintable characters written as escapes (ESC as \\x1b): a message
+    quoting a file's content never drives the terminal, and stays on one line."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)

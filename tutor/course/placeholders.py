@@ -11,15 +11,22 @@ import functools
 import inspect
 import itertools
 import math
+import numbers
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
+
+from tutor.course.limits import MAX_FORMAT_DIGITS
 
 # Loading checks every placeholder's arguments against its fact: read each signature once.
 _signature = functools.lru_cache(maxsize=None)(inspect.signature)
 
 # Formats with a name; anything else after the bar is a Python format spec such as .3g or .2f.
 NAMED_FORMATS = ("exact", "int", "sci")
+# A message quotes a long placeholder by its start and its end.
+SHOWN_CHARACTERS = 80
+REASON_CHARACTERS = 400
 
 
 class PlaceholderError(ValueError):
@@ -44,7 +51,9 @@ class Placeholder:
         try:
             return function(*self.args, **self.kwargs)
         except Exception as error:  # a fact that fails is a broken lesson, not a crash
-            raise PlaceholderError(f"{self.source} failed: {type(error).__name__}: {error}") from None
+            raise PlaceholderError(
+                f"{shown(self.source)} failed: {type(error).__name__}: {shown(str(error), REASON_CHARACTERS)}"
+            ) from None
 
     def render(self, facts: Mapping[str, Callable[..., Any]], default_format: str | None = None) -> str:
         return format_value(self.value(facts), self.format or default_format, self.source)
@@ -53,18 +62,19 @@ class Placeholder:
 def parse(source: str, inner: str, offset: int, facts: Mapping[str, Callable[..., Any]]) -> Placeholder:
     """Read one placeholder's inside (`name(a=1) | .3g`); check the fact exists and takes these arguments."""
     expression, fmt = _split_format(inner)
+    quoted = shown(source)
     try:
         tree = ast.parse(expression.strip(), mode="eval").body
-    except SyntaxError:
-        raise PlaceholderError(f'{source} is not a fact call such as {{{{ final_loss(optimizer="gd") }}}}') from None
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # also too deep, or a number too long to read
+        raise PlaceholderError(f'{quoted} is not a fact call such as {{{{ final_loss(optimizer="gd") }}}}') from None
     if isinstance(tree, ast.Name):
         name, arg_nodes, keyword_nodes = tree.id, [], []
     elif isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name):
         name, arg_nodes, keyword_nodes = tree.func.id, tree.args, tree.keywords
     else:
-        raise PlaceholderError(f'{source} is not a fact call such as {{{{ final_loss(optimizer="gd") }}}}')
+        raise PlaceholderError(f'{quoted} is not a fact call such as {{{{ final_loss(optimizer="gd") }}}}')
     if name not in facts:
-        raise PlaceholderError(f"{source}: unknown fact {name!r}; known: {', '.join(sorted(facts))}")
+        raise PlaceholderError(f"{quoted}: unknown fact {shown(repr(name))}; known: {', '.join(sorted(facts))}")
     try:
         args = tuple(ast.literal_eval(node) for node in arg_nodes)
         kwargs = {}
@@ -72,36 +82,37 @@ def parse(source: str, inner: str, offset: int, facts: Mapping[str, Callable[...
             if keyword.arg is None:
                 raise ValueError("**")
             kwargs[keyword.arg] = ast.literal_eval(keyword.value)
-    except ValueError:
+    except (ValueError, TypeError, RecursionError, MemoryError):
         raise PlaceholderError(
-            f'{source}: arguments must be plain values (numbers, "strings", [lists], {{dicts}}, True, None)'
+            f'{quoted}: arguments must be plain values (numbers, "strings", [lists], {{dicts}}, True, None)'
         ) from None
     try:
         _signature(facts[name]).bind(*args, **kwargs)
     except TypeError as error:
-        raise PlaceholderError(f"{source}: {name}() {error}") from None
+        raise PlaceholderError(f"{quoted}: {name}() {error}") from None
     if fmt is not None:
-        _check_format(fmt, source)
+        _check_format(fmt, quoted)
     return Placeholder(source, name, args, kwargs, fmt, offset)
 
 
 def spans(text: str) -> Iterator[tuple[int, int]]:
     """Where each `{{ ... }}` starts and ends (the first `}}` after its `{{`), in one pass over `text`.
 
-    A regex would retry every unclosed `{{` to the end of the text (quadratic); here the
-    first `{{` without a `}}` after it ends the scan, since no later one can close either.
+    A `{{` never closed ends the scan as (start, -1): no later `{{` can be closed either. (A
+    regex would retry every unclosed `{{` to the end of the text: quadratic.)
     """
     start = text.find("{{")
     while start >= 0:
         end = text.find("}}", start + 2)
         if end < 0:
+            yield start, -1
             return
         yield start, end + 2
         start = text.find("{{", end + 2)
 
 
 def has_placeholder(text: str) -> bool:
-    return next(spans(text), None) is not None
+    return any(end >= 0 for _, end in spans(text))
 
 
 def parse_text(
@@ -120,6 +131,12 @@ def parse_text(
             line += text.count("\n", position, start)
         if start > position:
             parts.append(text[position:start])
+        if end < 0:
+            error = PlaceholderError(f"{shown(text[start:].split(chr(10))[0])} opens a placeholder never closed with }}}}")
+            error.offset, error.line = start, line
+            errors.append(error)
+            position = start
+            break
         source = text[start:end]
         try:
             parts.append(replace(parse(source, source[2:-2], start, facts), line=line))
@@ -142,7 +159,10 @@ def is_single_placeholder(text: str) -> bool:
 
 
 def format_value(value: Any, fmt: str | None, source: str = "") -> str:
-    """A fact's value as text. Without a format: whole numbers as they are, other floats to 3 significant digits."""
+    """A fact's value as text. Without a format: whole numbers as they are, other floats to 3 significant digits.
+
+    A format that does not fit the value (`| int` on a name, `| .3f` on a list) raises PlaceholderError.
+    """
     if fmt is None:
         if isinstance(value, bool) or isinstance(value, str):
             return str(value)
@@ -151,16 +171,26 @@ def format_value(value: Any, fmt: str | None, source: str = "") -> str:
         if isinstance(value, float):
             return _short(value)
         return str(value)
-    if fmt == "exact":
-        return str(value) if isinstance(value, int) and not isinstance(value, bool) else repr(float(value))
-    if fmt == "int":
-        return str(int(round(float(value))))
-    if fmt == "sci":
-        return f"{float(value):.2e}"
+    quoted = shown(source)
+    if fmt in NAMED_FORMATS and (isinstance(value, bool) or not isinstance(value, numbers.Real)):
+        raise PlaceholderError(f"{quoted} gave {shown(repr(value))}, which is not a number")
     try:
+        if fmt == "exact":
+            return str(value) if isinstance(value, int) else repr(float(value))
+        if fmt == "int":
+            return str(int(round(float(value))))
+        if fmt == "sci":
+            return f"{float(value):.2e}"
         return format(value, fmt)
-    except (ValueError, TypeError) as error:
-        raise PlaceholderError(f"{source}: format {fmt!r} does not fit {value!r}: {error}") from None
+    except (ValueError, TypeError, OverflowError) as error:
+        raise PlaceholderError(f"{quoted}: format {fmt!r} does not fit {shown(repr(value))}: {error}") from None
+
+
+def shown(text: str, limit: int = SHOWN_CHARACTERS) -> str:
+    """`text` as a message quotes it: a long one by its start and its end (a reason may be longer: `limit`)."""
+    if len(text) <= limit:
+        return text
+    return f"{text[: limit - 20]}…{text[-15:]} ({len(text):,} characters)"
 
 
 def _short(value: float) -> str:
@@ -193,11 +223,18 @@ def _split_format(inner: str) -> tuple[str, str | None]:
 def _check_format(fmt: str, source: str) -> None:
     if fmt in NAMED_FORMATS:
         return
+    # Before trying it: `| 50000000` would build a 50 MB string, `| .50000000f` compute for minutes.
+    digits = max((int(number) for number in re.findall(r"\d{1,12}", fmt)), default=0)
+    if len(fmt) > 30 or digits > MAX_FORMAT_DIGITS:
+        raise PlaceholderError(
+            f"{source}: format {shown(repr(fmt))} asks for more than {MAX_FORMAT_DIGITS} characters; use a width and "
+            "precision up to that"
+        )
     try:
         format(0.5, fmt)
     except ValueError:
         raise PlaceholderError(
-            f"{source}: unknown format {fmt!r}; use exact, int, sci or a Python format such as .3g or .2f"
+            f"{source}: unknown format {shown(repr(fmt))}; use exact, int, sci or a Python format such as .3g or .2f"
         ) from None
 
 

@@ -9,13 +9,15 @@ renders them when their numbers are first needed.
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import stat
 import sys
 from pathlib import Path
 from typing import Any
 
-from tutor.course import placeholders
+from tutor.course import limits, placeholders
 from tutor.course.checks import CHECK_KINDS
 from tutor.course.facts import FACTS
 from tutor.course.filler import fill
@@ -32,6 +34,7 @@ from tutor.course.model import (
     Template,
     display_path,
 )
+from tutor.crash import write_log
 from tutor.engine.hyper import HyperparameterError, Hyperparameters
 from tutor.engine.optimizers import OPTIMIZERS
 from tutor.engine.problems import ProblemError, make_problem
@@ -117,11 +120,7 @@ def load_lesson(path: Path, evaluate: bool = False) -> Lesson:
     With `evaluate`, its placeholders are computed now and a failing one is raised too.
     """
     path = Path(path)
-    try:
-        source = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise LessonError(LessonProblem(path, None, f"cannot read the file: {error}")) from None
-    lesson = read_lesson(path, source)
+    lesson = read_lesson(path, read_file(path))
     if evaluate:
         problems = fill(lesson).problems
         if problems:
@@ -129,9 +128,54 @@ def load_lesson(path: Path, evaluate: bool = False) -> Lesson:
     return lesson
 
 
+def read_file(path: Path) -> str:
+    """A lesson file's text: a regular file only (not a FIFO, a device or a folder), at most
+    limits.MAX_FILE_BYTES, in UTF-8 (a byte-order mark is skipped); raises LessonError saying why not."""
+
+    def refuse(reason: str) -> LessonError:
+        return LessonError(LessonProblem(path, None, reason))
+
+    try:
+        # Non-blocking, so that opening a FIFO returns at once; then only a regular file is read.
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as error:
+        raise refuse(f"cannot read the file: {error.strerror or error}") from None
+    try:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise refuse("not a regular file (a FIFO, a device or a folder): a lesson is a plain text file")
+        chunks: list[bytes] = []
+        size = 0
+        while size <= limits.MAX_FILE_BYTES:
+            chunk = os.read(descriptor, limits.MAX_FILE_BYTES + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        data = b"".join(chunks)
+    except OSError as error:
+        raise refuse(f"cannot read the file: {error.strerror or error}") from None
+    finally:
+        os.close(descriptor)
+    if len(data) > limits.MAX_FILE_BYTES:
+        raise refuse(f"the file is larger than {limits.MAX_FILE_BYTES // 1024} KiB, the most a lesson may be")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise refuse(f"cannot read the file: {error}") from None
+
+
 def read_lesson(path: Path, source: str) -> Lesson:
     """Validate a lesson file's text; raises LessonError with every problem found."""
-    return _Reader(path, source).lesson()
+    try:
+        return _Reader(path, source).lesson()
+    except LessonError:
+        raise
+    except Exception as error:
+        # Each known fault has its own message and line: one not foreseen is tutor's bug, kept to its file and logged.
+        reason = placeholders.shown(str(error).split("\n")[0], placeholders.REASON_CHARACTERS) or type(error).__name__
+        log = write_log(error)
+        problem = LessonProblem(path, 1, f"cannot read this lesson ({type(error).__name__}: {reason}); details in {log}")
+        raise LessonError(problem) from None
 
 
 def front_matter_line(path: Path, *key: Any) -> int | None:
@@ -175,7 +219,10 @@ class _FrontMatterLines:
 
     @classmethod
     def of_file(cls, path: Path) -> _FrontMatterLines:
-        lines = path.read_text(encoding="utf-8").split("\n")
+        try:
+            lines = read_file(path).split("\n")
+        except LessonError:
+            lines = []
         end = next((i for i, line in enumerate(lines[1:], start=1) if line.strip() == FENCE), len(lines))
         return cls("\n".join(lines[1:end]), 2)
 
@@ -194,10 +241,25 @@ def _describe(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return f'"{value}"'
+        return f'"{placeholders.shown(value)}"'
     if isinstance(value, dict):
         return "a table"
-    return repr(value)
+    return _shown_value(value)
+
+
+def _shown_value(value: Any) -> str:
+    """repr(value), shortened; a number too long for Python to print (4,300 digits) by its length."""
+    try:
+        return placeholders.shown(repr(value))
+    except ValueError:
+        return "a number with thousands of digits"
+
+
+def _deepest_line(front: str, first_line: int) -> int:
+    """The front matter's line with the most opening brackets: where a too-deep nesting is."""
+    lines = front.split("\n")
+    counts = [line.count("[") + line.count("{") for line in lines]
+    return first_line + counts.index(max(counts)) if lines else first_line
 
 
 class _Invalid(Exception):
@@ -212,6 +274,7 @@ class _Reader:
         self.where: tuple[Any, ...] = ()  # the table being read, e.g. ("check", 2)
         self.label = ""  # prefixed to messages about that table, e.g. "[[check]] v-next: "
         self.key_lines: _FrontMatterLines | None = None
+        self.work: dict[str, float] = {}  # engine work per distinct fact call (facts are cached)
 
     # -- reporting ---------------------------------------------------------------
 
@@ -228,12 +291,21 @@ class _Reader:
     # -- the file ----------------------------------------------------------------
 
     def lesson(self) -> Lesson:
+        self.count_placeholders()
         front, body, body_line = self.split()
         self.key_lines = _FrontMatterLines(front, 2)
         try:
             data = tomllib.loads(front)
         except tomllib.TOMLDecodeError as error:
             raise self.toml_problem(error) from None
+        except RecursionError:
+            self.problem("lists or tables nested too deeply in the front matter", line=_deepest_line(front, 2))
+            raise self.fail() from None
+        except ValueError as error:  # e.g. an integer of more than 4,300 digits
+            self.problem(
+                f"invalid TOML in the front matter: {placeholders.shown(str(error), placeholders.REASON_CHARACTERS)}", line=2
+            )
+            raise self.fail() from None
         self.unknown_keys(data, TOP_KEYS, "front matter")
         lesson_id = self.typed(data, "id", str, required=True, default="")
         if lesson_id and not ID_PATTERN.fullmatch(lesson_id):
@@ -246,10 +318,36 @@ class _Reader:
         steps, notes = self.script(data.get("script", []), setup)
         checks = self.checks(data.get("check", []))
         body_template = self.body(body, body_line)
+        self.check_work(setup, steps)
         if self.problems:
             raise self.fail()
         assert setup is not None
         return Lesson(lesson_id, title, order, self.path, setup, LessonSource(body_template, steps, notes, checks))
+
+    def count_placeholders(self) -> None:
+        """Refuse a file with too many placeholders before parsing any (each may run the engine)."""
+        for count, (start, _) in enumerate(placeholders.spans(self.source), start=1):
+            if count > limits.MAX_PLACEHOLDERS:
+                line = self.source.count("\n", 0, start) + 1
+                self.problem(f"more than {limits.MAX_PLACEHOLDERS:,} placeholders: the most a lesson may hold", line=line)
+                raise self.fail()
+
+    def check_work(self, setup: Setup | None, steps: tuple[ScriptStep, ...]) -> None:
+        """Refuse a file that asks the engine for more than limits.MAX_ENGINE_WORK (its facts and its script)."""
+        work = sum(self.work.values())
+        if setup is not None:
+            furthest: dict[str, tuple[int, dict[str, Any]]] = {}  # the script's runs, per problem and hyperparameters
+            for step in steps:
+                spec = step.problem or setup.problem
+                key = json.dumps([spec, (step.hp or setup.hp).as_dict()], sort_keys=True)
+                furthest[key] = (max(step.step, furthest.get(key, (0, spec))[0]), spec)
+            work += sum(last * len(setup.optimizers) * limits.update_cost(spec) for last, spec in furthest.values())
+        if work > limits.MAX_ENGINE_WORK:
+            self.problem(
+                f"asks the engine for about {work:,.0f} updates' work (its placeholders and script), more than the "
+                f"{limits.MAX_ENGINE_WORK:,} a lesson may: use fewer steps, runs or a smaller problem",
+                line=1,
+            )
 
     def split(self) -> tuple[str, str, int]:
         lines = self.source.split("\n")
@@ -304,6 +402,7 @@ class _Reader:
     def template(self, text: str, *key: Any, default_format: str | None = None) -> Template:
         """`text` with its placeholders parsed and checked (facts exist, arguments fit), to be filled on first use."""
         parts, errors = placeholders.parse_text(text, FACTS)
+        self.count_work(parts)
         for error in errors:
             self.problem(str(error), *key)
         line = self.key_lines.line(*self.where, *key) if key and self.key_lines else None
@@ -312,9 +411,15 @@ class _Reader:
     def body(self, body: str, first_line: int) -> Template:
         """The Markdown text's template: each placeholder knows its own line."""
         parts, errors = placeholders.parse_text(body, FACTS, first_line)
+        self.count_work(parts)
         for error in errors:
             self.problem(str(error), line=error.line)
         return Template(body, parts, first_line)
+
+    def count_work(self, parts: tuple[str | placeholders.Placeholder, ...]) -> None:
+        for part in parts:
+            if isinstance(part, placeholders.Placeholder):
+                self.work[part.source] = limits.fact_work(FACTS[part.name], part.name, part.args, part.kwargs)
 
     # -- sections ----------------------------------------------------------------
 
@@ -356,11 +461,16 @@ class _Reader:
         if not isinstance(value, dict):
             self.problem(f'problem must be a table such as {{ kind = "deep-chain", depth = 20 }}, not {_describe(value)}', *key)
             return None
+        for name, parameter in value.items():
+            # Names and numbers only: a list or a table here (kind = ["matrix"]) is no parameter.
+            if not isinstance(parameter, (str, int, float)):
+                self.problem(f"problem {name} must be a number or a name in quotes, not {_describe(parameter)}", *key, name)
+                return None
         spec = dict(value) if base is None or value.get("kind", base.get("kind")) != base.get("kind") else {**base, **value}
         try:
             make_problem(spec)
-        except ProblemError as error:
-            message = str(error)
+        except (ProblemError, ValueError, TypeError, OverflowError) as error:
+            message = placeholders.shown(str(error), placeholders.REASON_CHARACTERS)
             named = [k for k in spec if f"'{k}'" in message or message.startswith(f"{k} ")]
             named += [k for k in spec if isinstance(spec[k], str) and repr(spec[k]) in message]
             culprit = named[0] if named else None
@@ -376,8 +486,9 @@ class _Reader:
             self.problem('optimizers is empty: name at least one, such as ["rmsprop"]', "optimizers")
             return None
         for name in names:
-            if name not in OPTIMIZERS:
-                self.problem(f"unknown optimizer {name!r}; known: {', '.join(OPTIMIZERS)}", "optimizers")
+            if not isinstance(name, str) or name not in OPTIMIZERS:
+                shown = repr(name) if isinstance(name, str) else _describe(name)
+                self.problem(f"unknown optimizer {placeholders.shown(shown)}; known: {', '.join(OPTIMIZERS)}", "optimizers")
                 return None
         return tuple(names)
 
@@ -388,7 +499,10 @@ class _Reader:
                 try:
                     hp = hp.with_value(name, table[name])
                 except HyperparameterError as error:
-                    self.problem(str(error), name)
+                    self.problem(placeholders.shown(str(error), placeholders.REASON_CHARACTERS), name)
+                    return None
+                except (OverflowError, ValueError, TypeError):  # e.g. a whole number of 400 digits
+                    self.problem(f"{name} must be a number such as 0.001, not {_describe(table[name])}", name)
                     return None
         return hp
 
@@ -398,6 +512,13 @@ class _Reader:
             return (), ()
         if not entries:
             return (ScriptStep(0, None, ""),), (Template("", (), None),)
+        if len(entries) > limits.MAX_SCRIPT_STEPS:
+            self.problem(
+                f"{len(entries):,} [[script]] steps: a lesson may have at most {limits.MAX_SCRIPT_STEPS}",
+                "script",
+                limits.MAX_SCRIPT_STEPS,  # the line of the first one too many
+            )
+            return (), ()
         steps, notes = [], []
         for index, entry in enumerate(entries):
             self.where, self.label = ("script", index), f"[[script]] #{index + 1}: "
@@ -417,7 +538,7 @@ class _Reader:
         if step is None:
             raise _Invalid()
         if not 0 <= step <= MAX_SCRIPT_STEP:
-            raise self.problem(f"step {step} is out of range 0..{MAX_SCRIPT_STEP}", "step")
+            raise self.problem(f"step {_shown_value(step)} is out of range 0..{MAX_SCRIPT_STEP}", "step")
         note = self.text_field(entry, "note")
         if setup is None:
             raise _Invalid()
@@ -453,16 +574,23 @@ class _Reader:
         shape = make_problem(spec).start().shape
         if len(value) != len(shape) or not all(0 <= i < n for i, n in zip(value, shape, strict=True)):
             size = "x".join(str(n) for n in shape)
-            raise self.problem(f"inspect {value} is not an element of x, which is {size} (indices from 0)", "inspect")
+            raise self.problem(
+                f"inspect {_shown_value(value)} is not an element of x, which is {size} (indices from 0)", "inspect"
+            )
         return tuple(value)
 
     def checks(self, entries: Any) -> tuple[CheckSource, ...]:
         if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
             self.problem("check must be [[check]] tables", "check")
             return ()
+        if len(entries) > limits.MAX_CHECKS:
+            self.problem(
+                f"{len(entries):,} [[check]] tables: a lesson may have at most {limits.MAX_CHECKS}", "check", limits.MAX_CHECKS
+            )
+            return ()
         checks: list[CheckSource] = []
         for index, entry in enumerate(entries):
-            name = entry.get("id") if isinstance(entry.get("id"), str) else f"#{index + 1}"
+            name = placeholders.shown(entry["id"]) if isinstance(entry.get("id"), str) else f"#{index + 1}"
             self.where, self.label = ("check", index), f"[[check]] {name}: "
             try:
                 check = self.check(entry)
@@ -487,7 +615,7 @@ class _Reader:
         explanation = self.text_field(entry, "explanation", required=True)
         tolerance = self.typed(entry, "tolerance", float, default=DEFAULT_TOLERANCE)
         if tolerance is not None and not 0 <= tolerance < 1:
-            self.problem(f"tolerance is relative and must be in [0, 1), not {tolerance}", "tolerance")
+            self.problem(f"tolerance is relative and must be in [0, 1), not {_shown_value(tolerance)}", "tolerance")
         choices = self.choices(entry, kind)
         answer = self.answer(entry, kind, choices)
         if len(self.problems) > before or answer is None:

@@ -11,6 +11,7 @@ from functools import partial
 from typing import TYPE_CHECKING, NamedTuple, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.markup import escape
 
 if TYPE_CHECKING:
     from textual.screen import Screen
@@ -46,7 +47,8 @@ def tutor_commands(app: TutorApp, screen: Screen) -> list[Command]:
     if app.loaded:  # never load the course just to fill the palette
         for lesson in app.course.lessons:
             commands.append(
-                Command(f"Lesson {lesson.order}: {lesson.title}", "Open this lesson", partial(app.open_lesson, lesson.id))
+                # The palette reads its names as markup: a lesson's title is shown as written.
+                Command(f"Lesson {lesson.order}: {escape(lesson.title)}", "Open this lesson", partial(app.open_lesson, lesson.id))
             )
     visualizer = app.visualizer_on_screen(screen)
     if visualizer is not None:

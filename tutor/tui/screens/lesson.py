@@ -8,6 +8,7 @@ so holding `space` does not write the file dozens of times a second).
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -106,7 +107,7 @@ class LessonScreen(Screen[None]):
         yield Header()
         with Horizontal(id="lesson-body"):
             with VerticalScroll(id="lesson-text"):
-                yield Markdown(self.filled.text, id="lesson-markdown")
+                yield Markdown(self.filled.text, id="lesson-markdown", open_links=False)
                 if self.filled.checks:
                     with Vertical(id="checks"):
                         yield Static("Checks", id="checks-title")
@@ -124,6 +125,14 @@ class LessonScreen(Screen[None]):
         else:
             self.app.progress.set_position(self.lesson.id, 0)  # this is where the learner is now
         visualizer.focus()
+
+    def on_markdown_link_clicked(self, message: Markdown.LinkClicked) -> None:
+        """A lesson's links open in the browser only if they are web pages: never file:// or an app action."""
+        message.stop()
+        if urlsplit(message.href).scheme in ("http", "https"):
+            self.app.open_url(message.href)
+        else:
+            self.notify(f"Only web links open from a lesson, not {message.href}", severity="warning", markup=False)
 
     def action_cycle_layout(self) -> None:
         """Both panes -> the text alone -> the visualizer alone -> both."""
@@ -152,7 +161,7 @@ class LessonScreen(Screen[None]):
         if all(progress.has_passed(self.lesson.id, check.id) for check in self.filled.checks):
             if not progress.is_complete(self.lesson.id):
                 progress.complete(self.lesson.id)
-                self.notify(f"Lesson complete: {self.lesson.title} ✓", title="Well done")
+                self.notify(f"Lesson complete: {self.lesson.title} ✓", title="Well done", markup=False)
         self.app.save_progress()
 
     def on_unmount(self) -> None:

@@ -49,7 +49,7 @@ class LessonListScreen(Screen[None]):
         with Vertical(id="lessons-body"):
             yield Static("Lessons", id="lessons-title")
             yield OptionList(id="lesson-options")
-            yield Static("Loading the lessons…", id="lessons-resume")
+            yield Static("Loading the lessons…", id="lessons-resume", markup=False)  # it quotes a lesson's title
             yield Static("", id="lessons-problems")
         yield KeyFooter(compact=True)
 

@@ -1,0 +1,84 @@
+"""What one lesson file may ask of the machine: lesson files are passed around, so they are not trusted.
+
+A file over a limit is refused with the limit named (docs/security.md lists them). The
+shipped lessons use a small part of each: the largest is 7 KB with 30 placeholders, 5
+script steps and about 3,000 updates of engine work.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from tutor.engine.problems import ProblemError, make_problem
+
+MAX_FILE_BYTES = 256 * 1024
+MAX_PLACEHOLDERS = 1_000
+MAX_SCRIPT_STEPS = 200
+MAX_CHECKS = 100
+# Width and precision of a format such as `| .3g` or `| >12.4f`: a number never needs more.
+MAX_FORMAT_DIGITS = 100
+# Engine work: updates of the problems' optimizers, each weighted by what it costs relative to
+# one update of the seed's 5x5 matrix, in time (20-40 microseconds here) and in the memory its
+# record keeps: at most a few seconds and about 300 MB.
+MAX_ENGINE_WORK = 200_000
+# Facts that search forward until a loss is reached rather than for a given number of steps
+# (at most tutor/engine/paths.py MAX_SEARCH_STEPS), how many searches each makes, and on what.
+SEARCHING_FACTS = {"valley_steps": 1, "valley_detour": 1, "straighter_valley": 2}
+SEARCHED_PROBLEM = {"kind": "valley"}
+SEARCH_STEPS = 20_000
+
+
+def update_cost(spec: Mapping[str, Any] | None) -> float:
+    """What one update of the problem `spec` costs, in updates of the seed's matrix (measured: the valley's 0.5,
+    a 200-layer chain's about 20, the digits network's 100 in time and 300 in memory)."""
+    try:
+        return _update_cost(json.dumps(spec or {"kind": "matrix"}, sort_keys=True))
+    except (TypeError, ValueError):  # not JSON: the fact given it fails anyway
+        return 1.0
+
+
+@functools.lru_cache(maxsize=256)
+def _update_cost(spec_key: str) -> float:
+    try:
+        problem = make_problem(json.loads(spec_key))
+    except (ProblemError, TypeError, ValueError):
+        return 1.0
+    elements = problem.start().size
+    memory = elements / 25  # every update's record keeps x, its gradient and the buffers
+    if problem.kind == "deep-chain":
+        time = 1 + elements / 8  # the chain is walked layer by layer, twice
+    else:  # Python's share of an update, then numpy's arithmetic per element and mini-batch row
+        time = 0.5 + elements * getattr(problem, "batch", 1) / 2500
+    return max(memory, time)
+
+
+def fact_work(function: Callable[..., Any], name: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> float:
+    """The engine work a fact call asks for, read from its arguments: its steps, times its runs, times their cost.
+
+    Facts take `steps` (or `step`), a `problem`, and several runs through `optimizers`,
+    `choices` (learning rates) or `other` (a second optimizer); a fact without steps costs nothing.
+    """
+    try:
+        bound = inspect.signature(function).bind(*args, **kwargs)
+    except TypeError:
+        return 0.0
+    bound.apply_defaults()
+    arguments = bound.arguments
+    if name in SEARCHING_FACTS:
+        return SEARCH_STEPS * SEARCHING_FACTS[name] * update_cost(SEARCHED_PROBLEM)
+    steps = arguments.get("steps", arguments.get("step"))
+    if not isinstance(steps, int) or isinstance(steps, bool):
+        return 0.0
+    runs = 1
+    for many in ("optimizers", "choices"):
+        if isinstance(arguments.get(many), (list, tuple)):
+            runs = max(runs, len(arguments[many]))
+    if "other" in arguments and isinstance(arguments["other"], str):
+        runs += 1
+    problem = arguments.get("problem")
+    steps = min(max(steps, 0), 10**15)  # past any limit, and still a float
+    return steps * runs * update_cost(problem if isinstance(problem, dict) else None)
