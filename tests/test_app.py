@@ -741,3 +741,24 @@ async def test_text_held_back_for_a_check_shows_once_it_is_answered(tmp_path: Pa
         await answer(pilot, "decay", "0.9")
         assert reveal.display
         assert "Keeping nine tenths: that is the decay." in card.check.reveal
+
+
+async def test_a_device_as_the_progress_file_is_left_as_it_is(tmp_path: Path) -> None:
+    """Issue 15: as root, TUTOR_PROGRESS=W/null (a character device) was renamed to W/null.corrupt-1 and a JSON
+    file put in its place. Now the app warns, the lesson works, quitting saves nothing there."""
+    import os
+    import stat
+
+    if os.geteuid() != 0:
+        pytest.skip("mknod of a character device needs root")
+    device = tmp_path / "null"
+    os.mknod(device, stat.S_IFCHR | 0o666, os.makedev(1, 3))  # /dev/null's numbers, in a folder of the test's own
+    app = make_app(lessons_dir=FIXTURES, progress_path=device)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_first_lesson(pilot)
+        await pilot.press("space", "space", "q")
+        await pilot.pause()
+        assert screen.query_one(Visualizer).step == 2
+        messages = [notification.message for notification in app._notifications]
+        assert any("is a character device, not a regular file" in message for message in messages)
+    assert stat.S_ISCHR(os.stat(device).st_mode) and os.listdir(tmp_path) == ["null"]
