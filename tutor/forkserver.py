@@ -81,10 +81,16 @@ class ForkServer:
                 self._channel.close()
                 raise ForkServerError(f"the fork server did not answer: {error}") from error
         if not answer:
+            self._channel.close()
             raise ForkServerError("the fork server has stopped")
         if not answer.isdigit():
             raise ForkServerError(answer.decode("utf-8", "replace"))
         return int(answer)
+
+    @property
+    def working(self) -> bool:
+        """False once it has failed to answer: the channel is closed then."""
+        return self._channel.fileno() != -1
 
     def close(self) -> None:
         """End it at once: it holds nothing worth keeping (its apps go on until their browsers close)."""

@@ -87,7 +87,7 @@ class TutorAppService(AppService):
         return environment
 
     async def _open_app_process(self, width: int = 80, height: int = 24) -> Any:
-        if self.forks is None:
+        if self.forks is None or not self.forks.working:
             return await super()._open_app_process(width, height)
         app_stdio, stdio = socket.socketpair()
         app_stderr, stderr = socket.socketpair()
@@ -99,7 +99,6 @@ class TutorAppService(AppService):
             print(f"tutor serve: {error}; launching the app instead", file=sys.stderr)
             stdio.close()
             stderr.close()
-            self.forks = None
             return await super()._open_app_process(width, height)
         finally:  # the app holds its ends now
             app_stdio.close()
