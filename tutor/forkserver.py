@@ -108,6 +108,10 @@ def preload() -> None:
     for module in pkgutil.walk_packages(tutor.__path__, "tutor."):
         if module.name not in NOT_PRELOADED:
             importlib.import_module(module.name)
+    # Textual imports its driver as the app starts: every fork runs the one textual-serve names.
+    driver = os.environ.get("TEXTUAL_DRIVER", "")
+    if ":" in driver:
+        importlib.import_module(driver.partition(":")[0])
     course = load_course()
     prepare(course)
     preload_course(course)
