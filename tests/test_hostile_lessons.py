@@ -110,6 +110,13 @@ HOSTILE = [
     ),
     ("40,000 unclosed {{", "Loss after", "{{ " * 40_000 + "Loss after", 30, "{{ {{ {{"),
     (
+        "10,000 unclosed after: blocks",
+        "Loss after",
+        "<!-- after: choose -->\n" * 10_000 + "Loss after",
+        30,
+        "<!-- after: choose --> has no partner",
+    ),
+    (
         "a deep chain of 200 layers for 100,000 steps",
         BODY_PLACEHOLDER,
         "{{ final_loss(problem={'kind': 'deep-chain', 'depth': 200}, steps=100000) }}",

@@ -39,7 +39,10 @@ _locks_lock = threading.Lock()
 
 # Text that gives a check's answer away waits for the check: `<!-- after: check-id -->` ... `<!-- /after -->`.
 # (An HTML comment, so a Markdown viewer of the file shows the text where it was written.)
-REVEAL = re.compile(r"<!--\s*after:\s*(?P<id>[^\s>]*)\s*-->[ \t]*\n?(?P<text>.*?)<!--\s*/after\s*-->[ \t]*\n?", re.DOTALL)
+# Its start and its end are found apart, each searched for once from where the last block ended: one
+# regex with `.*?` between them would search to the end of the text from every unclosed start (quadratic).
+REVEAL_START = re.compile(r"<!--\s*after:\s*(?P<id>[^\s>]*)\s*-->[ \t]*\n?")
+REVEAL_END = re.compile(r"<!--\s*/after\s*-->[ \t]*\n?")
 REVEAL_OPEN = re.compile(r"<!--\s*/?after\b")
 
 
@@ -90,16 +93,17 @@ class _Filler:
             at = body.raw.find(marker)
             return None if at < 0 or body.line is None else body.line + body.raw[:at].count("\n")
 
-        def take(match: re.Match[str]) -> str:
-            check_id = match["id"]
+        kept, position = [], 0
+        while (start := REVEAL_START.search(text, position)) and (end := REVEAL_END.search(text, start.end())):
+            check_id = start["id"]
             if check_id not in ids:
                 known = ", ".join(sorted(ids)) or "none"
-                marker = match.group(0).split("-->")[0] + "-->"
+                marker = start.group(0).split("-->")[0] + "-->"
                 self.problem(line_of(marker), f"<!-- after: {check_id} --> names no check of this lesson (its checks: {known})")
-            reveals.setdefault(check_id, []).append(match["text"].strip("\n"))
-            return ""
-
-        rest = REVEAL.sub(take, text)
+            reveals.setdefault(check_id, []).append(text[start.end() : end.start()].strip("\n"))
+            kept.append(text[position : start.start()])
+            position = end.end()
+        rest = "".join(kept) + text[position:]
         stray = REVEAL_OPEN.search(rest)
         if stray:
             marker = rest[stray.start() : rest.find("-->", stray.start()) + 3]
