@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from tutor.engine import OPTIMIZERS, DeepChain, Hyperparameters, MatrixInverse, Run
+from tutor.engine import OPTIMIZERS, DeepChain, Hyperparameters, MatrixInverse, MiniBatchNoise, Run
 from tutor.engine.phases import narrated_update
 
 
@@ -95,6 +95,19 @@ def test_every_optimizer_narrates_bit_for_bit_from_its_start(optimizer: str) -> 
     for _ in range(3):
         assert_last_phase_is_next_record(run)
         run.forward()
+
+
+@pytest.mark.parametrize("optimizer", list(OPTIMIZERS))
+def test_replaying_the_stages_with_the_kept_gradient_gives_the_record_bit_for_bit(optimizer: str) -> None:
+    """The inspector replays a step's stages with the gradient its record keeps (no second forward pass)."""
+    from tutor.engine.phases import update_phases
+
+    run = Run.create(MiniBatchNoise(), optimizer, Hyperparameters(lr=0.01))
+    record = run.goto(12)
+    replayed = update_phases(run.problem, run.optimizer, run.records[11], record.hp, grad=record.grad)[-1]
+    assert replayed.loss is None
+    for name, value in [("x", record.x), ("effective_step", record.effective_step), *record.buffers.items()]:
+        assert same_bits(replayed.arrays[name], value), name
 
 
 @pytest.mark.parametrize("optimizer", list(OPTIMIZERS))

@@ -16,8 +16,10 @@ holding all of a network's parameters.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, MutableMapping, Sequence
+import string
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
+from functools import cache
 
 import numpy as np
 
@@ -88,27 +90,40 @@ def fill(
     """A stage's template with element `element`'s numbers: quantities before and after the stage (written by
     `number`), the hyperparameters and the constants the rules use (as typed: 0.001, 0.9, 1e-08); `where` is
     the element's label ({at}: `[2,3]`)."""
-    values = {
-        "at": where,
-        "lr": hp.lr,
-        "decay": hp.decay,
-        "eps": hp.eps,
-        "mu": hp.mu,
-        "1-decay": 1 - hp.decay,
-        "1-mu": 1 - hp.mu,
-        "1-decay^t": 1 - hp.decay**t,
-        "1-mu^t": 1 - hp.mu**t,
-    }
-    text = {name: value if isinstance(value, str) else f"{value:g}" for name, value in values.items()}
-    for name, symbol in SYMBOLS.items():
-        if name in before:
-            text[f"{symbol}_before"] = number(before[name].flat[element])
-        if name in after:
-            text[symbol] = number(after[name].flat[element])
+    text = {}
+    for field_name in _fields(template):  # only what the template names: the inspector fills a few lines per key
+        if field_name == "at":
+            text[field_name] = where
+        elif field_name in _CONSTANTS:
+            text[field_name] = f"{_CONSTANTS[field_name](hp, t):g}"
+        elif field_name.endswith("_before"):
+            text[field_name] = number(before[_QUANTITIES[field_name.removesuffix("_before")]].flat[element])
+        else:
+            text[field_name] = number(after[_QUANTITIES[field_name]].flat[element])
     return template.format_map(text)
 
 
-def combined_arithmetic(stages: Sequence[Stage]) -> str:
+_CONSTANTS: dict[str, Callable[[Hyperparameters, int], float]] = {
+    "lr": lambda hp, t: hp.lr,
+    "decay": lambda hp, t: hp.decay,
+    "eps": lambda hp, t: hp.eps,
+    "mu": lambda hp, t: hp.mu,
+    "1-decay": lambda hp, t: 1 - hp.decay,
+    "1-mu": lambda hp, t: 1 - hp.mu,
+    "1-decay^t": lambda hp, t: 1 - hp.decay**t,
+    "1-mu^t": lambda hp, t: 1 - hp.mu**t,
+}
+# Symbol -> quantity; `step` is the effective step (rprop's step_size holds the same array).
+_QUANTITIES = {symbol: name for name, symbol in reversed(SYMBOLS.items())}
+
+
+@cache
+def _fields(template: str) -> tuple[str, ...]:
+    return tuple(name for _, name, _, _ in string.Formatter().parse(template) if name)
+
+
+@cache
+def combined_arithmetic(stages: tuple[Stage, ...]) -> str:
     """One arithmetic line for stages in a row that build one quantity, such as decay then add:
     `v{at} = {decay}*{v_before} + {1-decay}*{g}^2 = {v}`, each stage's expression put in for the value
     before it in the next. Filled with the state before the first stage and after the last."""

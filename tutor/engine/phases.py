@@ -9,8 +9,8 @@ ones the engine's update runs, so the last phase's arrays equal the engine's nex
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
@@ -66,24 +66,32 @@ class Phase:
         return text if self.loss is None else f"{text} Loss {self.loss:.4g}."
 
 
-def merged(phases: Sequence[Phase]) -> Phase:
-    """Phases in a row as one, from the first's `before` to the last's arrays (decay then add: v's whole update)."""
-    return replace(phases[-1], before=phases[0].before)
-
-
-def update_phases(problem: Problem, optimizer: Optimizer, record: Record, hp: Hyperparameters, element: int = 0) -> list[Phase]:
+def update_phases(
+    problem: Problem,
+    optimizer: Optimizer,
+    record: Record,
+    hp: Hyperparameters,
+    element: int = 0,
+    grad: np.ndarray | None = None,
+) -> list[Phase]:
     """The phases of the update that takes `record` to the next step with `hp`; `element` is the flat index
-    of the element the narration quotes numbers for."""
+    of the element the narration quotes numbers for.
+
+    Given `grad` (the gradient the update used, kept in the next record), the stages are replayed with it:
+    the problem is not asked again (a network's forward and backward pass) and no phase has a loss.
+    """
     element = int(np.clip(element, 0, record.x.size - 1))
     t = record.step + 1
     state: dict[str, np.ndarray] = {"x": record.x, "effective_step": record.effective_step, **record.buffers}
     phases: list[Phase] = []
     with np.errstate(all="ignore"):  # overflow is shown as divergence, not raised
-        measured, state["grad"] = step_loss_and_gradient(problem, record.x, record.step)
+        measured, state["grad"] = step_loss_and_gradient(problem, record.x, record.step) if grad is None else (None, grad)
         for stage in (GRADIENT, *optimizer.stages):
             before = dict(state)
             stage.apply(state, hp, t)
             phases.append(Phase(problem, stage, dict(state), before, hp, t, element))
+        if grad is not None:
+            return phases
         loss = problem.loss(state["x"]) if measured is None else measured  # as the next record holds it
     last = phases[-1]
     phases[-1] = Phase(problem, last.stage, last.arrays, last.before, hp, t, element, loss)

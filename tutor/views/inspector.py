@@ -12,8 +12,8 @@ from itertools import groupby
 import numpy as np
 
 from tutor.engine import Run
-from tutor.engine.optimizers import combined_arithmetic
-from tutor.engine.phases import Phase, merged, update_phases
+from tutor.engine.optimizers import combined_arithmetic, fill
+from tutor.engine.phases import Phase, update_phases
 from tutor.engine.problems import element_label
 from tutor.views import format as fmt
 
@@ -31,13 +31,16 @@ def element_update(run: Run, flat_index: int) -> list[str]:
     if record.step == 0 or record.grad is None:
         where = element_label(run.problem, flat_index, record.x.shape)
         return [f"x{where} = {_n(record.x.flat[flat_index])}: no update yet. Step once (space) to see its arithmetic."]
-    # The update is taken apart again from the step before, with the values it used: the stages are the
+    # The update's stages are replayed from the step before with the gradient and values it used: they are the
     # engine's own, so the numbers are the record's bit for bit.
-    phases = update_phases(run.problem, run.optimizer, run.records[record.step - 1], record.hp, flat_index)
+    phases = update_phases(run.problem, run.optimizer, run.records[record.step - 1], record.hp, grad=record.grad)
+    where = element_label(run.problem, flat_index, record.x.shape)
     lines = []
     for _, group in groupby(phases, key=lambda phase: phase.stage.writes):  # decay and add: one line for v
-        run_of = list(group)
-        lines.append(merged(run_of).fill(combined_arithmetic([phase.stage for phase in run_of]), flat_index, _n))
+        run_of = tuple(group)
+        last = run_of[-1]
+        template = combined_arithmetic(tuple(phase.stage for phase in run_of))
+        lines.append(fill(template, run_of[0].before, last.arrays, last.hp, last.t, flat_index, where, _n))
     return lines
 
 
