@@ -518,6 +518,32 @@ def best_lr_accuracy(problem: dict[str, Any] | None = None, optimizer: str = "rm
     return accuracy
 
 
+@fact
+def grid_accuracy_max(problem: dict[str, Any] | None = None, optimizer: str = "gd", steps: int = 450) -> float:
+    """The highest test accuracy (digits) that any lr of best_lr's grid gives `optimizer` after `steps` updates."""
+    return max(score.accuracy or 0.0 for score in _race(problem, optimizer, steps).scores)
+
+
+@fact
+def lr_grid() -> str:
+    """The learning rates best_lr tries, written short: "1e-4, 3e-4, ..., 10"."""
+
+    def short(lr: float) -> str:  # 1e-4 rather than 0.0001
+        mantissa, _, exponent = f"{lr:.0e}".partition("e")
+        return f"{mantissa}e{int(exponent)}" if lr < 1e-3 else f"{lr:g}"
+
+    grid = race.LR_GRID
+    return f"{short(grid[0])}, {short(grid[1])}, ..., {short(grid[-1])}"
+
+
+@fact
+def best_lr_winner(
+    problem: dict[str, Any] | None = None, optimizers: tuple[str, ...] = ("gd", "rmsprop"), steps: int = 450
+) -> str:
+    """Of `optimizers`, each at its own best lr after `steps` updates, the one with the highest test accuracy (digits)."""
+    return max(optimizers, key=lambda key: best_lr_accuracy(problem, key, steps))
+
+
 def _digits_stats(problem: dict[str, Any] | None, optimizer: str, step: int, lr: float | None) -> list[Any]:
     from tutor.engine.digits import layer_statistics
 
@@ -548,6 +574,14 @@ def layer_gradient_ratio(
     """The output layer's gradient RMS over the first layer's in update `step`: how much the gradient vanished."""
     stats = _digits_stats(problem, optimizer, step, lr)
     return stats[-1].grad_rms / stats[0].grad_rms
+
+
+@fact
+def layer_gradient_power(
+    problem: dict[str, Any] | None = None, optimizer: str = "gd", step: int = 1, lr: float | None = None
+) -> float:
+    """layer_gradient_ratio rounded to the nearest power of ten (1e4 for 11,752)."""
+    return 10.0 ** round(math.log10(layer_gradient_ratio(problem, optimizer, step, lr)))
 
 
 @fact
