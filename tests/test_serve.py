@@ -304,6 +304,32 @@ def test_an_app_that_does_not_quit_is_ended_when_its_browser_closes(lessons_serv
     assert wait_until(lambda: not apps & processes_below(process.pid))
 
 
+def test_no_more_browsers_than_max_browsers_at_once(tmp_path: Path) -> None:
+    """Each browser is a process: a tab opened in a loop is turned away, not given the machine's memory."""
+    port, process = start_server("--max-browsers", "1", temp=tmp_path)
+
+    async def class_of_one(browsers: list[Browser]) -> int:
+        await browsers[0].shows(rb"enter opens it")
+        async with aiohttp.ClientSession() as client:
+            with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+                await client.ws_connect(f"ws://127.0.0.1:{port}/ws")
+        return refused.value.status
+
+    def admitted() -> bool:
+        try:
+            return bool(open_browsers(port, 1, lambda browsers: browsers[0].shows(rb"enter opens it")))
+        except aiohttp.WSServerHandshakeError:
+            return False
+
+    try:
+        fetch_when_up(f"http://127.0.0.1:{port}/", process)
+        assert open_browsers(port, 1, class_of_one) == 503
+        assert wait_until(admitted)  # once the first has closed
+    finally:
+        stop(process)
+    assert "tutor serve: a browser was turned away: 1 are open (--max-browsers)" in process.stdout.read()
+
+
 @LINUX_ONLY
 def test_the_apps_end_when_the_server_is_killed(tmp_path: Path) -> None:
     """Killed, the server never asks its apps to quit: they end with it rather than run on, orphaned."""
@@ -363,6 +389,7 @@ def test_a_port_in_use_is_refused_with_a_reason() -> None:
     [
         (["--port", "70000"], "--port must be from 1 to 65535, not 70000"),
         (["--port", "http"], "argument --port: invalid int value: 'http'"),
+        (["--max-browsers", "0"], "--max-browsers must be from 1 to 1000, not 0"),
         (["trace"], "serve runs the app (`tutor` or `tutor sandbox ...`), not `tutor trace`"),
         (["--", "--width", "5x"], "argument --width: invalid int value: '5x'"),
         # What the app itself would refuse, refused before a browser sees a page that never loads:

@@ -132,6 +132,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--public", action="store_true", help="listen on every network interface, so others on the network can open it"
     )
     serve.add_argument(
+        "--max-browsers", type=int, default=100, help="browsers served at once (default 100); one more waits for a close"
+    )
+    serve.add_argument(
         "app_args", nargs=argparse.REMAINDER, metavar="...", help="the app to serve: nothing for `tutor`, or `sandbox ...`"
     )
 
@@ -271,6 +274,8 @@ def _serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
     if not 1 <= args.port <= 65535:
         parser.error(f"--port must be from 1 to 65535, not {args.port}")
+    if not 1 <= args.max_browsers <= 1000:
+        parser.error(f"--max-browsers must be from 1 to 1000, not {args.max_browsers}")
     app_args = args.app_args[1:] if args.app_args[:1] == ["--"] else args.app_args
     if app_args and app_args[0] in ("serve", "trace", "check-lesson"):
         parser.error(f"serve runs the app (`tutor` or `tutor sandbox ...`), not `tutor {app_args[0]}`")
@@ -285,7 +290,7 @@ def _serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             parser.error(f"sandbox: {error}")
     elif app.lesson is not None and (unknown := _unknown_lesson(app.lesson)):
         parser.error(unknown)
-    return serve(args.host, args.port, args.public, app_args)
+    return serve(args.host, args.port, args.public, app_args, args.max_browsers)
 
 
 def _trace(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:

@@ -175,17 +175,24 @@ class TutorServer(Server):
     address the browser used (textual-serve writes absolute URLs from one fixed public URL; with
     --public that would be 0.0.0.0, which no browser can reach)."""
 
-    def __init__(self, *args: Any, forks: forkserver.ForkServer | None, sessions: Path, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, forks: forkserver.ForkServer | None, sessions: Path, max_browsers: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.forks = forks
         self.sessions = sessions
+        self.max_browsers = max_browsers  # each is a process: a tab opened in a loop must not fill the memory
+        self.browsers = 0
 
     async def handle_index(self, request: Any) -> Any:
         self.public_url = f"{request.scheme}://{request.host}"
         return await super().handle_index(request)
 
     async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
-        """textual-serve's, with a TutorAppService (it names its own AppService inside)."""
+        """textual-serve's, with a TutorAppService (it names its own AppService inside), and no more
+        than max_browsers at once."""
+        if self.browsers >= self.max_browsers:
+            print(f"tutor serve: a browser was turned away: {self.browsers} are open (--max-browsers)", file=sys.stderr)
+            raise web.HTTPServiceUnavailable(text=f"tutor serve: {self.browsers} browsers are open, the most it serves")
+        self.browsers += 1
         websocket = web.WebSocketResponse(heartbeat=15)
         width = to_int(request.query.get("width", "80"), 80)
         height = to_int(request.query.get("height", "24"), 24)
@@ -211,6 +218,7 @@ class TutorServer(Server):
         finally:
             if app_service is not None:
                 await app_service.stop()
+            self.browsers -= 1
         return websocket
 
 
@@ -225,14 +233,22 @@ def start_forks(app_args: Sequence[str]) -> forkserver.ForkServer | None:
         return None
 
 
-def serve(host: str | None, port: int, public: bool, app_args: Sequence[str]) -> int:
+def serve(host: str | None, port: int, public: bool, app_args: Sequence[str], max_browsers: int = 100) -> int:
     """Serve until Ctrl+C; 0 when stopped, 2 when the address cannot be used."""
     bind = host or (EVERY_INTERFACE if public else LOOPBACK)
     every_interface = public or bind in (EVERY_INTERFACE, "::")  # `--host 0.0.0.0` is --public too
     print(banner(bind, port, every_interface, shlex.join(["tutor", *app_args])), flush=True)
     with tempfile.TemporaryDirectory(prefix="tutor-serve-") as sessions:
         forks = start_forks(app_args)
-        server = TutorServer(app_command(app_args), host=bind, port=port, title="tutor", forks=forks, sessions=Path(sessions))
+        server = TutorServer(
+            app_command(app_args),
+            host=bind,
+            port=port,
+            title="tutor",
+            forks=forks,
+            sessions=Path(sessions),
+            max_browsers=max_browsers,
+        )
         try:
             server.serve()
         except OSError as error:
