@@ -150,12 +150,13 @@ def chain_view(run: Run, width: int, cursor: int | None) -> RenderableType:
 
 def network_view(run: Run, width: int, cursor: int | None) -> RenderableType:
     """The digits network in plain text: status, the loss chart, the layer bars, the test digits' guesses, the inspector."""
+    from tutor.engine.digits import as_network
     from tutor.views.network import digit_lines, layer_bars
 
     parts: list[RenderableType] = [status_line(run, colour=False)]
     if run.step > 0:
         parts += [Text(""), run_chart([run], width, CHART_HEIGHT, colour=False)]
-    parts += [Text(""), *layer_bars(run, run.current, run.problem.layer_of(cursor or 0)), Text("")]  # type: ignore[attr-defined]
+    parts += [Text(""), *layer_bars(run, run.current, as_network(run.problem).layer_of(cursor or 0)), Text("")]
     parts += digit_lines(run, run.current)[4:]  # the guesses and the test loss (the images need colour)
     if cursor is not None:
         parts += [Text("inspector", style="bold"), *(Text(line) for line in element_update(run, cursor))]

@@ -50,6 +50,7 @@ def terminal_size(width: object, height: object) -> tuple[int, int] | None:
 
 def web_environment() -> dict[str, str]:
     """textual-serve's environment for an app (Textual reads it at import, so the fork server starts with it)."""
+    # The method reads only `self.debug` (textual-serve 1.1): a namespace stands in for a whole AppService.
     return AppService._build_environment(SimpleNamespace(debug=False))  # type: ignore[arg-type]
 
 
@@ -106,6 +107,7 @@ class TutorAppService(AppService):
         stdout, stdin = await asyncio.open_unix_connection(sock=stdio)
         errors, _ = await asyncio.open_unix_connection(sock=stderr)
         self._stdin = stdin
+        # AppService types this as asyncio's Process; a ForkedApp has the parts of one it uses (see the class).
         self._process = ForkedApp(pid, stdin, stdout, errors)  # type: ignore[assignment]
         return self._process
 

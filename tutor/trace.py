@@ -17,6 +17,7 @@ from typing import IO, Any
 import numpy as np
 
 from tutor.engine import Record, Run
+from tutor.engine.digits import as_network
 
 FIELDS = ("step", "loss", "x", "grad", "mean_square", "effective_step", "momentum")
 
@@ -47,7 +48,7 @@ def record_row(record: Record) -> dict[str, Any]:
 
 def by_layer(run: Run, flat: np.ndarray) -> dict[str, dict[str, Any]]:
     """A network's flat parameter-shaped array as {layer: {"W": inputs x outputs, "b": outputs}}."""
-    return {layer.name: {"W": _plain(layer.W(flat)), "b": _plain(layer.b(flat))} for layer in run.problem.layers}  # type: ignore[attr-defined]
+    return {layer.name: {"W": _plain(layer.W(flat)), "b": _plain(layer.b(flat))} for layer in as_network(run.problem).layers}
 
 
 def network_rows(run: Run, steps: int) -> Iterator[dict[str, Any]]:
@@ -65,7 +66,7 @@ def network_rows(run: Run, steps: int) -> Iterator[dict[str, Any]]:
         record = run.forward()
         yield {
             "step": record.step,
-            "batch": run.problem.batch_rows(before).tolist(),  # type: ignore[attr-defined]
+            "batch": as_network(run.problem).batch_rows(before).tolist(),
             "loss": _plain(record.loss),  # the batch's, at the parameters the update started from
             "params": by_layer(run, record.x),
             "buffers": {name: by_layer(run, values) for name, values in record.buffers.items()},

@@ -545,11 +545,11 @@ def best_lr_winner(
 
 
 def _digits_stats(problem: dict[str, Any] | None, optimizer: str, step: int, lr: float | None) -> list[Any]:
-    from tutor.engine.digits import layer_statistics
+    from tutor.engine.digits import as_network, layer_statistics
 
     run = experiments.run_for(problem or DIGITS, optimizer, max(step, 1), _hp(lr, None, None, None))
     record = run.records[max(step, 1)]
-    return layer_statistics(run.problem, run.records[record.step - 1].x, record)  # type: ignore[arg-type]
+    return layer_statistics(as_network(run.problem), run.records[record.step - 1].x, record)
 
 
 def _layer(stats: list[Any], layer: str | int) -> Any:
@@ -597,5 +597,7 @@ def test_accuracy(
     problem: dict[str, Any] | None = None, optimizer: str = "rmsprop", steps: int = 450, lr: float | None = None
 ) -> float:
     """The digits network's accuracy (0..1) on its 360 test images after `steps` updates."""
+    from tutor.engine.digits import as_network
+
     run = experiments.run_for(problem or DIGITS, optimizer, steps, _hp(lr, None, None, None))
-    return run.problem.evaluate(run.current.x)[1]  # type: ignore[attr-defined]
+    return as_network(run.problem).evaluate(run.current.x)[1]

@@ -58,7 +58,7 @@ def _recorded(change: F) -> F:
         self._pending.append((change, args))
         change(self, *args)
 
-    return record  # type: ignore[return-value]
+    return record  # type: ignore[return-value]  # record takes change's arguments; a TypeVar cannot say so
 
 
 @dataclass

@@ -301,6 +301,13 @@ class LayerStatistics(NamedTuple):
     update_ratio: float  # log10(std(change of W this update) / std(W)); about -3 is a healthy pace
 
 
+def as_network(problem: object) -> Digits:
+    """`problem` as the digits network, for the code that draws or traces one (a ValueError for another problem)."""
+    if not isinstance(problem, Digits):
+        raise ValueError(f"this needs the digits network, not {getattr(problem, 'kind', problem)!r}")
+    return problem
+
+
 def layer_statistics(problem: Digits, before: np.ndarray, record: Any) -> list[LayerStatistics]:
     """Per layer, the numbers the layer bars draw, for the update that took the parameters from `before` to `record`.
 

@@ -18,7 +18,7 @@ from rich.style import Style
 from rich.text import Span, Text
 
 from tutor.engine import Record, Run
-from tutor.engine.digits import Digits, Layer, layer_statistics, load_digits, split
+from tutor.engine.digits import Layer, as_network, layer_statistics, load_digits, split
 from tutor.views import format as fmt
 
 QUANTITIES = ("W", "grad", "mean_square", "effective_step")
@@ -44,7 +44,7 @@ def _bar(value: float | None, span: tuple[float, float], style: str, cells: int)
 
 def layer_bars(run: Run, record: Record, selected: int, width: int = 100) -> list[Text]:
     """A header and one line per layer: name, then each quantity as a bar (log scale) and its number."""
-    problem: Digits = run.problem  # type: ignore[assignment]
+    problem = as_network(run.problem)
     cells = max(3, min(BAR, (width - 7 - 4 * 12) // 4))
     names = ("gradient RMS", "sqrt(v) RMS", "median step", "log10 std(dW)/std(W)")
     header = Text("layer  " + "".join(name.ljust(cells + 12) for name in names).rstrip(), style="bold")
@@ -114,7 +114,7 @@ def _levels(grid: np.ndarray, signed: bool, scale: float, low: float, high: floa
 
 def heat_map(run: Run, record: Record, layer_index: int, quantity: str, cursor: int, width: int, height: int) -> list[Text]:
     """The selected layer's quantity, rows = units (outputs), columns = inputs, two rows per line."""
-    problem: Digits = run.problem  # type: ignore[assignment]
+    problem = as_network(run.problem)
     layer = problem.layers[layer_index]
     values = _values(record, layer, quantity)
     title = Text(
@@ -167,7 +167,7 @@ def _grey_pair(upper: float, lower: float) -> Style:
 def digit_lines(run: Run, record: Record, judged: Record | None = None) -> list[Text]:
     """The first test images, 8x8 in half blocks, each with the network's guess and the right answer, and the
     test loss and accuracy at `judged` (the record shown if None; run mode judges every TEST_EVERY steps)."""
-    problem: Digits = run.problem  # type: ignore[assignment]
+    problem = as_network(run.problem)
     pixels, labels = load_digits()
     _, test = split()
     rows = test[:SHOWN_DIGITS]

@@ -17,6 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tutor.engine import Record, Run
+from tutor.engine.digits import as_network
 from tutor.engine.phases import Phase
 from tutor.engine.problems import LayeredProblem
 from tutor.views.chart import Series, log_bar_chart, loss_chart, waiting_chart
@@ -118,7 +119,8 @@ def test_loss_series(run: Run) -> Series:
     last = run.step
     stride = 10 if last <= 10 * TEST_POINTS else 64 * math.ceil(last / (64 * TEST_POINTS))
     steps = list(range(0, last + 1, stride))
-    losses = [run.problem.evaluate(run.records[step].x)[0] for step in steps]  # type: ignore[attr-defined]
+    network = as_network(run.problem)
+    losses = [network.evaluate(run.records[step].x)[0] for step in steps]
     return Series(f"{run.optimizer.label} test", losses, steps)
 
 

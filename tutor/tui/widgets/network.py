@@ -6,6 +6,7 @@ from rich.text import Text
 from textual.geometry import Size
 
 from tutor.engine import Run
+from tutor.engine.digits import as_network
 from tutor.tui.widgets.panels import TextLinesPanel
 from tutor.views.network import network_lines
 
@@ -34,5 +35,5 @@ class NetworkPanel(TextLinesPanel, can_focus=True):
             return []
         run, quantity, cursor, running = self._shown
         self._key = (id(run), id(run.current), quantity, cursor, running)
-        layer = run.problem.layer_of(cursor)  # type: ignore[attr-defined]
+        layer = as_network(run.problem).layer_of(cursor)
         return network_lines(run, layer, quantity, cursor, width, height, running)

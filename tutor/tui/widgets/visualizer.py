@@ -26,6 +26,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from tutor.engine import DeepChain, Hyperparameters, Record, Run
+from tutor.engine.digits import as_network
 from tutor.engine.phases import Phase, narrated_update
 from tutor.engine.problems import ACTIVATIONS, Valley
 from tutor.engine.run import MAX_STEPS
@@ -473,16 +474,17 @@ class Visualizer(Widget, can_focus=True):
 
     def action_layer(self, delta: int) -> None:
         """The network's previous or next layer: the cursor goes to the same place in its W, clipped."""
-        layers = self.run.problem.layers  # type: ignore[attr-defined]
-        here = self.run.problem.layer_of(self.cursor)  # type: ignore[attr-defined]
+        network = as_network(self.run.problem)  # the layer keys are enabled only on the network
+        layers = network.layers
+        here = network.layer_of(self.cursor)
         old, new = layers[here], layers[max(0, min(here + delta, len(layers) - 1))]
         row, column = divmod(max(self.cursor - old.weights.start, 0), old.outputs)
         self.cursor = new.weights.start + min(row, new.inputs - 1) * new.outputs + min(column, new.outputs - 1)
 
     def _move_in_network(self, units: int, inputs: int) -> None:
         """Arrows on the heat map: up and down change the unit (W's column), left and right the input (W's row)."""
-        problem = self.run.problem
-        layer = problem.layers[problem.layer_of(self.cursor)]  # type: ignore[attr-defined]
+        problem = as_network(self.run.problem)
+        layer = problem.layers[problem.layer_of(self.cursor)]
         row, column = divmod(
             min(max(self.cursor - layer.weights.start, 0), layer.weights.stop - layer.weights.start - 1), layer.outputs
         )
