@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -61,3 +62,32 @@ def test_the_lessons_facts_on_the_digits_network(tmp_path: Path, monkeypatch: py
     assert facts.layer_gradient(layer="out") / facts.layer_gradient(layer=1) == facts.layer_gradient_ratio()
     with pytest.raises(ValueError, match="no layer 9; the layers are 1, 2, 3, 4, 5, 6, out"):
         facts.layer_gradient(layer=9)
+
+
+def test_a_shipped_result_is_read_first_and_one_from_another_engine_is_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(race, "SHIPPED", tmp_path / "shipped")
+    race._best_lr.cache_clear()
+    shipped = race.best_lr(SMALL_NET, "rmsprop", 5, grid=GRID, cache_dir=race.SHIPPED)
+    [file] = (tmp_path / "shipped").glob("best-lr-*.json")
+    race._best_lr.cache_clear()
+    monkeypatch.setattr(race.Run, "create", lambda *a, **k: (_ for _ in ()).throw(AssertionError("recomputed")))
+    assert race.best_lr(SMALL_NET, "rmsprop", 5, grid=GRID, cache_dir=tmp_path / "user") == shipped
+    monkeypatch.undo()
+    monkeypatch.setattr(race, "SHIPPED", tmp_path / "shipped")
+    race._best_lr.cache_clear()
+    race._engine_fingerprint.cache_clear()
+    monkeypatch.setattr(race, "_engine_fingerprint", lambda: "another engine")
+    assert race._read(file, json.loads(file.read_text())["key"]) is None  # computed by another engine: not reused
+
+
+def test_the_shipped_sweeps_are_this_engines() -> None:
+    """Lessons open at once with these; if the engine's numbers changed on purpose, recompute them (a few minutes):
+    delete tutor/engine/data/best-lr/*.json and run race.best_lr(spec, optimizer, steps, cache_dir=race.SHIPPED)."""
+    files = sorted(race.SHIPPED.glob("best-lr-*.json"))
+    assert files
+    for file in files:
+        data = json.loads(file.read_text(encoding="utf-8"))
+        assert race._read(file, data["key"]) is not None, f"{file.name} was computed by an engine that computes otherwise"
+        assert file.name == f"best-lr-{race._digest(data['key'])}.json"
