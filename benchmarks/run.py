@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/run.py    # prints the table, writes benchmarks/RESULTS.md and README.md's table
     .venv/bin/python benchmarks/run.py --only surface    # one case's rows, printed only (nothing written)
     .venv/bin/python benchmarks/run.py --only launch     # the launch rows only, printed only
+    .venv/bin/python benchmarks/run.py --only keys       # `space` in the sandbox against the bare app, printed only
 
 tutor's bytecode is compiled first (compileall), as `pip install` does for an installed package: where
 PYTHONDONTWRITEBYTECODE is set (this machine sets it) an editable install would otherwise compile ~30
@@ -479,7 +480,7 @@ def main() -> int:
     )
     parser.add_argument(
         "--only",
-        choices=["surface", "launch", "digits"],
+        choices=["surface", "launch", "digits", "keys"],
         help="measure one case (with the bare app's keys beside it) and print its rows; nothing is written",
     )
     args = parser.parse_args()
@@ -501,6 +502,14 @@ def main() -> int:
         bare = shell([sys.executable, str(HERE / "bare_app.py")], data_dir)
         sandbox = shell([*tutor_command(), "sandbox"], data_dir)
         surface = shell([*tutor_command(), *SURFACE.split()[1:]], data_dir)
+        if args.only == "keys":
+            measure_keys(tmux, "bare", bare, args.presses, results)
+            measure_keys(tmux, "tutor sandbox", sandbox, args.presses, results, picture=chart_of)
+            print("\n".join(["| measure | tutor | bare Textual app | ratio | target | met |", "|---|---|---|---|---|---|"]))
+            print("\n".join(key_rows(results, "tutor sandbox", "key (space) to whole frame", "key_median_ms", "key_p95_ms")))
+            for error in results.errors:
+                print("error:", error.splitlines()[0], file=sys.stderr)
+            return 0
         if args.only == "surface":
             measure_keys(tmux, "bare", bare, args.presses, results)
             measure_keys(tmux, SURFACE, surface, args.surface_presses, results, picture=paths_of)
