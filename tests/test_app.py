@@ -14,7 +14,6 @@ from textual.widgets import Input, OptionList, Static
 
 from tutor.cli import build_parser, main, sandbox_setup
 from tutor.tui.app import MIN_HEIGHT, MIN_WIDTH, TutorApp, make_app
-from tutor.tui.commands import tutor_commands
 from tutor.tui.screens.dialogs import ConfirmScreen, ShareCodeScreen, TooSmallScreen
 from tutor.tui.screens.help import HelpScreen
 from tutor.tui.screens.lesson import CheckCard, LessonScreen
@@ -227,7 +226,7 @@ async def test_palette_runs_tutor_commands(app: TutorApp) -> None:
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, SandboxScreen)
-        names = [command.name for command in tutor_commands(app, app.screen)]
+        names = [command.title for command in app.get_system_commands(app.screen)]
         assert "Show share code" in names and "Hide panel: grids" in names and "High contrast off" in names
 
 
@@ -253,13 +252,13 @@ async def test_palette_hides_and_shows_a_panel(app: TutorApp) -> None:
         app.action_sandbox()
         await pilot.pause()
         visualizer = app.screen.query_one(Visualizer)
-        hide = {command.name: command for command in tutor_commands(app, app.screen)}["Hide panel: chart"]
-        hide.run()
+        hide = {command.title: command for command in app.get_system_commands(app.screen)}["Hide panel: chart"]
+        hide.callback()
         await pilot.pause()
         assert "chart" in visualizer.hidden
         assert not visualizer.query_one("#chart").display
-        show = {command.name: command for command in tutor_commands(app, app.screen)}["Show panel: chart"]
-        show.run()
+        show = {command.title: command for command in app.get_system_commands(app.screen)}["Show panel: chart"]
+        show.callback()
         await pilot.pause()
         assert "chart" not in visualizer.hidden
 
@@ -571,13 +570,13 @@ async def test_enter_pressed_before_the_list_is_filled_opens_the_lesson_once_it_
 ) -> None:
     import time
 
-    load = LessonListScreen._load
+    load = TutorApp.load
 
-    def slow_load(self: LessonListScreen) -> None:  # the files take a moment, as on a cold start
+    def slow_load(self: TutorApp):  # type: ignore[no-untyped-def]  # the files take a moment, as on a cold start
         time.sleep(0.3)
-        load(self)
+        return load(self)
 
-    monkeypatch.setattr(LessonListScreen, "_load", slow_load)
+    monkeypatch.setattr(TutorApp, "load", slow_load)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert option_labels(app) == []  # not filled yet

@@ -23,7 +23,6 @@ from tutor.course.limits import MAX_CHECKS, MAX_ENGINE_WORK, MAX_FILE_BYTES, MAX
 from tutor.course.reader import lesson_files
 from tutor.headless import check_lesson, lesson_snapshot, run_all
 from tutor.tui.app import make_app
-from tutor.tui.commands import tutor_commands
 from tutor.tui.screens.lesson import LessonScreen
 from tutor.tui.screens.lessons import LessonListScreen
 
@@ -365,8 +364,8 @@ async def test_a_title_with_brackets_is_shown_as_written(tmp_path: Path, title: 
         options = app.screen.query_one(OptionList)
         assert title in str(options.get_option_at_index(0).prompt)
         assert f"“{title}”" in str(app.screen.query_one("#lessons-resume", Static).render())
-        [command] = [c for c in tutor_commands(app, app.screen) if c.name.startswith("Lesson 1")]
-        assert Content.from_markup(command.name).plain == f"Lesson 1: {title}"  # the palette reads names as markup
+        [command] = [c for c in app.get_system_commands(app.screen) if c.title.startswith("Lesson 1")]
+        assert Content.from_markup(command.title).plain == f"Lesson 1: {title}"  # the palette reads titles as markup
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, LessonScreen) and app.screen.sub_title == title

@@ -137,7 +137,7 @@ def test_defaults_cost_nothing() -> None:
 
 def test_every_panel_and_control_the_app_can_hide_has_a_short_index() -> None:
     """Unknown names still travel (spelled out), but cost a character or two each."""
-    from tutor.tui.app import HIDEABLE
+    from tutor.tui.widgets.visualizer import HIDEABLE
 
     assert set(HIDEABLE) <= set(share.PANEL_NAMES)
     hidden = state(hidden=["grids", "chart", "edit", "run"])

@@ -339,7 +339,7 @@ async def test_phase_narration_quotes_the_inspected_element_and_highlights_its_g
         narration = text_of(app, "#narration")
         assert "phase 2/5 decay" in narration and "v[1,0] = 0.9*" in narration
         grids = vis.query_one(GridsPanel)
-        assert grids.highlight == ("mean_square",)
+        assert grids.frame is not None and grids.frame.highlight == ("mean_square",)
         shown = {g.title: g for g in grids.grids()}
         assert np.array_equal(shown["mean square v"].values, 0.9 * vis.run.current.mean_square)
 
@@ -363,7 +363,7 @@ async def test_compare_mode_steps_three_optimizers_together() -> None:
         controls = text_of(app, "#controls")
         assert all(f" {run.optimizer.key} {number(run.current.loss)} " in controls for run in runs)
         chart = vis.query_one(LossChart)
-        assert len(chart._runs) == 3
+        assert chart.frame is not None and len(chart.frame.runs) == 3
         assert vis.state()["optimizers"] == ["gd", "rmsprop", "rmsprop-momentum"]
         await pilot.press("o", "o", "n")  # narrate rmsprop+momentum's update; finishing it steps all three
         assert text_of(app, "#narration").startswith("phase 1/6 gradient")
@@ -767,3 +767,72 @@ async def test_an_error_while_computing_is_reported_and_the_steps_so_far_are_kep
         await wait_until(pilot, lambda: not isinstance(app.screen, ComputingScreen) and vis.step > 0, limit=1000)
         assert vis.step == 3000 and len(vis.run.records) == 3001
         assert len(notes) == 1 and "FloatingPointError" in notes[0] and str(tmp_path) in notes[0]
+        await pilot.pause(0.2)  # the step ahead is computed once the frame is painted: the same fault, not reported again
+        assert app.is_running and len(notes) == 1 and vis.step == 3000
+
+
+def failing_engine(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, int]:
+    """Make the engine raise when it computes the step after `fail["at"]` (the test moves it on)."""
+    monkeypatch.setenv("TUTOR_LOG_DIR", str(tmp_path))
+    fail = {"at": -1}
+    next_record = Run.next_record
+
+    def next_or_fail(self: Run, record):  # type: ignore[no-untyped-def]
+        if record.step == fail["at"]:
+            raise FloatingPointError("a fault deep in the engine")
+        return next_record(self, record)
+
+    monkeypatch.setattr(Run, "next_record", next_or_fail)
+    return fail
+
+
+async def test_an_engine_fault_in_a_long_jump_is_reported_once_and_the_app_goes_on_20_times(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from tutor.tui.screens.edit import ComputingScreen
+
+    fail = failing_engine(monkeypatch, tmp_path)
+    app = VisualizerApp([Run.create(MatrixInverse(), key) for key in ("gd", "rmsprop")])
+    async with app.run_test(size=SIZE) as pilot:
+        vis = visualizer(app)
+        notes: list[str] = []
+        monkeypatch.setattr(app, "notify", lambda message, **_: notes.append(message))
+        for attempt in range(20):
+            start = vis.step
+            fail["at"] = start + 1510 + 23 * attempt  # a different step each time, well inside the jump
+            vis.go_to_step(start + 2000)  # 4000 updates for the two runs: behind the progress bar
+            await wait_until(
+                pilot, lambda start=start: vis.step != start and not isinstance(app.screen, ComputingScreen), limit=3000
+            )
+            await pilot.pause(0.05)  # the step ahead is tried once the frame is painted: not reported again
+            assert app.is_running and vis.step == fail["at"] and all(run.step == fail["at"] for run in vis.runs), notes
+            assert len(notes) == 1 and notes[0].startswith("Computing stopped") and "FloatingPointError" in notes[0]
+            assert text_of(app, "#status").startswith(f"step {fail['at']} ")
+            await pilot.press("space")  # the same fault, met by a key: reported, the step kept
+            assert app.is_running and vis.step == fail["at"] and len(notes) == 2
+            assert notes[1].startswith(f"Stepping stopped at step {fail['at']}")
+            notes.clear()
+        fail["at"] = -1
+        await pilot.press("space")  # the engine works again: the steps go on from there
+        assert vis.step == start + 1510 + 23 * 19 + 1 and not notes
+
+
+async def test_an_engine_fault_in_run_mode_pauses_it_and_is_reported_once_20_times(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    fail = failing_engine(monkeypatch, tmp_path)
+    app = matrix_app("rmsprop")
+    async with app.run_test(size=SIZE) as pilot:
+        vis = visualizer(app)
+        vis.speed = 120
+        notes: list[str] = []
+        monkeypatch.setattr(app, "notify", lambda message, **_: notes.append(message))
+        for attempt in range(20):
+            fail["at"] = vis.step + 3 + attempt % 7  # the step ahead, or a few more: the prefetch meets it first
+            await pilot.press("r")
+            await wait_until(pilot, lambda: not vis.running)
+            await pilot.pause(0.05)
+            assert app.is_running and vis.step == fail["at"] and vis.run.step == fail["at"]
+            assert len(notes) == 1 and notes[0].startswith(f"Stepping stopped at step {fail['at']}")
+            assert "FloatingPointError" in notes[0] and str(tmp_path) in notes[0]
+            notes.clear()

@@ -375,7 +375,7 @@ def _lessons(lesson_id: str | None = None) -> int:
 
 
 def _hidden_panels(text: str | None) -> frozenset[str]:
-    from tutor.tui.app import HIDEABLE
+    from tutor.tui.widgets.visualizer import HIDEABLE
 
     names = {part.strip() for part in (text or "").split(",")} - {""}
     for name in sorted(names):
@@ -389,7 +389,7 @@ def sandbox_setup(args: argparse.Namespace) -> Any:
     from tutor.engine import Run, make_problem
     from tutor.engine.optimizers import SEED_OPTIMIZERS
     from tutor.share import decode, runs_of
-    from tutor.tui.app import SandboxSetup, view_for
+    from tutor.tui.app import SandboxSetup
 
     hidden = _hidden_panels(args.hide)
     if args.state is not None:
@@ -410,7 +410,7 @@ def sandbox_setup(args: argparse.Namespace) -> Any:
         hp = hp.with_value("lr", SURFACE_LEARNING_RATES.get(spec["kind"], hp.lr))
     keys = list(SEED_OPTIMIZERS) if args.compare else [args.optimizer or "rmsprop"]
     problem = make_problem(spec)
-    return SandboxSetup([Run.create(problem, key, hp) for key in keys], view_for(spec), hidden)
+    return SandboxSetup([Run.create(problem, key, hp) for key in keys], problem.view, hidden)
 
 
 def _setup_errors() -> tuple[type[Exception], ...]:

@@ -42,3 +42,9 @@ def one_line(error: BaseException) -> str:
     path = write_log(error)
     reason = str(error).splitlines()[0] if str(error) else type(error).__name__
     return f"tutor stopped on an unexpected error ({type(error).__name__}: {reason}); details in {path}"
+
+
+def fault_notice(error: BaseException, doing: str) -> str:
+    """The one-line notice of an engine fault the app survives (`doing` says what stopped); the
+    traceback goes to the crash log."""
+    return f"{doing} on an unexpected error ({type(error).__name__}); details in {write_log(error)}"

@@ -37,7 +37,7 @@ from tutor.course.model import (
 from tutor.crash import write_log
 from tutor.engine.hyper import HyperparameterError, Hyperparameters
 from tutor.engine.optimizers import OPTIMIZERS
-from tutor.engine.problems import ProblemError, make_problem
+from tutor.engine.problems import PROBLEM_KINDS, ProblemError, make_problem
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -460,13 +460,17 @@ class _Reader:
             self.where = ()
 
     def view_fits(self, view: str, spec: dict[str, Any]) -> None:
+        """The problem's type decides its view (docs/architecture.md): a lesson names that view, or the
+        plain grids ("matrix", "race" for several runs), which any problem but the network can start in."""
         problem = make_problem(spec)
-        if view == "chain" and not hasattr(problem, "layer_gradients"):
-            self.problem(f"view 'chain' needs problem kind 'deep-chain', not {spec.get('kind')!r}", "view")
-        if view == "surface" and not hasattr(problem, "loss_grid"):
-            self.problem(f"view 'surface' needs a 2-D problem (kind 'valley' or 'rosenbrock'), not {spec.get('kind')!r}", "view")
-        if (view == "network") != hasattr(problem, "layers"):
-            self.problem(f"problem kind 'digits' and view 'network' go together, not {spec.get('kind')!r} with {view!r}", "view")
+        if view == problem.view or (view in ("matrix", "race") and problem.view != "network"):
+            return
+        kinds = sorted(kind for kind, cls in PROBLEM_KINDS.items() if cls.view == view)
+        if kinds and view not in ("matrix", "race"):
+            self.problem(f"view {view!r} needs problem kind {' or '.join(map(repr, kinds))}, not {problem.kind!r}", "view")
+        else:
+            together = f"problem kind {problem.kind!r} and view {problem.view!r} go together"
+            self.problem(f"{together}, not {problem.kind!r} with {view!r}", "view")
 
     def problem_spec(self, value: Any, base: dict[str, Any] | None, key: tuple[Any, ...]) -> dict[str, Any] | None:
         if not isinstance(value, dict):

@@ -135,6 +135,7 @@ class Digits:
     seed: int = 0
     batch: int = 32
     kind: ClassVar[str] = "digits"
+    view = "network"  # the visualizer view that draws it; unannotated, so not a dataclass field
 
     def __post_init__(self) -> None:
         _whole_number("depth", self.depth, 1, MAX_DEPTH, " (hidden layers)")

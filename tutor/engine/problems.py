@@ -38,6 +38,7 @@ class Problem(Protocol):
     """What every problem is: a frozen dataclass (make_problem and share codes read its fields) with these methods."""
 
     kind: ClassVar[str]
+    view: str  # the visualizer view that draws it: "matrix", "chain" or "surface" (docs/architecture.md)
     __dataclass_fields__: ClassVar[dict[str, Any]]
 
     def __hash__(self) -> int: ...  # frozen: views cache what they draw per problem
@@ -74,6 +75,7 @@ class MatrixInverse:
 
     variant: str = "seed"
     kind: ClassVar[str] = "matrix"
+    view = "matrix"  # the visualizer view that draws it; unannotated, so not a dataclass field
     A: np.ndarray = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -146,6 +148,7 @@ class DeepChain:
     target: float = 1.0
     input: float = 1.0
     kind: ClassVar[str] = "deep-chain"
+    view = "chain"  # the visualizer view that draws it; unannotated, so not a dataclass field
 
     def __post_init__(self) -> None:
         if isinstance(self.depth, bool) or not isinstance(self.depth, int) or not 1 <= self.depth <= 200:
@@ -214,6 +217,7 @@ class Valley:
     angle: float = 0.0
     start_point: str = "fixed"
     kind: ClassVar[str] = "valley"
+    view = "surface"  # the visualizer view that draws it; unannotated, so not a dataclass field
 
     def __post_init__(self) -> None:
         for name in ("condition", "angle"):
@@ -273,6 +277,7 @@ class Rosenbrock:
     """f(x, y) = (1 - x)^2 + 100 (y - x^2)^2; start (-1.2, 1), minimum 0 at (1, 1)."""
 
     kind: ClassVar[str] = "rosenbrock"
+    view = "surface"  # the visualizer view that draws it; unannotated, so not a dataclass field
 
     def start(self) -> np.ndarray:
         return np.array([-1.2, 1.0])
@@ -310,6 +315,7 @@ class MiniBatchNoise:
     period: int = 10
     curvature: float = 0.001
     kind: ClassVar[str] = "minibatch"
+    view = "matrix"  # the visualizer view that draws it; unannotated, so not a dataclass field
 
     def __post_init__(self) -> None:
         if isinstance(self.period, bool) or not isinstance(self.period, int) or not 2 <= self.period <= 1000:

@@ -55,9 +55,12 @@ class Record:
         return not (np.isfinite(self.loss) and np.all(np.isfinite(self.x)))
 
 
-@dataclass
+@dataclass(eq=False)
 class Run:
-    """An optimizer on a problem. `records[index]` is the state on screen."""
+    """An optimizer on a problem. `records[index]` is the state on screen.
+
+    Runs compare (and hash) by identity: two runs with the same fields are still two runs.
+    """
 
     problem: Problem
     optimizer: Optimizer
@@ -108,17 +111,17 @@ class Run:
             loss = self.problem.loss(new_x) if measured is None else measured
         return Record(record.step + 1, new_x, g, buffers, effective, loss, hp)
 
+    def record_at(self, step: int) -> Record:
+        """The record of `step` (at most MAX_STEPS), computing and keeping the missing ones; the step on
+        screen does not move. An engine error propagates, and the steps computed before it are kept."""
+        step = max(0, min(step, MAX_STEPS))
+        while len(self.records) <= step:
+            self.records.append(self.next_record(self.records[-1]))
+        return self.records[step]
+
     def forward(self, steps: int = 1) -> Record:
         """Step forward, reusing steps already computed, computing the rest."""
-        for _ in range(steps):
-            if self.index + 1 < len(self.records):
-                self.index += 1
-            elif self.index < MAX_STEPS:
-                self.records.append(self.next_record(self.records[-1]))
-                self.index += 1
-            else:
-                break
-        return self.current
+        return self.goto(self.index + steps)
 
     def updates_to(self, step: int) -> int:
         """How many updates reaching `step` still needs (0 when it is already computed)."""
@@ -139,12 +142,9 @@ class Run:
 
     def goto(self, step: int) -> Record:
         """Jump to step `step` (computing forward if needed)."""
-        step = max(0, step)
-        if step <= len(self.records) - 1:
-            self.index = step
-            return self.current
-        self.index = len(self.records) - 1
-        return self.forward(step - self.index)
+        record = self.record_at(step)
+        self.index = record.step
+        return record
 
     def reset(self) -> Record:
         return self.goto(0)

@@ -7,17 +7,19 @@ so `tutor` paints its first screen about as fast as a bare Textual app.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path, PurePath
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING
 
 from textual import events
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.geometry import Size
-from textual.reactive import reactive
+from textual.markup import escape
+from textual.reactive import reactive, var
 
-from tutor.tui.commands import TutorCommands
 from tutor.tui.screens.dialogs import TooSmallScreen
 from tutor.tui.themes import DEFAULT_THEME, HIGH_CONTRAST, THEMES, is_high_contrast
 
@@ -27,38 +29,13 @@ if TYPE_CHECKING:
     from tutor.course import Course, Lesson
     from tutor.course.progress import Progress
     from tutor.engine import Run
+    from tutor.tui.screens.lessons import LessonListScreen
     from tutor.tui.widgets.visualizer import Visualizer
 
 HERE = Path(__file__).resolve().parent
 # Below this the visualizer's grids cannot fit one beside the chart: we say so instead.
 MIN_WIDTH = 60
 MIN_HEIGHT = 20
-# What a teacher can hide (`--hide`, the palette): the Visualizer's panels, then its controls.
-PANELS = (
-    "grids",
-    "x",
-    "product",
-    "grad",
-    "mean_square",
-    "effective_step",
-    "momentum",
-    "legend",
-    "chart",
-    "inspector",
-    "status",
-    "narration",
-    "controls",
-)
-CONTROLS = ("edit", "run", "jump", "phases")
-HIDEABLE = PANELS + CONTROLS
-# The palette offers the big pieces; --hide takes any name above.
-PALETTE_PANELS = ("grids", "chart", "inspector", "narration", "controls", "status", "legend")
-# Which visualizer view suits each problem kind.
-VIEW_FOR_PROBLEM = {"matrix": "matrix", "deep-chain": "chain", "valley": "surface", "rosenbrock": "surface", "digits": "network"}
-
-
-def view_for(problem_spec: dict[str, Any]) -> str:
-    return VIEW_FOR_PROBLEM.get(str(problem_spec.get("kind", "matrix")), "matrix")
 
 
 @dataclass
@@ -85,18 +62,20 @@ class TutorApp(App[None]):
     CSS_PATH = _stylesheets()
     TITLE = "tutor"
     SUB_TITLE = "why RMSprop exists"
-    COMMANDS = App.COMMANDS | {TutorCommands}
     BINDINGS = [
         Binding("q", "quit", "Quit", id="quit"),
         # Textual 8 copies text on ctrl+c; in tutor it quits, keeping progress.
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="quit-ctrl-c"),
         Binding("question_mark", "help", "Help", key_display="?", id="help"),
-        Binding("s", "share", "Share code", id="share"),
         Binding("escape", "lesson_list", "Lessons", id="lesson-list"),
     ]
 
     high_contrast: reactive[bool] = reactive(False)
     """True while the high-contrast theme is on; the Visualizer draws its grids to match."""
+    loaded: var[bool] = var(False)
+    """True once the course and the progress are in memory (the lesson list loads them in a thread)."""
+    course_prepared: var[bool] = var(False)
+    """True once every lesson's numbers are computed (the lesson list does it in a thread)."""
 
     def __init__(
         self,
@@ -117,7 +96,6 @@ class TutorApp(App[None]):
         self._progress: Progress | None = None
         self._started = False  # resize events can come before on_mount has pushed the first screen
         self.crash_message: str | None = None
-        self.course_prepared = False  # every lesson's numbers computed (the lesson list does it in a thread)
 
     # --- start and stop -------------------------------------------------------------
 
@@ -163,29 +141,44 @@ class TutorApp(App[None]):
 
     # --- the course and the learner's progress ----------------------------------------
 
-    @property
-    def loaded(self) -> bool:
-        """True once the course and the progress are in memory (the lesson list loads them in a thread)."""
-        return self._course is not None and self._progress is not None
+    def load(self) -> tuple[Course, Progress]:
+        """Read the lessons and the learner's progress (slow: numpy and every lesson file; any thread)."""
+        from tutor.course import load_course
+        from tutor.course.progress import Progress
+
+        return load_course(self.lessons_dir), Progress.load(self.progress_path)
+
+    def _take(self, course: Course, progress: Progress) -> None:
+        self._course, self._progress = course, progress
+        if progress.warning:  # a damaged file was moved aside: say so, start anyway
+            self.notify(progress.warning, title="Progress", severity="warning", timeout=12)
+        self.loaded = True
 
     @property
     def course(self) -> Course:
         if self._course is None:
-            from tutor.course import load_course
-
-            self._course = load_course(self.lessons_dir)
+            self._take(*self.load())
+        assert self._course is not None
         return self._course
 
     @property
     def progress(self) -> Progress:
         if self._progress is None:
-            from tutor.course.progress import Progress
-
-            progress = Progress.load(self.progress_path)
-            if progress.warning:  # a damaged file was moved aside: say so, start anyway
-                self.notify(progress.warning, title="Progress", severity="warning", timeout=12)
-            self._progress = progress
+            self._take(*self.load())
+        assert self._progress is not None
         return self._progress
+
+    def on_lesson_list_screen_course_loaded(self, message: LessonListScreen.CourseLoaded) -> None:
+        self._take(message.course, message.progress)
+        if self.start_lesson:  # `tutor --lesson ID`
+            lesson_id, self.start_lesson = self.start_lesson, None
+            self.open_lesson(lesson_id)
+
+    def on_lesson_list_screen_course_prepared(self) -> None:
+        self.course_prepared = True
+
+    def on_lesson_list_screen_lesson_chosen(self, message: LessonListScreen.LessonChosen) -> None:
+        self.open_lesson(message.lesson_id)
 
     def save_progress(self) -> None:
         """Write progress now; a disk that refuses is reported, never fatal."""
@@ -232,10 +225,10 @@ class TutorApp(App[None]):
 
         visualizer = self.visualizer_on_screen()
         state = visualizer.state() if visualizer is not None else {}
-        spec = state.get("problem", {"kind": "matrix"})
+        problem = make_problem(state.get("problem", {"kind": "matrix"}))
         hp = visualizer.run.hp if visualizer is not None else Hyperparameters()
         keys = optimizers or tuple(state.get("optimizers", ("rmsprop",)))
-        return SandboxSetup([Run.create(make_problem(spec), key, hp) for key in keys], view_for(spec))
+        return SandboxSetup([Run.create(problem, key, hp) for key in keys], problem.view)
 
     def action_sandbox(self) -> None:
         from tutor.engine import Run, make_problem
@@ -265,37 +258,41 @@ class TutorApp(App[None]):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
-    # --- the visualizer on screen: share code, panels ---------------------------------
+    # --- the visualizer on screen, the palette ---------------------------------------
 
     def visualizer_on_screen(self, screen: Screen | None = None) -> Visualizer | None:
-        # Queried by type name so the lesson list never imports the visualizer module (so cast, not checked).
-        found = (screen or self.screen).query("Visualizer")
-        return cast("Visualizer", found.first()) if found else None
+        screen = screen or self.screen
+        if not screen.query("Visualizer"):  # by type name first: the lesson list never imports the visualizer
+            return None
+        from tutor.tui.widgets.visualizer import Visualizer
 
-    def action_share(self) -> None:
-        from tutor.share import ShareCodeError, encode
-        from tutor.tui.screens.dialogs import ShareCodeScreen
+        return screen.query_one(Visualizer)
 
-        visualizer = self.visualizer_on_screen()
-        if visualizer is None:
-            self.notify("Open a lesson or the sandbox first: the share code describes the visualizer.")
-            return
-        try:
-            code = encode(visualizer.state())
-        except ShareCodeError as error:
-            self.notify(str(error), title="Share code", severity="error")
-            return
-        self.push_screen(ShareCodeScreen(code, f"tutor sandbox --state {code}"))
-
-    def panel_names(self) -> tuple[str, ...]:
-        return PALETTE_PANELS
-
-    def toggle_panel(self, panel: str) -> None:
-        visualizer = self.visualizer_on_screen()
-        if visualizer is None:
-            return
-        hidden = frozenset(visualizer.hidden)
-        visualizer.hidden = hidden - {panel} if panel in hidden else hidden | {panel}
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The palette (ctrl+p): Textual's commands, tutor's, each lesson's, and the visualizer's on screen."""
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Open the sandbox", "The step visualizer on the seed's matrix problem, RMSprop", self.action_sandbox)
+        yield SystemCommand(
+            "Compare mode", "Gradient descent, RMSprop and RMSprop with momentum stepping together", self.action_compare
+        )
+        yield SystemCommand(
+            "High contrast off" if self.high_contrast else "High contrast on",
+            "Black and white with strong accents, for a projector",
+            self.action_toggle_high_contrast,
+        )
+        yield SystemCommand("Lesson list", "Back to the lessons", self.action_lesson_list)
+        yield SystemCommand("Help", "Every key, and what the panels mean", self.action_help)
+        yield SystemCommand(
+            "Reset progress", "Forget completed lessons and where you stopped (asks first)", self.action_reset_progress
+        )
+        if self.loaded:  # never load the course just to fill the palette
+            for lesson in self.course.lessons:
+                # The palette reads its titles as markup: a lesson's title is shown as written.
+                title = f"Lesson {lesson.order}: {escape(lesson.title)}"
+                yield SystemCommand(title, "Open this lesson", partial(self.open_lesson, lesson.id))
+        visualizer = self.visualizer_on_screen(screen)
+        if visualizer is not None:
+            yield from visualizer.system_commands()
 
     # --- themes ---------------------------------------------------------------------
 
@@ -346,8 +343,6 @@ class TutorApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if isinstance(self.screen, TooSmallScreen):
             return action == "quit"
-        if action == "share":
-            return self.visualizer_on_screen() is not None
         if action == "lesson_list":
             from tutor.tui.screens.lessons import LessonListScreen
 

@@ -365,7 +365,7 @@ def surface_view(
     """
     if not runs:
         raise ValueError("the surface view needs at least one run")
-    if not hasattr(runs[0].problem, "loss_grid"):
+    if runs[0].problem.view != "surface":
         raise ValueError(f"the surface view draws two-parameter problems (valley, rosenbrock), not {runs[0].problem.kind}")
     phases = list(phases) if phases is not None else [None] * len(runs)
     heads = [phase.get("x") if phase is not None else None for phase in phases]

@@ -100,23 +100,34 @@ def grid_rows(grids: Sequence[GridView], width: int, gap: int = 2) -> Renderable
     return table
 
 
-def run_chart(runs: Sequence[Run], width: int, height: int, colour: bool = True, high_contrast: bool = False) -> Text:
-    """The runs' losses in one chart; at step 0, where each run is a single point, a prompt to step instead."""
-    if all(run.step == 0 for run in runs):
+def run_chart(
+    runs: Sequence[Run],
+    width: int,
+    height: int,
+    colour: bool = True,
+    high_contrast: bool = False,
+    steps: Sequence[int] | None = None,
+) -> Text:
+    """The runs' losses in one chart, each up to its step in `steps` (its current step if None);
+    at step 0, where each run is a single point, a prompt to step instead."""
+    steps = [run.step for run in runs] if steps is None else steps
+    if all(step == 0 for step in steps):
         return waiting_chart(width, height, "The loss curve starts with the first step: press space.")
-    series = [Series(run.optimizer.label, run.losses()) for run in runs]
-    if hasattr(runs[0].problem, "evaluate") and len(runs) <= 2:  # a network: its test loss beside the batch loss
-        series += [test_loss_series(run) for run in runs]
+    series = [
+        Series(run.optimizer.label, [run.records.loss(k) for k in range(step + 1)]) for run, step in zip(runs, steps, strict=True)
+    ]
+    if runs[0].problem.view == "network" and len(runs) <= 2:  # a network: its test loss beside the batch loss
+        series += [test_loss_series(run, step) for run, step in zip(runs, steps, strict=True)]
     return loss_chart(series, width, height, colour=colour, high_contrast=high_contrast)
 
 
 TEST_POINTS = 30  # at most this many test-loss points on a chart: judging 360 test digits costs ~10 updates each
 
 
-def test_loss_series(run: Run) -> Series:
-    """The test loss at up to TEST_POINTS evenly spaced steps up to the current one: every 10th, or multiples of
-    64 for long runs (those records are kept whole, so no update is recomputed for them)."""
-    last = run.step
+def test_loss_series(run: Run, last: int | None = None) -> Series:
+    """The test loss at up to TEST_POINTS evenly spaced steps up to `last` (the current one if None): every 10th,
+    or multiples of 64 for long runs (those records are kept whole, so no update is recomputed for them)."""
+    last = run.step if last is None else last
     stride = 10 if last <= 10 * TEST_POINTS else 64 * math.ceil(last / (64 * TEST_POINTS))
     steps = list(range(0, last + 1, stride))
     network = as_network(run.problem)
@@ -157,12 +168,12 @@ def phase_record(run: Run, phase: Phase) -> Record:
     )
 
 
-def layer_chart(run: Run, width: int, height: int, colour: bool = True) -> Text:
-    """A deep chain's per-layer |gradient| at the current x as log-scale bars, under a line with
-    the first and last layer's values and their ratio."""
+def layer_chart(run: Run, width: int, height: int, colour: bool = True, record: Record | None = None) -> Text:
+    """A deep chain's per-layer |gradient| at `record`'s x (the current one if None) as log-scale bars,
+    under a line with the first and last layer's values and their ratio."""
     if not isinstance(run.problem, LayeredProblem):
         raise ValueError(f"the chain view draws layered problems (deep-chain), not {run.problem.kind}")
-    magnitudes = run.problem.layer_gradients(run.current.x)
+    magnitudes = run.problem.layer_gradients((record or run.current).x)
     first, last = float(magnitudes[0]), float(magnitudes[-1])
     ratio = number(first / last) if last else ("inf" if first else "-")
     parts = [

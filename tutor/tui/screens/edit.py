@@ -151,17 +151,24 @@ class ComputingScreen(ModalScreen[int]):
         self._stop = True  # the app is closing (Ctrl-C, q): the thread ends at its next batch
 
     def _compute(self) -> None:
-        for run in self.runs:
-            last = run.records[-1]
-            while last.step < self.target and not self._stop:
+        """A batch of each run in turn, so the runs advance together (escape stops them near one step).
+        An engine fault stops its run there; the others go on to that step, then the fault is raised."""
+        lasts = [run.records[-1] for run in self.runs]
+        limit, fault = self.target, None
+        while not self._stop and any(last.step < limit for last in lasts):
+            for index, run in enumerate(self.runs):
                 batch: list[Record] = []
                 try:
-                    for _ in range(min(self.BATCH, self.target - last.step)):
-                        last = run.next_record(last)
-                        batch.append(last)
+                    for _ in range(min(self.BATCH, limit - lasts[index].step)):
+                        lasts[index] = run.next_record(lasts[index])
+                        batch.append(lasts[index])
+                except Exception as error:  # noqa: BLE001 (reported once the others have caught up)
+                    fault, limit = fault or error, lasts[index].step
                 finally:  # on an error too: every step computed is kept
                     if batch:
                         self.app.call_from_thread(self._hand_over, run, batch)
+        if fault is not None:
+            raise fault
 
     def _hand_over(self, run: Run, batch: list[Record]) -> None:
         run.append_computed(batch)
@@ -170,12 +177,9 @@ class ComputingScreen(ModalScreen[int]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         error = event.worker.error
         if event.state == WorkerState.ERROR and error is not None:  # the steps so far are kept; the app goes on
-            from tutor.crash import write_log
+            from tutor.crash import fault_notice
 
-            self.app.notify(
-                f"Computing stopped on an unexpected error ({type(error).__name__}); details in {write_log(error)}",
-                severity="error",
-            )
+            self.app.notify(fault_notice(error, "Computing stopped"), severity="error")
         if event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
             self.dismiss(min(self.target, *(len(run.records) - 1 for run in self.runs)))
 

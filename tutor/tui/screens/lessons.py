@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Header, OptionList, Static
 from textual.widgets.option_list import Option
@@ -16,7 +17,8 @@ from textual.worker import Worker, WorkerState
 from tutor.tui.widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
-    from tutor.course import Lesson
+    from tutor.course import Course, Lesson
+    from tutor.course.progress import Progress
     from tutor.tui.app import TutorApp
 
 DONE = "✓"
@@ -24,9 +26,26 @@ RESUME = "▸"
 
 
 class LessonListScreen(Screen[None]):
-    """Choose a lesson: enter or a click opens it."""
+    """Choose a lesson: enter or a click opens it.
+
+    It loads the course in a thread and tells the app (messages up: CourseLoaded, CoursePrepared,
+    LessonChosen); it redraws when the app's `loaded` and `course_prepared` change (state down).
+    """
 
     app: TutorApp
+
+    class CourseLoaded(Message):
+        def __init__(self, course: Course, progress: Progress) -> None:
+            super().__init__()
+            self.course, self.progress = course, progress
+
+    class CoursePrepared(Message):
+        """Every lesson's numbers are computed."""
+
+    class LessonChosen(Message):
+        def __init__(self, lesson_id: str) -> None:
+            super().__init__()
+            self.lesson_id = lesson_id
 
     # Enter in the moment before the list is filled (0.1-0.3 s after the first paint) is kept, not lost:
     # a returning learner presses it at once to continue where they stopped.
@@ -55,7 +74,9 @@ class LessonListScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()
+        self.watch(self.app, "course_prepared", lambda _: self.refresh_lessons(), init=False)
         if not self.app.loaded:
+            self.watch(self.app, "loaded", lambda _: self._loaded(), init=False)
             # Paint first, then load (numpy and the lesson files) in a thread.
             self.call_after_refresh(self.run_worker, self._load, thread=True, exit_on_error=False, name="load-lessons")
             return
@@ -64,33 +85,29 @@ class LessonListScreen(Screen[None]):
             self._start_preparing()
 
     def _load(self) -> None:
-        self.app.course  # noqa: B018 (loads and caches)
-        self.app.progress  # noqa: B018
+        self.post_message(self.CourseLoaded(*self.app.load()))  # post_message is safe from a thread
+
+    def _loaded(self) -> None:
+        self.refresh_lessons()
+        self._start_preparing()
+        if self._open_when_filled and not self.app.start_lesson:
+            self._open_when_filled = False
+            self.query_one(OptionList).action_select()  # the highlighted one: the last lesson, or the first
 
     def _start_preparing(self) -> None:
+        # Every lesson's numbers (engine runs) off the UI thread: opening a lesson is then instant.
         self.run_worker(self._prepare, thread=True, exit_on_error=False, name="prepare-lessons")
 
     def _prepare(self) -> None:
-        """Compute every lesson's numbers (engine runs) off the UI thread: opening a lesson is then instant."""
         from tutor.course import prepare
 
         prepare(self.app.course)
-        self.app.course_prepared = True
+        self.post_message(self.CoursePrepared())
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.name not in ("load-lessons", "prepare-lessons"):
             return
-        if event.state == WorkerState.SUCCESS:
-            self.refresh_lessons()
-            if event.worker.name == "load-lessons":
-                self._start_preparing()
-                if self.app.start_lesson:  # `tutor --lesson ID`
-                    lesson_id, self.app.start_lesson = self.app.start_lesson, None
-                    self.app.open_lesson(lesson_id)
-                elif self._open_when_filled:
-                    self._open_when_filled = False
-                    self.query_one(OptionList).action_select()  # the highlighted one: the last lesson, or the first
-        elif event.state == WorkerState.ERROR and event.worker.error is not None:
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
             from tutor.crash import one_line
 
             self.query_one("#lessons-resume", Static).update(one_line(event.worker.error))
@@ -151,4 +168,4 @@ class LessonListScreen(Screen[None]):
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         if event.option.id is not None:
-            self.app.open_lesson(event.option.id)
+            self.post_message(self.LessonChosen(event.option.id))

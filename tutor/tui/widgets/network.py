@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from rich.text import Text
 from textual.geometry import Size
+from textual.reactive import var
 
-from tutor.engine import Run
+from tutor.engine import Record, Run
 from tutor.engine.digits import as_network
 from tutor.tui.widgets.panels import TextLinesPanel
 from tutor.views.network import network_lines
@@ -13,27 +17,26 @@ from tutor.views.network import network_lines
 RESERVED_ROWS = 13  # status, narration, controls, footer, a loss chart of 6 rows and, when narrow, the inspector under it
 
 
+@dataclass(frozen=True)
+class NetworkFrame:
+    run: Run
+    record: Record  # the run's current one: a step is a new frame
+    quantity: str  # W, g, v or the step size
+    cursor: int
+    running: bool = False  # in run mode the test loss is every 10th step's (judging 360 images costs)
+
+
 class NetworkPanel(TextLinesPanel, can_focus=True):
-    """Told what to show with `show`; draws at its size when next painted."""
+    """Draws the frame it is given, at its size."""
 
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self._shown: tuple[Run, str, int, bool] | None = None
-        self._key: tuple | None = None
-
-    def show(self, run: Run, quantity: str, cursor: int, running: bool = False) -> None:
-        self._shown = (run, quantity, cursor, running)
-        if (id(run), id(run.current), quantity, cursor, running) != self._key:
-            self.redraw()
+    frame: var[NetworkFrame | None] = var(None, init=False)
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         """As tall as it has lines for, leaving RESERVED_ROWS of the screen to the rest (the loss chart among them)."""
-        return len(self.text_lines(width, max(viewport.height - RESERVED_ROWS, 4)))
+        return len(self.text_lines(self.frame, width, max(viewport.height - RESERVED_ROWS, 4)))
 
-    def text_lines(self, width: int, height: int) -> list[Text]:
-        if self._shown is None or width <= 0:
-            return []
-        run, quantity, cursor, running = self._shown
-        self._key = (id(run), id(run.current), quantity, cursor, running)
-        layer = as_network(run.problem).layer_of(cursor)
-        return network_lines(run, layer, quantity, cursor, width, height, running)
+    def text_lines(self, frame: NetworkFrame | None, width: int, height: int) -> Sequence[Text]:
+        if frame is None or width <= 0:
+            return ()
+        layer = as_network(frame.run.problem).layer_of(frame.cursor)
+        return network_lines(frame.run, layer, frame.quantity, frame.cursor, width, height, frame.running)

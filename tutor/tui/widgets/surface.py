@@ -1,27 +1,39 @@
 """The 2-D surface view as a Textual widget: a thin wrapper around tutor.views.surface.
 
-It holds no maths and draws nothing of its own: the view composes the runs' current state
-at the widget's size. A step changes few lines (the status, the cells the paths moved
-through, the panel's numbers), so the widget keeps each line's strip and repaints only the
-lines whose text changed; the contour chart itself is cached by the view.
+It holds no maths and draws nothing of its own: the view composes the frame's runs at the
+widget's size. A step changes few lines (the status, the cells the paths moved through, the
+panel's numbers), and the line-diff base repaints only those; the contour chart itself is
+cached by the view.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 
-import numpy as np
 from rich.text import Text
-from textual.events import Resize
-from textual.geometry import Region
-from textual.strip import Strip
-from textual.widget import Widget
+from textual.reactive import var
 
-from tutor.engine import Run
+from tutor.engine import Hyperparameters, Record, Run
+from tutor.engine.phases import Phase
+from tutor.tui.widgets.panels import TextLinesPanel
 from tutor.views.surface import surface_view
 
 
-class SurfaceView(Widget):
+@dataclass(frozen=True)
+class SurfaceFrame:
+    """Every run at its record; mid-update, the `narrated` run shows `phase`'s arrays; `note` ends the status."""
+
+    runs: tuple[Run, ...]
+    records: tuple[Record, ...]  # the runs' current ones: a step is a new frame
+    hps: tuple[Hyperparameters, ...]  # the runs' own (the key names them): an edit is a new frame
+    phase: Phase | None = None
+    narrated: int = 0
+    high_contrast: bool = False
+    note: str = ""
+
+
+class SurfaceView(TextLinesPanel):
     """Contours, every run's path and per-axis g, v and step for two-parameter problems."""
 
     DEFAULT_CSS = """
@@ -32,84 +44,24 @@ class SurfaceView(Widget):
     }
     """
 
-    def __init__(
-        self,
-        runs: Sequence[Run],
-        *,
-        high_contrast: bool = False,
-        id: str | None = None,
-        classes: str | None = None,
-    ) -> None:
-        super().__init__(id=id, classes=classes)
-        self.runs = list(runs)
-        self.high_contrast = high_contrast
-        self.highlight: tuple[str, ...] = ()
-        self.phases: list[Mapping[str, np.ndarray] | None] | None = None
-        self.note = ""
-        self._lines: list[Text] = []
-        self._strips: dict[int, Strip] = {}
-        self._drawn_for: tuple[object, ...] | None = None  # size, theme: a change redraws every line
-
-    def show(
-        self,
-        runs: Sequence[Run] | None = None,
-        highlight: Sequence[str] = (),
-        phases: Sequence[Mapping[str, np.ndarray] | None] | None = None,
-        note: str = "",
-    ) -> None:
-        """Redraw for the runs' current step (or new runs), with a narrated phase's arrays if given;
-        `note` (e.g. which keys change the problem) ends the status line."""
-        if runs is not None:
-            self.runs = list(runs)
-        self.highlight = tuple(highlight)
-        self.phases = list(phases) if phases is not None else None
-        self.note = note
-        self._update_lines()
-
-    def on_resize(self, event: Resize) -> None:
-        self._update_lines()
+    frame: var[SurfaceFrame | None] = var(None, init=False)
 
     def lines(self) -> list[str]:
         """What the widget shows, as plain text (for tests and the curious)."""
-        return [line.plain for line in self._lines]
+        return [line.plain for line in self._texts]
 
-    def _update_lines(self) -> None:
-        width, height = self.size
-        if width <= 0 or height <= 0 or not self.runs:
-            return
+    def text_lines(self, frame: SurfaceFrame | None, width: int, height: int) -> Sequence[Text]:
+        if frame is None or width <= 0 or height <= 0:
+            return ()
+        phase = frame.phase
         text = surface_view(
-            self.runs,
+            frame.runs,
             max(width, 20),
             max(height, 8),
             colour=True,
-            high_contrast=self.high_contrast,
-            highlight=self.highlight,
-            phases=self.phases,
-            note=self.note,
+            high_contrast=frame.high_contrast,
+            highlight=(phase.highlight,) if phase is not None else (),
+            phases=[phase.arrays if phase is not None and i == frame.narrated else None for i in range(len(frame.runs))],
+            note=frame.note,
         )
-        lines = list(text.split("\n", allow_blank=True))[:height]
-        old, self._lines = self._lines, lines
-        drawn_for = (width, height, self.high_contrast, self.rich_style)
-        if drawn_for != self._drawn_for:
-            self._drawn_for = drawn_for
-            self._strips.clear()
-            self.refresh()
-            return
-        for y in range(max(len(old), len(lines))):
-            if y >= len(old) or y >= len(lines) or old[y] != lines[y]:
-                self._strips.pop(y, None)
-                self.refresh(Region(0, y, width, 1))
-
-    def render_line(self, y: int) -> Strip:
-        strip = self._strips.get(y)
-        if strip is None:
-            width = self.size.width
-            style = self.rich_style
-            if y < len(self._lines):
-                line = self._lines[y]
-                strip = Strip(list(line.render(self.app.console)), line.cell_len)
-                strip = strip.crop_extend(0, width, style).apply_style(style)
-            else:
-                strip = Strip.blank(width, style)
-            self._strips[y] = strip
-        return strip
+        return list(text.split("\n", allow_blank=True))[:height]

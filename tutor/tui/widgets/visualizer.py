@@ -1,40 +1,51 @@
 """The step visualizer: grids, loss chart, status, inspector and narrated phases for one or more runs.
 
-State lives in reactives (`step`, `cursor`, `selected`, `running`, `speed`, `hidden`); the
-watch methods tell the panels what to show, and the panels repaint only the lines that
-changed. The chart is rebuilt only when its data or size changed, and once a frame is on
-screen the next step's chart and grids are drawn ahead while the app is idle, so a step
-forward or back mostly costs a lookup. No maths here: the engine steps, tutor.views draws.
+Only the visualizer steps the runs. Its state lives in vars (`step`, `cursor`, `selected`,
+`running`, `speed`, `hidden`, `grid_page`); every watcher ends in `_show`, which hands each
+panel one frozen frame of what to show, and a panel redraws only when its frame changed.
+Once a frame is on screen, the next step's records are computed (`Run.record_at`, the run
+does not move) and its chart and grids drawn ahead while the app is idle, so a step forward
+mostly costs a lookup. An engine fault while stepping is reported once, the steps computed
+so far are kept, and the app goes on. No maths here: the engine steps, tutor.views draws.
+
+Which widgets a problem gets is its own type's `view` ("matrix", "chain", "surface": see
+docs/architecture.md); this module composes each.
 """
 
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterator
 from dataclasses import replace
+from functools import lru_cache, partial
 from typing import Any, cast
 
 from rich.text import Text
-from textual.app import ComposeResult
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.events import Resize
 from textual.message import Message
-from textual.reactive import reactive
+from textual.reactive import var
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Static
 
-from tutor.engine import DeepChain, Hyperparameters, Record, Run
+from tutor.crash import fault_notice
+from tutor.engine import Hyperparameters, Record, Run
 from tutor.engine.digits import as_network
 from tutor.engine.phases import Phase, narrated_update
-from tutor.engine.problems import ACTIVATIONS, Valley
+from tutor.engine.problems import ACTIVATIONS, DeepChain, Valley
 from tutor.engine.run import MAX_STEPS
 from tutor.tui.widgets.panels import (
+    ChartFrame,
     ControlsBar,
+    GridsFrame,
     GridsPanel,
     Inspector,
     LayerChart,
+    LayerFrame,
     LossChart,
     NarrationBar,
     StatusLine,
@@ -44,7 +55,26 @@ from tutor.views.inspector import element_update, phase_update
 from tutor.views.status import divergence_message, status_line
 from tutor.views.visualizer import phase_record
 
-VIEWS = ("matrix", "chain", "surface", "race", "network")
+# What a teacher can hide (`--hide`, share codes, the palette): the panels, then the keys, then the footer.
+PANELS = (
+    "grids",
+    "x",
+    "product",
+    "grad",
+    "mean_square",
+    "effective_step",
+    "momentum",
+    "legend",
+    "chart",
+    "inspector",
+    "status",
+    "narration",
+    "controls",
+)
+CONTROLS = ("edit", "run", "jump", "phases")
+HIDEABLE = (*PANELS, *CONTROLS, "footer")  # the footer is the screen's: SandboxScreen leaves it out
+# The palette offers the big pieces; --hide takes any name above.
+PALETTE_PANELS = ("grids", "chart", "inspector", "narration", "controls", "status", "legend")
 # Steps per second in run mode; `+`/`-` move along this list.
 SPEEDS = (1, 2, 5, 10, 20, 30, 60, 120, 300)
 DEFAULT_SPEED = 10
@@ -61,6 +91,10 @@ VALLEY_ACTIONS = ("turn", "condition")  # `(` `)` turn the valley, `{` `}` its c
 # Below these the layout goes compact: one row of grids, the inspector under the chart.
 WIDE_ENOUGH = 110
 TALL_ENOUGH = 34
+
+
+# A narrated phase's record is drawn from one frame to the next: made once per phase.
+_phase_record = lru_cache(maxsize=4)(phase_record)
 
 
 def _update(panel: Static, text: Text) -> None:
@@ -103,6 +137,7 @@ class Visualizer(Widget, can_focus=True):
         # The network's keys are named on its heat map's title line.
         Binding("comma", "layer(-1)", "Layer-", key_display=",", show=False),
         Binding("full_stop", "layer(1)", "Layer+", key_display=".", show=False),
+        Binding("s", "share", "Share code"),  # last: the footer shows it beside the app's keys
         # The valley's keys are named on the surface view's status line: the footer is full.
         Binding("left_parenthesis", "turn(-15)", "Angle-", key_display="(", show=False),
         Binding("right_parenthesis", "turn(15)", "Angle+", key_display=")", show=False),
@@ -114,16 +149,21 @@ class Visualizer(Widget, can_focus=True):
         Binding("right,l", "move(0, 1)", "Right", show=False),
     ]
 
-    step: reactive[int] = reactive(0, init=False, repaint=False)
-    """The step on screen; every run stands at it."""
-    cursor: reactive[int] = reactive(0, init=False, repaint=False)
+    # vars, not reactives: the visualizer draws nothing itself, its panels redraw from the frames.
+    step: var[int] = var(0, init=False)
+    """The step on screen; every run stands at it (setting it computes the records up to it)."""
+    cursor: var[int] = var(0, init=False)
     """Flat index of the inspected element."""
-    selected: reactive[int] = reactive(0, init=False, repaint=False)
+    selected: var[int] = var(0, init=False)
     """Which run the grids, inspector and status show (compare mode cycles it with `o`)."""
-    running: reactive[bool] = reactive(False, init=False, repaint=False)
-    speed: reactive[int] = reactive(DEFAULT_SPEED, init=False, repaint=False)
+    running: var[bool] = var(False, init=False)
+    speed: var[int] = var(DEFAULT_SPEED, init=False)
     """Steps per second in run mode."""
-    hidden: reactive[frozenset[str]] = reactive(frozenset(), init=False, repaint=False)
+    hidden: var[frozenset[str]] = var(frozenset(), init=False)
+    grid_page: var[int] = var(0, init=False)
+    """Which page of grids is asked for (`m`), when they do not all fit."""
+    quantity: var[str] = var("W", init=False)
+    """What the network's heat map shows (`m` cycles it)."""
 
     class Stepped(Message):
         """Posted after each change of the shown step (lesson screens save progress with it)."""
@@ -139,18 +179,18 @@ class Visualizer(Widget, can_focus=True):
         if not runs:
             raise ValueError("the visualizer needs at least one run")
         self.runs = list(runs)
-        self.view = view if view in VIEWS else "matrix"
+        self.view = view  # the lesson's name for its layout ("race" too): share codes keep it
         self.set_reactive(Visualizer.hidden, frozenset(hidden))
         self.set_reactive(Visualizer.step, self.runs[0].step)
         self.phases: list[Phase] = []
         self.phase_index = -1
         self._timer: Timer | None = None
         self._warned: set[int] = set()  # runs whose divergence already paused run mode
-        self._applicable: tuple = ()  # what decided the footer's keys last time
+        self._applicable: tuple[object, ...] = ()  # what decided the footer's keys last time
+        self._grid_rows = 2  # rows of grids that fit the screen's height
         self._prefetch_pending = False
         self._prefetched_once = False
         self._run_started, self._run_taken = 0.0, 0  # run mode's clock and the steps it has taken
-        self.quantity = "W"  # what the network's heat map shows (m cycles it)
 
     # --- composition ----------------------------------------------------------------
 
@@ -171,7 +211,7 @@ class Visualizer(Widget, can_focus=True):
         if self.is_surface:
             from tutor.tui.widgets.surface import SurfaceView  # lazy: the matrix view starts without it
 
-            yield SurfaceView(self.runs, id="surface")
+            yield SurfaceView(id="surface")
         with Horizontal(id="bottom"):
             yield LayerChart(id="layers")
             yield LossChart(id="chart")
@@ -180,85 +220,97 @@ class Visualizer(Widget, can_focus=True):
     def on_mount(self) -> None:
         self.set_class(self.is_chain, "-chain")
         self._apply_hidden()
-        self._apply_theme()
-        if hasattr(self.app, "high_contrast"):
-            self.watch(self.app, "high_contrast", lambda _: self._apply_theme(), init=False)
-        self._refresh_all()
+        if hasattr(self.app, "high_contrast"):  # TutorApp's; a test's bare app may not have it
+            self.watch(self.app, "high_contrast", lambda _: self._show(), init=False)
+        self._show()
 
     def on_resize(self, event: Resize) -> None:
         compact_width = event.size.width < WIDE_ENOUGH
         compact_height = event.size.height < TALL_ENOUGH  # one row of grids, and rows saved for the chart
         self.set_class(compact_width, "-narrow")
         self.set_class(compact_height, "-short")
-        grids = self.query_one(GridsPanel)
-        grids.max_rows = 1 if compact_height else 2
-        grids.redraw()
+        self._grid_rows = 1 if compact_height else 2
+        self._show()
 
     @property
     def is_chain(self) -> bool:
-        return isinstance(self.run.problem, DeepChain)
+        return self.run.problem.view == "chain"
 
     @property
     def is_network(self) -> bool:
-        return hasattr(self.run.problem, "layers")  # the digits network: its own panel instead of the grids
+        return self.run.problem.view == "network"  # the digits network: its own panel instead of the grids
 
-    def _apply_theme(self) -> None:
-        high_contrast = bool(getattr(self.app, "high_contrast", False))
-        self.query_one(GridsPanel).high_contrast = high_contrast
-        self.query_one(LossChart).high_contrast = high_contrast
-        self._refresh_all()
+    @property
+    def high_contrast(self) -> bool:
+        return bool(getattr(self.app, "high_contrast", False))
 
     def _apply_hidden(self) -> None:
         hidden = self.hidden
-        grids = self.query_one(GridsPanel)
-        grids.hidden = hidden
-        grids.display = "grids" not in hidden and not self.is_network
-        if self.is_network:
+        for name in ("grids", "chart", "inspector", "status", "narration", "controls"):
+            self.query_one(f"#{name}").display = name not in hidden
+        if self.is_network:  # "grids" hides the network's panel, which stands in for them
+            self.query_one("#grids").display = False
             self.query_one("#network").display = "grids" not in hidden
-        for name in ("chart", "inspector", "status", "narration", "controls"):
             self.query_one(f"#{name}").display = name not in hidden
         self.query_one("#layers").display = self.is_chain
         if self.is_surface:  # the surface view has its own status, per-axis numbers and paths
             for name in ("status", "grids", "bottom"):
                 self.query_one(f"#{name}").display = False
+        focused = self.screen.focused if self.is_attached else None
+        if focused is not None and self in focused.ancestors and not focused.display:
+            self.focus()  # the hidden panel had the focus: the keys stay with the visualizer
         self.refresh_bindings()
 
     def watch_hidden(self) -> None:
         self._apply_hidden()
-        self._refresh_all()
+        self._show()
 
     # --- what the panels show -------------------------------------------------------
 
     def _phase(self) -> Phase | None:
         return self.phases[self.phase_index] if 0 <= self.phase_index < len(self.phases) else None
 
-    def _phase_record(self) -> Record | None:
-        """The grids' record mid-update: the current record with the phase's arrays."""
+    def _mid_update_phase(self) -> Phase | None:
+        """The narrated phase whose arrays the grids show; None when no update is half done
+        (the last phase is the engine's next record, and the step is taken)."""
         phase = self._phase()
-        if phase is None or self.phase_index == len(self.phases) - 1:
-            return None
-        return phase_record(self.run, phase)
+        return phase if phase is not None and self.phase_index < len(self.phases) - 1 else None
 
     def _inspector_lines(self) -> list[str]:
         """Mid-update the narrated arithmetic so far; otherwise the last whole update's."""
-        if self.phases and self.phase_index < len(self.phases) - 1:
+        if self._mid_update_phase() is not None:
             return phase_update(self.run, self.phases, self.phase_index, self.cursor)
         return element_update(self.run, self.cursor)
 
-    def _refresh_all(self) -> None:
-        if not self.children:  # not composed yet: on_mount draws
+    def _grids_frame(self) -> GridsFrame:
+        run, phase, mid = self.run, self._phase(), self._mid_update_phase()
+        return GridsFrame(
+            run,
+            _phase_record(run, mid) if mid is not None else run.current,
+            self.cursor,
+            (phase.highlight,) if phase is not None else (),
+            self.high_contrast,
+            self.hidden,
+            self._grid_rows,
+            self.grid_page,
+        )
+
+    def _chart_frame(self, records: list[Record]) -> ChartFrame:
+        return ChartFrame(tuple(self.runs), tuple(records), self.high_contrast)
+
+    def _show(self) -> None:
+        """Hand every panel its frame for the state on screen (a panel whose frame is unchanged draws nothing)."""
+        if not self.children:  # not composed yet: on_mount shows
             return
         run = self.run
-        phase = self._phase()
-        highlight = (phase.highlight,) if phase is not None else ()
         if self.is_network:
-            from tutor.tui.widgets.network import NetworkPanel
+            from tutor.tui.widgets.network import NetworkFrame, NetworkPanel
 
-            self.query_one(NetworkPanel).show(run, self.quantity, self.cursor, self.running)
+            self.query_one(NetworkPanel).frame = NetworkFrame(run, run.current, self.quantity, self.cursor, self.running)
         else:
-            self.query_one(GridsPanel).show(run, self._phase_record(), self.cursor, highlight)
-        self.query_one(LossChart).show(self.runs)
-        self.query_one(LayerChart).show(run)
+            self.query_one(GridsPanel).frame = self._grids_frame()
+        self.query_one(LossChart).frame = self._chart_frame([run.current for run in self.runs])
+        self.query_one(LayerChart).frame = LayerFrame(run, run.current) if self.is_chain else None
         _update(self.query_one(StatusLine), status_line(run))
         _update(self.query_one(Inspector), Text("\n".join(self._inspector_lines())))
         self._show_narration()
@@ -274,13 +326,20 @@ class Visualizer(Widget, can_focus=True):
                 self.set_timer(FIRST_PREFETCH_DELAY, self._prefetch)
 
     def _prefetch(self) -> None:
-        """Once the screen is painted, draw the next step's chart and grids while the learner reads this one."""
+        """Once the screen is painted, compute the step ahead (the runs stay where they are) and draw its
+        chart and grids while the learner reads this one. A fault here is left for the step to report."""
         self._prefetch_pending = False
         self._prefetched_once = True
+        if not self.is_attached:
+            return
         ahead = max(1, math.ceil(self.speed / TICKS_PER_SECOND)) if self.running else 1
-        self.query_one(LossChart).prefetch(ahead)  # computes the step ahead, if it was not yet
-        if not self.is_network:
-            self.query_one(GridsPanel).prefetch(ahead)
+        try:
+            records = [run.record_at(self.step + ahead) for run in self.runs]
+        except Exception:  # noqa: BLE001 (the engine's fault, met again and reported if the learner steps there)
+            return
+        self.query_one(LossChart).warm(self._chart_frame(records))
+        if self._mid_update_phase() is None and not self.is_network:
+            self.query_one(GridsPanel).warm(replace(self._grids_frame(), record=records[self.selected]))
 
     def _update_footer(self) -> None:
         """Refresh the footer's keys only when which keys apply has changed: rebuilding it costs a frame."""
@@ -293,21 +352,25 @@ class Visualizer(Widget, can_focus=True):
 
     @property
     def is_surface(self) -> bool:
-        return hasattr(self.run.problem, "loss_grid")  # a two-parameter surface: valley, rosenbrock
+        return self.run.problem.view == "surface"  # a two-parameter surface: valley, rosenbrock
+
+    @property
+    def is_valley(self) -> bool:
+        return isinstance(self.run.problem, Valley)
 
     def _show_surface(self) -> None:
         """Paths and per-axis numbers; mid-update, the selected run shows the phase's arrays."""
-        phase = self._phase()
-        mid_update = phase is not None and self.phase_index < len(self.phases) - 1
-        phases = [
-            phase.arrays if phase is not None and mid_update and i == self.selected else None for i in range(len(self.runs))
-        ]
-        from tutor.tui.widgets.surface import SurfaceView
+        from tutor.tui.widgets.surface import SurfaceFrame, SurfaceView
 
-        surface = self.query_one("#surface", SurfaceView)
-        surface.high_contrast = bool(getattr(self.app, "high_contrast", False))
-        note = "( ) turn the valley  { } its condition" if hasattr(self.run.problem, "angle") else ""
-        surface.show(self.runs, (phase.highlight,) if phase is not None and mid_update else (), phases, note)
+        self.query_one(SurfaceView).frame = SurfaceFrame(
+            tuple(self.runs),
+            tuple(run.current for run in self.runs),
+            tuple(run.hp for run in self.runs),
+            self._mid_update_phase(),
+            self.selected,
+            self.high_contrast,
+            "( ) turn the valley  { } its condition" if self.is_valley else "",
+        )
 
     def _show_narration(self, note: str | None = None) -> None:
         phase = self._phase()
@@ -339,29 +402,46 @@ class Visualizer(Widget, can_focus=True):
     # --- reactive state -------------------------------------------------------------
 
     def validate_step(self, step: int) -> int:
-        return max(0, min(int(step), MAX_STEPS))
+        """The step asked for, within 0..MAX_STEPS, once every run's records up to it are computed; an
+        engine fault stops at the last step all runs reached (reported once, the steps so far kept)."""
+        target = max(0, min(int(step), MAX_STEPS))
+        try:
+            for run in self.runs:
+                run.record_at(target)
+        except Exception as error:  # noqa: BLE001 (any engine fault: the learner keeps the app)
+            reached = min(len(run.records) - 1 for run in self.runs)
+            self.running = False
+            self.app.notify(fault_notice(error, f"Stepping stopped at step {reached}"), severity="error")
+            return reached
+        return target
 
     def watch_step(self, step: int) -> None:
         for run in self.runs:
-            run.goto(step)
+            run.goto(step)  # computed by validate_step: only moves
         if self.phase_index != len(self.phases) - 1:  # a finished narration stays readable
             self._clear_phases()
-        self._refresh_all()
+        self._show()
         self.post_message(self.Stepped(step))
 
     def watch_cursor(self, cursor: int) -> None:
-        if self.phases and self.phase_index < len(self.phases) - 1:  # narrate the newly chosen element
+        if self._mid_update_phase() is not None:  # narrate the newly chosen element
             self.phases = narrated_update(self.run, cursor)
-        self._refresh_all()
+        self._show()
 
     def watch_selected(self) -> None:
         self._clear_phases()
-        self._refresh_all()
+        self._show()
+
+    def watch_grid_page(self) -> None:
+        self._show()
+
+    def watch_quantity(self) -> None:
+        self._show()
 
     def watch_speed(self) -> None:
         if self.running:
             self._start_timer()
-        self._show_controls()
+        self._show()
 
     def watch_running(self, running: bool) -> None:
         if running:
@@ -370,8 +450,7 @@ class Visualizer(Widget, can_focus=True):
         elif self._timer is not None:
             self._timer.stop()
             self._timer = None
-        self._show_controls()
-        self._update_footer()
+        self._show()
 
     def _clear_phases(self) -> None:
         self.phases, self.phase_index = [], -1
@@ -418,7 +497,7 @@ class Visualizer(Widget, can_focus=True):
         if action in CHAIN_ACTIONS:
             return self.is_chain
         if action in VALLEY_ACTIONS:
-            return self.is_surface and hasattr(self.run.problem, "angle")
+            return self.is_valley
         return True
 
     def action_step(self) -> None:
@@ -429,13 +508,12 @@ class Visualizer(Widget, can_focus=True):
     def action_back(self) -> None:
         self._clear_phases()
         self.step -= 1
-        self._refresh_all()
 
     def action_reset(self) -> None:
         self.running = False
         self._clear_phases()
         self.step = 0
-        self._refresh_all()
+        self._show()  # at step 0 already, mid-update: the phases are gone
 
     def action_run(self) -> None:
         self._clear_phases()
@@ -456,7 +534,7 @@ class Visualizer(Widget, can_focus=True):
             self.phase_index += 1
         if self.phase_index == len(self.phases) - 1:
             self.step += 1  # the engine's own step: bit for bit the phase's arrays
-        self._refresh_all()
+        self._show()
 
     def action_next_run(self) -> None:
         self.selected = (self.selected + 1) % len(self.runs)
@@ -466,11 +544,8 @@ class Visualizer(Widget, can_focus=True):
             from tutor.views.network import QUANTITIES
 
             self.quantity = QUANTITIES[(QUANTITIES.index(self.quantity) + 1) % len(QUANTITIES)]
-            self._refresh_all()
             return
-        grids = self.query_one(GridsPanel)
-        grids.page += 1
-        grids.redraw()
+        self.grid_page = self.query_one(GridsPanel).page + 1
 
     def action_layer(self, delta: int) -> None:
         """The network's previous or next layer: the cursor goes to the same place in its W, clipped."""
@@ -521,7 +596,7 @@ class Visualizer(Widget, can_focus=True):
     def go_to_step(self, target: int) -> None:
         """Show step `target`: at once when its records take up to ~0.1 s to compute, else
         through a progress dialog that computes them in a thread (escape stops it early)."""
-        target = self.validate_step(target)
+        target = max(0, min(target, MAX_STEPS))
         # weighed in seed-matrix updates: one of the digits network's costs about fifty
         if sum(run.updates_to(target) * getattr(run.problem, "update_cost", 1) for run in self.runs) <= UPDATES_AT_ONCE:
             self.step = target
@@ -552,7 +627,7 @@ class Visualizer(Widget, can_focus=True):
         for run in self.runs:
             run.set_hyperparameters(replace(run.hp, **changed))
         self._clear_phases()
-        self._refresh_all()
+        self._show()
         said = ", ".join(f"{name}={hyper(value)}" for name, value in changed.items())
         self._show_narration(f"{said} from step {self.step} on; the steps after it will be recomputed.")
 
@@ -566,7 +641,7 @@ class Visualizer(Widget, can_focus=True):
         self.runs = [Run.create(problem, run.optimizer, run.hp) for run in self.runs]
         self.cursor = min(self.cursor, problem.start().size - 1)
         self.step = 0
-        self._refresh_all()
+        self._show()  # new runs at step 0: the step may not have changed
 
     @property
     def _chain(self) -> DeepChain:
@@ -604,7 +679,31 @@ class Visualizer(Widget, can_focus=True):
         """Make the valley `factor` times steeper across (condition K kept in 1..1000)."""
         self._rebuild(condition=min(max(self._valley.condition * factor, 1.0), 1000.0))
 
-    # --- sharing --------------------------------------------------------------------
+    # --- sharing and hiding (the palette offers these too) ------------------------------
+
+    def action_share(self) -> None:
+        from tutor.share import ShareCodeError, encode
+        from tutor.tui.screens.dialogs import ShareCodeScreen
+
+        try:
+            code = encode(self.state())
+        except ShareCodeError as error:
+            self.notify(str(error), title="Share code", severity="error")
+            return
+        self.app.push_screen(ShareCodeScreen(code, f"tutor sandbox --state {code}"))
+
+    def action_toggle_panel(self, panel: str) -> None:
+        self.hidden = self.hidden ^ {panel}
+
+    def system_commands(self) -> Iterator[SystemCommand]:
+        """The palette's commands for this visualizer: its share code, and each big panel hidden or shown."""
+        yield SystemCommand("Show share code", "A short code for the exact moment on screen", self.action_share)
+        for panel in PALETTE_PANELS:
+            yield SystemCommand(
+                f"{'Show' if panel in self.hidden else 'Hide'} panel: {panel}",
+                "Hide or show a part of the visualizer (for a demo)",
+                partial(self.action_toggle_panel, panel),
+            )
 
     def state(self) -> dict[str, Any]:
         """What a share code needs: the runs (with their edit history) and what the screen shows of them."""
