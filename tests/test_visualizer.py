@@ -836,3 +836,22 @@ async def test_an_engine_fault_in_run_mode_pauses_it_and_is_reported_once_20_tim
             assert len(notes) == 1 and notes[0].startswith(f"Stepping stopped at step {fail['at']}")
             assert "FloatingPointError" in notes[0] and str(tmp_path) in notes[0]
             notes.clear()
+
+
+@pytest.mark.parametrize("panel", ["grids", "chart", "inspector", "narration", "controls", "status", "legend"])
+async def test_hiding_any_panel_keeps_every_key_working(panel: str) -> None:
+    """Issue 14: ctrl+p "Hide panel: grids" hid the focused panel and the keys went with it until Tab."""
+    app = matrix_app("rmsprop")
+    async with app.run_test(size=SIZE) as pilot:
+        vis = visualizer(app)
+        shown = vis.query(f"#{panel}")
+        if shown and shown.first().can_focus:
+            shown.first().focus()  # the panel about to be hidden has the focus
+        await pilot.pause()
+        vis.action_toggle_panel(panel)
+        await pilot.pause()
+        assert panel in vis.hidden
+        await pilot.press("space", "space", "b")
+        assert vis.step == 1
+        await pilot.press("s")
+        assert type(app.screen).__name__ == "ShareCodeScreen"
