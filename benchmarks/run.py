@@ -13,6 +13,9 @@ Drives the real app in tmux at 120x40 (send-keys, poll the screen through a tmux
   launch   start -> the first paint (the app's content on screen: "step 0", the lesson list's title) and
            start -> the whole first frame (complete: the lesson list filled; then unchanged for 0.5 s),
            `tutor sandbox` and `tutor` (the lesson list) against benchmarks/bare_app.py, launches interleaved
+  lessons  start -> a lesson's text with its numbers and its step counter on screen, `tutor --lesson ID` for
+           the slowest lessons to open, against `tutor sandbox`'s first paint (`--only lessons`: these alone);
+           warm (its numbers kept by an earlier run) and cold (none kept, as just after installing)
   key      `space` in `tutor sandbox` -> the whole new frame: the status shows "step N", the loss chart's
            braille changed, and the screen then stays unchanged for 0.1 s; median and p95 over the presses
   surface  `space` in `tutor sandbox --problem valley --angle 45 --compare` (the 2-D surface view) -> the whole
@@ -58,6 +61,7 @@ WIDTH, HEIGHT = 120, 40
 BRAILLE = re.compile("[\u2801-\u28ff]")
 TARGETS = {
     "launch_ratio": 1.2,
+    "lesson_ratio": 1.5,  # issue 14: a lesson paints its text with its numbers within 1.5x of the sandbox's first paint
     "key_median_ms": 20.0,
     "key_p95_ms": 40.0,
     "surface_key_median_ms": 35.0,  # issue 7: stepping the 2-D surface view
@@ -408,6 +412,44 @@ def launch_rows(results: Results) -> list[str]:
     return lines
 
 
+# The lessons whose numbers took longest to compute (the race's three 300-step runs, the deep chain's).
+SLOW_LESSONS = ("race", "deep-chain")
+
+
+def lesson_shown() -> dict[str, Ready]:
+    """For each of SLOW_LESSONS: the test that its text is on screen (its title heading: the text is shown
+    only with its numbers in) with the visualizer's step counter."""
+    from tutor.course import fill, load_course
+
+    course = load_course(ROOT / "lessons")
+    tests: dict[str, Ready] = {}
+    for lesson_id in SLOW_LESSONS:
+        lesson = course.lesson(lesson_id)
+        assert lesson is not None, lesson_id
+        heading = fill(lesson).text.split("\n", 1)[0].lstrip("# ")[:30]
+        tests[lesson_id] = lambda text, heading=heading: heading in text and step_shown(text, 0)
+    return tests
+
+
+def lesson_rows(results: Results) -> list[str]:
+    """Each slow lesson's launch to its text with its numbers, against the sandbox's first paint."""
+    sandbox = results.first_paint.get("tutor sandbox")
+    lines = []
+    for label in (f"tutor --lesson {lesson_id}{cold}" for lesson_id in SLOW_LESSONS for cold in ("", ", cold")):
+        times = results.first_paint.get(label)
+        target = f"<= {TARGETS['lesson_ratio']}x sandbox"
+        if not times or not sandbox:
+            lines.append(f"| launch to the lesson's text with its numbers, `{label}` | failed | | | {target} | not measured |")
+            continue
+        ratio = statistics.median(times) / statistics.median(sandbox)
+        lines.append(
+            f"| launch to the lesson's text with its numbers, `{label}` | {statistics.median(times):.2f} s ({_quartiles(times)})"
+            f" | sandbox {statistics.median(sandbox):.2f} s ({_quartiles(sandbox)}) | {ratio:.2f}x | {target}"
+            f" | {_met(ratio, TARGETS['lesson_ratio'], True, digits=2)} |"
+        )
+    return lines
+
+
 def report(results: Results, presses: int, launches: int, load: float) -> str:
     import textual
 
@@ -420,6 +462,7 @@ def report(results: Results, presses: int, launches: int, load: float) -> str:
         "|---|---|---|---|---|---|",
     ]
     lines += launch_rows(results)
+    lines += lesson_rows(results)
     lines += key_rows(results, "tutor sandbox", "key (space) to whole frame", "key_median_ms", "key_p95_ms")
     tutor_keys, bare_keys = results.keys.get("tutor sandbox"), results.keys.get("bare")
     if tutor_keys:
@@ -480,7 +523,7 @@ def main() -> int:
     )
     parser.add_argument(
         "--only",
-        choices=["surface", "launch", "digits", "keys"],
+        choices=["surface", "launch", "lessons", "digits", "keys"],
         help="measure one case (with the bare app's keys beside it) and print its rows; nothing is written",
     )
     args = parser.parse_args()
@@ -539,8 +582,25 @@ def main() -> int:
             "tutor sandbox": (sandbox, at_step_0, at_step_0),
             "tutor": (lessons, lesson_list_painted, lesson_list_filled),
         }
+        lesson_apps: dict[str, tuple[str, Ready, Ready]] = {}
+        for lesson_id, shown in lesson_shown().items():
+            command = shell([*tutor_command(), "--lesson", lesson_id], data_dir)
+            # Cold: no numbers kept from an earlier run (as just after installing); warm: the first launch kept them.
+            cold = command.replace(" exec ", ' TUTOR_CACHE="$(mktemp -d)" exec ', 1)
+            warm = command.replace(" exec ", f" TUTOR_CACHE={data_dir}/cache exec ", 1)
+            lesson_apps[f"tutor --lesson {lesson_id}, cold"] = (cold, shown, shown)
+            lesson_apps[f"tutor --lesson {lesson_id}"] = (warm, shown, shown)
+        if args.only == "lessons":
+            apps = {"tutor sandbox": apps["tutor sandbox"], **lesson_apps}
+        elif args.only != "launch":
+            apps = {**apps, **lesson_apps}
         print("launching...", file=sys.stderr)
         measure_launches(tmux, apps, args.launches, results)
+        if args.only == "lessons":
+            print("\n".join(lesson_rows(results)))
+            for error in results.errors:
+                print("error:", error.splitlines()[0], file=sys.stderr)
+            return 0
         if args.only == "launch":
             print("\n".join(launch_rows(results)))
             for error in results.errors:

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import functools
 import math
-import os
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
 
+from tutor.course.cache import cache_dir
 from tutor.engine import Hyperparameters, experiments, race
 from tutor.engine.problems import SEED_A, MatrixInverse, MiniBatchNoise
 
@@ -475,18 +474,6 @@ def minibatch_gradient(batch: int = 1, size: float = 0.01, period: int = 10) -> 
 
 
 # -- the digits network (a real MLP in mini-batches; tutor/engine/digits.py) -------------
-
-CACHE_ENV = "TUTOR_CACHE"  # where slow results (learning-rate sweeps) are kept; default: the user's cache folder
-
-
-def cache_dir() -> Path:
-    override = os.environ.get(CACHE_ENV)
-    if override:
-        return Path(override)
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir("tutor", appauthor=False))
-
 
 DIGITS = {"kind": "digits"}
 

@@ -13,7 +13,9 @@ import re
 import threading
 import weakref
 from dataclasses import dataclass, replace
+from pathlib import Path
 
+from tutor.course.cache import ValueCache
 from tutor.course.checks import Check
 from tutor.course.facts import FACTS
 from tutor.course.model import CheckSource, Course, Lesson, LessonProblem, ScriptStep, Template
@@ -46,6 +48,15 @@ REVEAL_END = re.compile(r"<!--\s*/after\s*-->[ \t]*\n?")
 REVEAL_OPEN = re.compile(r"<!--\s*/?after\b")
 
 
+_kept: ValueCache | None = None  # placeholders' values from earlier runs (the app keeps them)
+
+
+def keep_values_in(directory: Path | None) -> None:
+    """Keep placeholders' values in `directory` between runs (None: compute every time, as at first)."""
+    global _kept
+    _kept = None if directory is None else ValueCache(directory)
+
+
 def fill(lesson: Lesson) -> Filled:
     """`lesson` with its numbers, computed on the first call for this lesson."""
     filled = _filled.get(lesson)
@@ -70,6 +81,8 @@ class _Filler:
     def __init__(self, lesson: Lesson) -> None:
         self.lesson = lesson
         self.problems: list[LessonProblem] = []
+        self.kept = _kept
+        self.computed: dict[str, str] = {}  # values to keep for the next run
 
     def filled(self) -> Filled:
         source = self.lesson.source
@@ -81,6 +94,8 @@ class _Filler:
             for check in map(self.check, source.checks)
             if check is not None
         )
+        if self.kept is not None and self.computed:
+            self.kept.put(self.computed)
         return Filled(text, script, checks, tuple(self.problems))
 
     def reveals(self, text: str) -> tuple[str, dict[str, list[str]]]:
@@ -119,8 +134,14 @@ class _Filler:
             if isinstance(part, str):
                 pieces.append(part)
                 continue
+            key = f"{part.source} | {template.default_format}"
+            value = self.kept.get(key) if self.kept is not None else None
+            if value is not None:
+                pieces.append(value)
+                continue
             try:
-                pieces.append(part.render(FACTS, template.default_format))
+                pieces.append(value := part.render(FACTS, template.default_format))
+                self.computed[key] = value
             except PlaceholderError as error:
                 self.problem(part.line or template.line, template.label + str(error))
                 pieces.append(part.source)

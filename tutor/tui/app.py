@@ -84,15 +84,19 @@ class TutorApp(App[None]):
         sandbox: SandboxSetup | None = None,
         theme: str | None = None,
         start_lesson: str | None = None,
+        course: Course | None = None,
+        keep_values: bool = False,
     ) -> None:
         super().__init__()
-        self.start_lesson = start_lesson  # `tutor --lesson ID`: opened as soon as the lessons are loaded
+        # `tutor --lesson ID`: the first screen when the course comes loaded, else opened once it loads
+        self.start_lesson = start_lesson
+        self.keep_values = keep_values  # lessons' numbers kept between runs (tutor.course.cache)
         self.lessons_dir = lessons_dir
         self.progress_path = progress_path
         self.sandbox = sandbox
         self._start_theme = theme
         self._theme_before_contrast = DEFAULT_THEME
-        self._course: Course | None = None
+        self._course: Course | None = course
         self._progress: Progress | None = None
         self._started = False  # resize events can come before on_mount has pushed the first screen
         self.crash_message: str | None = None
@@ -103,6 +107,12 @@ class TutorApp(App[None]):
         # The first screen is the base of the stack (one screen less to draw before the first paint).
         if self.sandbox is not None:
             return self._sandbox_screen(self.sandbox)
+        lesson = self.lesson(self.start_lesson) if self.start_lesson and self._course is not None else None
+        if lesson is not None:  # escape puts the lesson list on top of it, as after `tutor sandbox`
+            from tutor.tui.screens.lesson import LessonScreen
+
+            self.start_lesson = None
+            return LessonScreen(lesson)
         return self._lesson_list_screen()
 
     def on_mount(self) -> None:
@@ -146,7 +156,13 @@ class TutorApp(App[None]):
         from tutor.course import load_course
         from tutor.course.progress import Progress
 
-        return load_course(self.lessons_dir), Progress.load(self.progress_path)
+        if self.keep_values:
+            from tutor.course.cache import cache_dir
+            from tutor.course.filler import keep_values_in
+
+            keep_values_in(cache_dir())
+        course = self._course or load_course(self.lessons_dir)  # `tutor --lesson ID` hands its course over
+        return course, Progress.load(self.progress_path)
 
     def _take(self, course: Course, progress: Progress) -> None:
         self._course, self._progress = course, progress
@@ -356,6 +372,16 @@ def make_app(
     sandbox: SandboxSetup | None = None,
     theme: str | None = None,
     start_lesson: str | None = None,
+    course: Course | None = None,
+    keep_values: bool = False,
 ) -> TutorApp:
     """The app as `tutor` starts it; tests pass their own lesson folder and progress file."""
-    return TutorApp(lessons_dir=lessons_dir, progress_path=progress_path, sandbox=sandbox, theme=theme, start_lesson=start_lesson)
+    return TutorApp(
+        lessons_dir=lessons_dir,
+        progress_path=progress_path,
+        sandbox=sandbox,
+        theme=theme,
+        start_lesson=start_lesson,
+        course=course,
+        keep_values=keep_values,
+    )

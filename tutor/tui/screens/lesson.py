@@ -13,10 +13,12 @@ from urllib.parse import urlsplit
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Header, Input, Markdown, Static
+from textual.widgets.markdown import MarkdownFence
 
 from tutor.course import fill
 from tutor.engine import Run, make_problem
@@ -33,6 +35,19 @@ REVEAL_AFTER_TRIES = 3
 SAVE_DELAY = 1.0
 # `t` cycles through these: both panes, the text alone, the visualizer alone (small terminals, projectors).
 LAYOUTS = ("", "-text-only", "-visualizer-only")
+
+
+class LessonFence(MarkdownFence):
+    """A code block: one without a language is plain text. (Textual would have Pygments try each of its
+    lexers to guess one: about 20 ms a block, several times over as a lesson opens.)"""
+
+    @classmethod
+    def highlight(cls, code: str, language: str, ansi: bool = False, dark: bool = False) -> Content:
+        return super().highlight(code, language or "text", ansi, dark)
+
+
+class LessonMarkdown(Markdown):
+    BLOCKS = {**Markdown.BLOCKS, "fence": LessonFence, "code_block": LessonFence}
 
 
 class CheckCard(Vertical):
@@ -64,7 +79,7 @@ class CheckCard(Vertical):
             self.add_class("-right")
         yield feedback
         if self.check.reveal:  # the lesson's text that gives the answer away, held back until the check is answered
-            reveal = Markdown(self.check.reveal, classes="check-reveal")
+            reveal = LessonMarkdown(self.check.reveal, classes="check-reveal", open_links=False)
             reveal.display = self.passed
             yield reveal
 
@@ -107,7 +122,7 @@ class LessonScreen(Screen[None]):
         yield Header()
         with Horizontal(id="lesson-body"):
             with VerticalScroll(id="lesson-text"):
-                yield Markdown(self.filled.text, id="lesson-markdown", open_links=False)
+                yield LessonMarkdown(self.filled.text, id="lesson-markdown", open_links=False)
                 if self.filled.checks:
                     with Vertical(id="checks"):
                         yield Static("Checks", id="checks-title")

@@ -1,0 +1,59 @@
+"""Lessons open fast (issue 14): placeholders' values kept between runs, keyed by the code that computes them,
+and `tutor --lesson ID` opening straight on the lesson."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from test_lessons import BASE, write
+
+from tutor.course import cache, filler, load_course, load_lesson
+from tutor.tui.app import make_app
+from tutor.tui.screens.lesson import LessonScreen
+from tutor.tui.screens.lessons import LessonListScreen
+
+
+def test_values_are_kept_for_the_next_run_and_read_back(tmp_path: Path, fact_calls: list[str]) -> None:
+    filler.keep_values_in(tmp_path / "cache")
+    first = filler.fill(load_lesson(write(tmp_path, "01-base.md", BASE)))
+    assert fact_calls == ["final_loss"]
+    kept = json.loads((tmp_path / "cache" / cache.FILE_NAME).read_text(encoding="utf-8"))
+    assert kept["code"] == cache.code_digest() and list(kept["values"]) == [
+        '{{ final_loss(optimizer="rmsprop", steps=3) }} | None'
+    ]
+    filler.keep_values_in(tmp_path / "cache")  # as the next run does: the file is read again
+    again = filler.fill(load_lesson(write(tmp_path, "02-copy.md", BASE.replace('id = "base"', 'id = "copy"'))))
+    assert fact_calls == ["final_loss"] and again.text == first.text
+
+
+def test_values_kept_by_other_code_are_not_used(tmp_path: Path, fact_calls: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    filler.keep_values_in(tmp_path)
+    filler.fill(load_lesson(write(tmp_path, "01-base.md", BASE)))
+    monkeypatch.setattr(cache, "code_digest", lambda: "another engine")
+    filler.keep_values_in(tmp_path)
+    filler.fill(load_lesson(write(tmp_path, "02-copy.md", BASE.replace('id = "base"', 'id = "copy"'))))
+    assert fact_calls == ["final_loss", "final_loss"]
+
+
+def test_a_damaged_cache_file_is_ignored_and_a_failing_placeholder_never_kept(tmp_path: Path, fact_calls: list[str]) -> None:
+    (tmp_path / cache.FILE_NAME).write_text("{ not json", encoding="utf-8")
+    filler.keep_values_in(tmp_path)
+    filled = filler.fill(load_lesson(write(tmp_path, "01-bad.md", BASE.replace('optimizer="rmsprop"', 'optimizer="nope"'))))
+    assert filled.problems and fact_calls == ["final_loss"]
+    assert (tmp_path / cache.FILE_NAME).read_text(encoding="utf-8") == "{ not json"  # nothing to keep
+    filler.fill(load_lesson(write(tmp_path, "02-good.md", BASE.replace('id = "base"', 'id = "good"'))))
+    assert len(json.loads((tmp_path / cache.FILE_NAME).read_text(encoding="utf-8"))["values"]) == 1
+
+
+async def test_a_start_lesson_with_the_course_loaded_is_the_first_screen(tmp_path: Path) -> None:
+    write(tmp_path, "01-base.md", BASE)
+    course = load_course(tmp_path)
+    app = make_app(lessons_dir=tmp_path, progress_path=tmp_path / "progress.json", start_lesson="base", course=course)
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert isinstance(app.screen, LessonScreen) and app.screen.lesson.id == "base"
+        assert "Loss after 3 steps" in app.screen.filled.text
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, LessonListScreen)
