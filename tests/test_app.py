@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from textual.widgets import Input, OptionList, Static
 
@@ -761,3 +762,24 @@ async def test_a_device_as_the_progress_file_is_left_as_it_is(tmp_path: Path) ->
         messages = [notification.message for notification in app._notifications]
         assert any("is a character device, not a regular file" in message for message in messages)
     assert stat.S_ISCHR(os.stat(device).st_mode) and os.listdir(tmp_path) == ["null"]
+
+
+async def test_a_decaying_lr_is_set_in_the_edit_dialog_and_survives_a_share_code(progress_path: Path) -> None:
+    """lr_halving is offered with lr (the remedy lessons 6 and 7 teach); the status line names it; a share code keeps it."""
+    first = sandbox_app(progress_path=progress_path)
+    async with first.run_test(size=SIZE) as pilot:
+        await pilot.press("space", "e")
+        first.screen.query_one("#edit-lr_halving", Input).value = "100"
+        await pilot.press("enter", "space", "space")
+        await pilot.pause()
+        run = first.screen.query_one(Visualizer).run
+        assert run.hp.lr_halving == 100.0 and run.records[1].hp.lr_halving == 0.0
+        assert "lr_halving=100" in numbers_on_screen(first)["status"]
+        assert np.allclose(run.records[3].effective_step * (1 + 2 / 100), 0.001 / (np.sqrt(run.records[3].mean_square) + 1e-8))
+        shown = numbers_on_screen(first)
+        code = await share_code_of(pilot)
+    second = sandbox_app("--state", code, progress_path=progress_path)
+    async with second.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert {**numbers_on_screen(second), "narration": ""} == {**shown, "narration": ""}
+        assert second.screen.query_one(Visualizer).run.hp.lr_halving == 100.0

@@ -269,6 +269,7 @@ def test_rosenbrock_gradient_and_minimum():
         ("decay", "-0.1", "decay must be in [0, 1)"),
         ("eps", "0", "eps must be > 0"),
         ("mu", "1.5", "mu must be in [0, 1)"),
+        ("lr_halving", "-1", "lr_halving must be in [0, 1000000]"),
         ("lr", "", "lr is empty"),
         ("beta", "0.9", "unknown hyperparameter 'beta'"),
     ],
@@ -317,3 +318,24 @@ def test_records_computed_elsewhere_append_as_if_stepped_here() -> None:
     assert np.array_equal(here.records[40].x, reference.current.x) and here.records[40].loss == reference.current.loss
     with pytest.raises(ValueError, match="does not follow"):
         here.append_computed([Run.create(MatrixInverse(), "gd").goto(50)])
+
+
+def test_a_decaying_lr_uses_lr_over_one_plus_t_over_the_halving():
+    """lr_halving N: update t uses lr / (1 + (t - 1) / N); 0 (the default) is the constant lr, bit for bit."""
+    plain = Run.create(MatrixInverse(), "rmsprop")
+    plain.goto(50)
+    zero = Run.create(MatrixInverse(), "rmsprop", Hyperparameters(lr_halving=0.0))
+    zero.goto(50)
+    assert all(np.array_equal(a.x, b.x) for a, b in zip(plain.records, zero.records, strict=True))
+    gd = Run.create(MatrixInverse(), "gd", Hyperparameters(lr=0.001, lr_halving=10.0))
+    gd.goto(21)
+    for t in (1, 11, 21):
+        before, after = gd.records[t - 1], gd.records[t]
+        assert np.allclose(after.x - before.x, -0.001 / (1 + (t - 1) / 10.0) * after.grad, rtol=1e-12, atol=0)
+    assert np.allclose(gd.records[11].effective_step, 0.0005)  # halved after 10 updates
+    from tutor.engine.phases import update_phases
+
+    rms = Run.create(MatrixInverse(), "rmsprop", Hyperparameters(lr_halving=5.0))
+    rms.goto(8)
+    phases = update_phases(rms.problem, rms.optimizer, rms.records[7], rms.hp)
+    assert np.array_equal(phases[-1].arrays["x"], rms.records[8].x)  # the narration uses the schedule's lr too

@@ -416,6 +416,9 @@ def test_valley_claims():
     late = run(turned_valley(0).spec(), "rmsprop", 60, lr=0.1).current
     assert late.effective_step[1] > 2 * 0.1 and abs(late.x[1]) < 1e-12  # "more than twice", "rounding noise"
     assert loss(turned_valley(0).spec(), "gd", 300, lr=0.09) < 1e-20
+    decaying = run(turned_valley(0).spec(), "rmsprop", 300, lr=0.1, lr_halving=20.0).losses()
+    assert decaying[300] < losses[300] / 100 and max(decaying[150:]) < min(losses[150:])  # "smaller, not gone"
+    assert max(decaying[150:]) > 10 * min(decaying[150:])
 
 
 def test_race_claims():
@@ -427,6 +430,8 @@ def test_race_claims():
     long = {key: run(None, key, 4000).losses() for key in ("gd", "rmsprop", "rmsprop-momentum")}
     assert long["gd"][4000] < min(long["rmsprop-momentum"][1400:]) and long["gd"][4000] < long["gd"][3000]
     assert max(long["rmsprop"][1400:]) / min(long["rmsprop"][1400:]) < 1.01
+    # "the remedy is a decaying lr": below gradient descent at 4000 with lr_halving 300; "too fast a decay starves it"
+    assert loss(None, "rmsprop", 4000, lr_halving=300.0) < long["gd"][4000] < loss(None, "rmsprop", 4000, lr_halving=100.0)
     # "one of two outcomes": column 3 of A @ X after nudges of +-1e-15, the seed's printout on the second branch
     outcomes = set()
     for nudge in (0.0, 1e-15, -1e-15, 1e-14, -1e-14, 2e-15):

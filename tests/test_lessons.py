@@ -162,7 +162,7 @@ BROKEN = [
         'note = "Two steps."',
         'notes = "Two steps."',
         16,
-        "[[script]] #1: unknown field 'notes'; known: step, inspect, note, phase, problem, lr, decay, eps, mu",
+        "[[script]] #1: unknown field 'notes'; known: step, inspect, note, phase, problem, lr, decay, eps, mu, lr_halving",
     ),
     (
         "bad id",

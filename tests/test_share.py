@@ -100,6 +100,7 @@ def random_hp(rng: random.Random) -> dict:
         "decay": rng.choice([0.0, 0.5, 0.9, 0.99, 0.999, random_float(rng, 0, 0.94)]),
         "eps": 10 ** -random_float(rng, 1, 12),
         "mu": rng.choice([0.0, 0.9, random_float(rng, 0, 0.94)]),
+        "lr_halving": rng.choice([0.0, 0.0, 100.0, random_float(rng, 1, 10_000)]),
     }
 
 

@@ -52,6 +52,12 @@ def add_hyper_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--decay", help="share of the mean square kept each step (default 0.9)")
     group.add_argument("--eps", help="added to sqrt(v) to avoid dividing by zero (default 1e-8)")
     group.add_argument("--mu", help="momentum (default 0.9)")
+    group.add_argument(
+        "--lr-halving",
+        dest="lr_halving",
+        metavar="UPDATES",
+        help="a decaying lr: it has halved after this many updates and falls like 1/t (default 0: constant)",
+    )
 
 
 PROBLEM_OPTIONS = {

@@ -94,6 +94,7 @@ FIELD_BITS = (
     "hidden",
     "speed",
     "selected",
+    "lr_halving",
 )
 
 
@@ -543,7 +544,8 @@ def _get_problem(reader: _Reader) -> dict[str, Any]:
 
 def _put_edits(out: bytearray, edits: list[list[list[Any]]]) -> None:
     """How many histories (1: every run's, written once), then each: its length, then per edit
-    the steps since the last edit and which values change (4 bits), then those values."""
+    the steps since the last edit and which values change (4 bits; 0 and a mask of all the values
+    when lr_halving changes), then those values."""
     histories = edits[:1] if all(history == edits[0] for history in edits) else edits
     _put_varint(out, len(histories))
     for history in histories:
@@ -551,7 +553,11 @@ def _put_edits(out: bytearray, edits: list[list[list[Any]]]) -> None:
         last = 0
         for at, changes in history:
             mask = sum(1 << i for i, name in enumerate(Hyperparameters.NAMES) if name in changes)
-            _put_varint(out, (at - last) << 4 | mask)
+            if mask < 1 << 4:  # lr, decay, eps, mu: the 4 bits beside the step
+                _put_varint(out, (at - last) << 4 | mask)
+            else:  # a later value (lr_halving): 4 zero bits (no edit changes nothing), then the whole mask
+                _put_varint(out, (at - last) << 4)
+                _put_varint(out, mask)
             last = at
             for name in Hyperparameters.NAMES:
                 if name in changes:
@@ -565,7 +571,10 @@ def _get_edits(reader: _Reader) -> list[list[list[Any]]]:
         for _ in range(_count(reader, MAX_CODE_CHARS)):
             packed = reader.varint()
             at += packed >> 4
-            history.append([at, {name: _get_decimal(reader) for i, name in enumerate(Hyperparameters.NAMES) if packed & 1 << i}])
+            mask = packed & 0xF or reader.varint()
+            if not mask or mask >> len(Hyperparameters.NAMES):
+                raise ShareCodeError("this share code is damaged (an edit that changes no known value)")
+            history.append([at, {name: _get_decimal(reader) for i, name in enumerate(Hyperparameters.NAMES) if mask & 1 << i}])
         histories.append(history)
     return histories
 

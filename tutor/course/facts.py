@@ -45,9 +45,13 @@ def fact(func: F) -> F:
 
 
 def hyperparameters(
-    lr: float | None = None, decay: float | None = None, eps: float | None = None, mu: float | None = None
+    lr: float | None = None,
+    decay: float | None = None,
+    eps: float | None = None,
+    mu: float | None = None,
+    lr_halving: float | None = None,
 ) -> Hyperparameters:
-    return Hyperparameters.validated(lr=lr, decay=decay, eps=eps, mu=mu)
+    return Hyperparameters.validated(lr=lr, decay=decay, eps=eps, mu=mu, lr_halving=lr_halving)
 
 
 @fact
@@ -59,9 +63,10 @@ def final_loss(
     decay: float | None = None,
     eps: float | None = None,
     mu: float | None = None,
+    lr_halving: float | None = None,
 ) -> float:
-    """The loss after `steps` updates of `optimizer` (on the seed's matrix unless `problem` is given)."""
-    return experiments.run_for(problem, optimizer, steps, hyperparameters(lr, decay, eps, mu)).current.loss
+    """The loss after `steps` updates of `optimizer` (on the seed's matrix unless `problem` is given); `lr_halving`: a decaying lr."""
+    return experiments.run_for(problem, optimizer, steps, hyperparameters(lr, decay, eps, mu, lr_halving)).current.loss
 
 
 @fact
@@ -207,9 +212,10 @@ def loss_extreme(
     decay: float | None = None,
     eps: float | None = None,
     mu: float | None = None,
+    lr_halving: float | None = None,
 ) -> float:
     """The lowest (`which="min"`) or highest ("max") loss between steps `start` and `stop`: the range a jittering loss covers."""
-    return experiments.loss_extreme(problem, optimizer, start, stop, which, _hp(lr, decay, eps, mu))[1]
+    return experiments.loss_extreme(problem, optimizer, start, stop, which, hyperparameters(lr, decay, eps, mu, lr_halving))[1]
 
 
 @fact

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, replace
 # Largest values we accept: beyond them nothing is learned, only overflow.
 MAX_LR = 1e3
 MAX_EPS = 1.0
+MAX_LR_HALVING = 1e6
 
 
 class HyperparameterError(ValueError):
@@ -21,14 +22,19 @@ class HyperparameterError(ValueError):
 
 @dataclass(frozen=True)
 class Hyperparameters:
-    """The seed's defaults: lr=1e-3, decay=0.9, eps=1e-8, mu=0.9."""
+    """The seed's defaults: lr=1e-3, decay=0.9, eps=1e-8, mu=0.9, and a constant lr (lr_halving=0).
+
+    `lr_halving` > 0 is a decaying lr schedule: update t uses lr / (1 + (t - 1) / lr_halving), so the
+    lr has halved after lr_halving updates and keeps falling like 1/t (what lets RMSprop settle).
+    """
 
     lr: float = 1e-3
     decay: float = 0.9
     eps: float = 1e-8
     mu: float = 0.9
+    lr_halving: float = 0.0
 
-    NAMES = ("lr", "decay", "eps", "mu")
+    NAMES = ("lr", "decay", "eps", "mu", "lr_halving")
 
     @classmethod
     def validated(cls, **values: object) -> Hyperparameters:
@@ -45,6 +51,12 @@ class Hyperparameters:
 
     def as_dict(self) -> dict[str, float]:
         return asdict(self)
+
+    def for_update(self, t: int) -> Hyperparameters:
+        """The values update number `t` (from 1) uses: the lr of the schedule (itself when the lr is constant)."""
+        if not self.lr_halving:
+            return self
+        return replace(self, lr=self.lr / (1.0 + (t - 1) / self.lr_halving))
 
 
 def parse_value(name: str, value: object) -> float:
@@ -75,10 +87,14 @@ def parse_value(name: str, value: object) -> float:
         raise HyperparameterError(f"decay must be in [0, 1), not {number:g}: it is the share of v kept each step")
     if name == "eps" and not 0 < number <= MAX_EPS:
         raise HyperparameterError(f"eps must be > 0 and <= {MAX_EPS:g}, not {number:g}: it only guards a division by zero")
+    if name == "lr_halving" and not 0 <= number <= MAX_LR_HALVING:
+        raise HyperparameterError(
+            f"lr_halving must be in [0, {MAX_LR_HALVING:.0f}], not {number:g}: the updates after which the lr has halved (0: constant)"
+        )
     if name == "mu" and not 0 <= number < 1:
         raise HyperparameterError(f"mu must be in [0, 1), not {number:g}: mu >= 1 makes momentum grow forever")
     return number
 
 
 def _example(name: str) -> str:
-    return {"lr": "0.001", "decay": "0.9", "eps": "1e-8", "mu": "0.9"}[name]
+    return {"lr": "0.001", "decay": "0.9", "eps": "1e-8", "mu": "0.9", "lr_halving": "0 or 100"}[name]

@@ -395,6 +395,7 @@ class Optimizer:
     def update(self, x: np.ndarray, g: np.ndarray, buffers: Buffers, hp: Hyperparameters, t: int) -> UpdateResult:
         """The new x, the new buffers and the per-element step size, after update number t (from 1)."""
         state = {"x": x, "grad": g, **buffers}
+        hp = hp.for_update(t)  # a decaying lr schedule, if any
         for stage in self.stages:
             stage.apply(state, hp, t)
         return state["x"], {name: state[name] for name in self.buffers}, state["effective_step"]

@@ -82,6 +82,7 @@ def update_phases(
     """
     element = int(np.clip(element, 0, record.x.size - 1))
     t = record.step + 1
+    hp = hp.for_update(t)  # the lr of the schedule, as Optimizer.update uses it
     state: dict[str, np.ndarray] = {"x": record.x, "effective_step": record.effective_step, **record.buffers}
     phases: list[Phase] = []
     with np.errstate(all="ignore"):  # overflow is shown as divergence, not raised

@@ -47,6 +47,12 @@ def hyper(value: float) -> str:
     return f"{float(value):g}"
 
 
+def used_hyperparameters(names: tuple[str, ...], hp: object) -> str:
+    """`name=value` for the hyperparameters an optimizer's rule names, and the lr schedule when one is on."""
+    shown = (*names, "lr_halving") if getattr(hp, "lr_halving", 0) else names
+    return " ".join(f"{name}={hyper(getattr(hp, name))}" for name in shown)
+
+
 def index_label(index: tuple[int, ...]) -> str:
     return "[" + ",".join(str(i) for i in index) + "]"
 

@@ -47,7 +47,7 @@ def status_line(run: Run, colour: bool = True) -> Text:
     if record.step > 0:
         change = record.loss - run.records[record.step - 1].loss
         text.append(f"  change {'+' if change > 0 else ''}{fmt.number(change, 3)}")
-    used = " ".join(f"{name}={fmt.hyper(getattr(run.hp, name))}" for name in run.optimizer.uses)
+    used = fmt.used_hyperparameters(run.optimizer.uses, run.hp)
     text.append("  ")
     text.append(f"{run.optimizer.label} {used}", style="dim" if colour else "")
     warning = divergence_message(run)

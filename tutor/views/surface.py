@@ -287,7 +287,7 @@ def axis_panel(
         )
         title.append(f"{run.optimizer.label}  ", style="bold" if colour else "")  # gaps inside: see status_line
         title.append(f"loss {fmt.number(run.current.loss, 3)}")
-        used = " ".join(f"{name}={fmt.hyper(getattr(run.hp, name))}" for name in run.optimizer.uses if name != "eps")
+        used = fmt.used_hyperparameters(tuple(name for name in run.optimizer.uses if name != "eps"), run.hp)
         if title.cell_len + 2 + len(used) <= width:  # the hyperparameters only where they fit whole
             title.append("  ")
             title.append(used, style="dim" if colour else "")

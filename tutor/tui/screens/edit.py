@@ -24,6 +24,7 @@ MEANINGS = {
     "decay": "share of v kept each step",
     "eps": "guards the division when v is 0",
     "mu": "share of the last move kept (momentum)",
+    "lr_halving": "updates to halve the lr (0: constant)",
 }
 
 
@@ -43,7 +44,7 @@ class EditScreen(ModalScreen[Hyperparameters | None]):
             yield Label(f"Hyperparameters from step {self.step} on", classes="dialog-title")
             for name in self.names:
                 with Horizontal(classes="edit-row"):
-                    yield Label(f"{name:>5}", classes="edit-name")
+                    yield Label(f"{name:>10}", classes="edit-name", markup=False)
                     yield Input(hyper(getattr(self.hp, name)), id=f"edit-{name}", classes="edit-input")
                     yield Label(MEANINGS[name], classes="edit-meaning")
             yield Static("", id="edit-error", classes="dialog-error")

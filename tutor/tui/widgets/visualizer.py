@@ -615,6 +615,8 @@ class Visualizer(Widget, can_focus=True):
 
         self.running = False
         names = [name for name in Hyperparameters.NAMES if any(name in run.optimizer.uses for run in self.runs)]
+        if "lr" in names:  # the lr schedule goes with the lr (rprop's steps do not read it)
+            names.append("lr_halving")
         self.app.push_screen(EditScreen(self.run.hp, names, self.step), self.apply_hyperparameters)
 
     def apply_hyperparameters(self, hp: Hyperparameters | None) -> None:
