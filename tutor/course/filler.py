@@ -106,7 +106,9 @@ class _Filler:
 
         def line_of(marker: str) -> int | None:
             at = body.raw.find(marker)
-            return None if at < 0 or body.line is None else body.line + body.raw[:at].count("\n")
+            if body.line is None:
+                return None
+            return body.line + body.raw[:at].count("\n") if at >= 0 else body.line  # not found as written: the body's start
 
         kept, position = [], 0
         while (start := REVEAL_START.search(text, position)) and (end := REVEAL_END.search(text, start.end())):
@@ -121,7 +123,10 @@ class _Filler:
         rest = "".join(kept) + text[position:]
         stray = REVEAL_OPEN.search(rest)
         if stray:
-            marker = rest[stray.start() : rest.find("-->", stray.start()) + 3]
+            line_end = rest.find("\n", stray.start())
+            marker = rest[stray.start() : line_end if line_end >= 0 else len(rest)]
+            close = marker.find("-->")
+            marker = marker[: close + 3] if close >= 0 else marker[:60]  # the marker, never the text after it
             self.problem(
                 line_of(marker), f"{marker} has no partner: an `after:` block is <!-- after: check-id --> ... <!-- /after -->"
             )
