@@ -57,6 +57,13 @@ Loss after 3 steps: {{ final_loss(optimizer="rmsprop", steps=3) }}.
 
 BROKEN = [
     # (case, replace this, with this, line, message)
+    (
+        "tolerance on a choice",
+        'kind = "choice"',
+        'kind = "choice"\ntolerance = 0.1',
+        23,
+        "[[check]] choose: tolerance is for number checks: a choice is right or wrong",
+    ),
     ("missing field", 'title = "Base lesson"\n', "", 1, "missing field 'title'"),
     ("wrong type", "order = 1", 'order = "one"', 4, 'order must be a whole number, not "one"'),
     ("unknown optimizer", '["rmsprop"]', '["adamw"]', 8, f"unknown optimizer 'adamw'; known: {KNOWN_OPTIMIZERS}"),
@@ -599,3 +606,15 @@ def test_a_broken_after_marker_is_reported_with_its_line(tmp_path: Path, old: st
     lesson = load_lesson(write(tmp_path, "base.md", REVEALING.replace(old, new)))
     problems = [problem for problem in fill(lesson).problems if message in problem.message]
     assert [problem.line for problem in problems] == [line]
+
+
+def test_a_choice_answer_typed_in_the_file_is_reported_as_typed(tmp_path: Path) -> None:
+    """--run-all and check-lesson say where an answer comes from: the engine, or the lesson's own text."""
+    lesson = load_lesson(write(tmp_path, "base.md", BASE))
+    assert fill(lesson).checks[0].typed
+    assert "answer (typed in the lesson): a" in lesson_snapshot(lesson)
+    computed = BASE.replace('answer = "a"', 'answer = \'{{ winner(optimizers=["gd", "rmsprop"], steps=3) }}\'').replace(
+        'choices = ["a", "b"]', 'choices = ["gd", "rmsprop"]'
+    )
+    lesson = load_lesson(write(tmp_path, "computed.md", computed))
+    assert not fill(lesson).checks[0].typed and "engine's answer: " in lesson_snapshot(lesson)

@@ -82,7 +82,8 @@ def lesson_snapshot(lesson: Lesson, width: int = DEFAULT_WIDTH) -> str:
         console.print(Text(check.prompt))
         for index, choice in enumerate(check.choices, start=1):
             console.print(Text(f"  {index}. {choice}"))
-        console.print(Text(f"engine's answer: {check.shown_answer}{_answer_details(check)}"))
+        source = "answer (typed in the lesson)" if check.typed else "engine's answer"
+        console.print(Text(f"{source}: {check.shown_answer}{_answer_details(check)}"))
         console.print(Text(f"hint: {check.hint}"))
         console.print(Text(f"explanation: {check.explanation}"))
         if check.reveal:  # the lesson's text that waited for this check

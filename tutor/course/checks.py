@@ -28,6 +28,7 @@ class Check:
     hint: str  # shown after a wrong answer
     explanation: str  # shown after a right one
     reveal: str = ""  # Markdown of the lesson's text that gives the answer away: shown once the check is answered
+    typed: bool = False  # the answer is written in the lesson file, not computed by the engine (a choice's may be)
 
     def grade(self, response: str) -> Verdict:
         return grade(self, response)

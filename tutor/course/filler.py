@@ -19,7 +19,7 @@ from tutor.course.cache import ValueCache
 from tutor.course.checks import Check
 from tutor.course.facts import FACTS
 from tutor.course.model import CheckSource, Course, Lesson, LessonProblem, ScriptStep, Template
-from tutor.course.placeholders import PlaceholderError
+from tutor.course.placeholders import Placeholder, PlaceholderError
 
 
 @dataclass(frozen=True)
@@ -180,4 +180,5 @@ class _Filler:
                 shown = ", ".join(f'"{c}"' for c in choices)
                 self.problem(where.line, f'{where.label}answer "{answer}" is not among its choices: {shown}')
                 return None
-        return Check(source.id, prompt, source.kind, choices, answer, source.tolerance, hint, explanation)
+        typed = not any(isinstance(part, Placeholder) for part in source.answer.parts)
+        return Check(source.id, prompt, source.kind, choices, answer, source.tolerance, hint, explanation, typed=typed)

@@ -631,6 +631,8 @@ class _Reader:
         tolerance = self.typed(entry, "tolerance", float, default=DEFAULT_TOLERANCE)
         if tolerance is not None and not 0 <= tolerance < 1:
             self.problem(f"tolerance is relative and must be in [0, 1), not {_shown_value(tolerance)}", "tolerance")
+        if kind == "choice" and "tolerance" in entry:
+            self.problem("tolerance is for number checks: a choice is right or wrong", "tolerance")
         choices = self.choices(entry, kind)
         answer = self.answer(entry, kind, choices)
         if len(self.problems) > before or answer is None:
