@@ -253,7 +253,7 @@ async def test_edit_momentum_and_decay_fields_exist_only_where_they_are_used() -
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("e")
         ids = {w.id for w in app.screen.query(Input)}
-        assert ids == {"edit-lr", "edit-decay", "edit-eps", "edit-mu"}
+        assert ids == {"edit-lr", "edit-decay", "edit-eps", "edit-mu", "edit-lr_halving"}  # the schedule goes with lr
         app.screen.query_one("#edit-mu", Input).value = "0.5"
         app.screen.query_one("#edit-decay", Input).value = "0.99"
         await pilot.press("enter")
@@ -261,7 +261,7 @@ async def test_edit_momentum_and_decay_fields_exist_only_where_they_are_used() -
     app = matrix_app("gd")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("e")
-        assert [w.id for w in app.screen.query(Input)] == ["edit-lr"]
+        assert [w.id for w in app.screen.query(Input)] == ["edit-lr", "edit-lr_halving"]
 
 
 async def test_tab_moves_between_panels() -> None:
