@@ -85,6 +85,18 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system time these processes have used so far."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def memory_kb(pid: int) -> tuple[int, int]:
     """(PSS, RSS) of one process in kB."""
     values = {"Pss:": 0, "Rss:": 0}
@@ -129,7 +141,13 @@ class Server:
                     self.stop()
                     raise SystemExit(f"tutor serve did not come up (exit {self.process.returncode})") from None
                 time.sleep(0.1)
-        time.sleep(1.0)  # whatever the server preloads, finished before the first browser
+        # Whatever the server loads before its first browser (a fork server's imports and course),
+        # finished: its processes stand still for half a second.
+        while time.monotonic() < deadline:
+            busy = cpu_seconds([self.process.pid, *children_of(self.process.pid)])
+            time.sleep(0.5)
+            if cpu_seconds([self.process.pid, *children_of(self.process.pid)]) - busy < 0.02:
+                break
         self.base = set(children_of(self.process.pid))  # the server's own helpers, not one browser's
 
     def apps(self) -> list[int]:

@@ -34,6 +34,7 @@ MAX_COLUMNS = 500
 MAX_ROWS = 200
 # After textual-serve asks a closed browser's app to quit, it has this long before it is killed.
 QUIT_WITHIN = 1.0  # seconds
+LOADED = "Loaded: every browser's app now starts at once."
 
 
 def app_command(app_args: Sequence[str]) -> str:
@@ -93,11 +94,10 @@ class TutorAppService(AppService):
         app_stdio, stdio = socket.socketpair()
         app_stderr, stderr = socket.socketpair()
         try:
-            pid = await asyncio.get_running_loop().run_in_executor(
-                None, self.forks.fork, [app_stdio.fileno(), app_stderr.fileno()], self._build_environment(width, height)
-            )
+            pid = await self.forks.fork([app_stdio.fileno(), app_stderr.fileno()], self._build_environment(width, height))
         except forkserver.ForkServerError as error:
-            print(f"tutor serve: {error}; launching the app instead", file=sys.stderr)
+            if self.forks.working:  # this request failed, the fork server goes on (else it has said why)
+                print(f"tutor serve: {error}; this browser's app is launched instead", file=sys.stderr)
             stdio.close()
             stderr.close()
             return await super()._open_app_process(width, height)
@@ -183,6 +183,19 @@ class TutorServer(Server):
         self.sessions = sessions
         self.max_browsers = max_browsers  # each is a process: a tab opened in a loop must not fill the memory
         self.browsers = 0
+        self._loaded: asyncio.Future[None] | None = None  # says when the fork server is ready
+
+    async def on_startup(self, app: web.Application) -> None:
+        await super().on_startup(app)
+        if self.forks is not None:
+            self._loaded = asyncio.ensure_future(self._say_when_loaded(self.forks.listen()))
+
+    async def _say_when_loaded(self, ready: asyncio.Future[None]) -> None:
+        try:
+            await ready
+        except forkserver.ForkServerError:
+            return  # it has said why
+        print(LOADED, flush=True)
 
     async def handle_index(self, request: Any) -> Any:
         self.public_url = f"{request.scheme}://{request.host}"
@@ -224,24 +237,14 @@ class TutorServer(Server):
         return websocket
 
 
-def start_forks(app_args: Sequence[str]) -> forkserver.ForkServer | None:
-    """The fork server, ready; None where apps are launched instead (not Linux, or it failed to start)."""
-    if not forkserver.available():
-        return None
-    try:
-        return forkserver.ForkServer(app_args, web_environment())
-    except forkserver.ForkServerError as error:
-        print(f"tutor serve: {error}; each browser's app is launched instead", file=sys.stderr)
-        return None
-
-
 def serve(host: str | None, port: int, public: bool, app_args: Sequence[str], max_browsers: int = 100) -> int:
     """Serve until Ctrl+C; 0 when stopped, 2 when the address cannot be used."""
     bind = host or (EVERY_INTERFACE if public else LOOPBACK)
     every_interface = public or bind in (EVERY_INTERFACE, "::")  # `--host 0.0.0.0` is --public too
     print(banner(bind, port, every_interface, shlex.join(["tutor", *app_args])), flush=True)
     with tempfile.TemporaryDirectory(prefix="tutor-serve-") as sessions:
-        forks = start_forks(app_args)
+        # Loading while the server starts: a browser that comes first waits for it.
+        forks = forkserver.ForkServer(app_args, web_environment()) if forkserver.available() else None
         server = TutorServer(
             app_command(app_args),
             host=bind,
