@@ -368,6 +368,7 @@ def test_without_the_fork_server_each_browser_still_gets_its_app(tmp_path: Path)
 
         assert "gradient descent" in open_browsers(port, 1, session)
         assert "gradient descent" in open_browsers(port, 1, session)
+        assert wait_until(lambda: not processes_below(process.pid))  # each launched app ended with its browser
     finally:
         stop(process)
     assert process.stdout.read().count("each browser's app is launched instead") == 1  # said once, when it fails
@@ -420,7 +421,7 @@ def test_bad_arguments_are_refused_before_serving(
 
 def test_where_apps_are_not_forked_the_served_command_is_this_python_running_tutor() -> None:
     command = serve.app_command(["sandbox", "--optimizer", "gd", "--state", "04C0 40RS"])
-    assert command == f"{shlex.quote(sys.executable)} -m tutor sandbox --optimizer gd --state '04C0 40RS'"
+    assert command == f"exec {shlex.quote(sys.executable)} -m tutor sandbox --optimizer gd --state '04C0 40RS'"
 
 
 def test_a_browser_asks_for_a_terminal_within_the_cap() -> None:

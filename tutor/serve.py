@@ -38,8 +38,10 @@ LOADED = "Loaded: every browser's app now starts at once."
 
 
 def app_command(app_args: Sequence[str]) -> str:
-    """The command textual-serve runs for each browser where apps are not forked: this Python, this tutor."""
-    return shlex.join([sys.executable, "-m", "tutor", *app_args])
+    """The command textual-serve runs for each browser where apps are not forked: this Python, this tutor
+    (exec'ed by the shell textual-serve starts, so the process it ends is the app, not the shell)."""
+    command = shlex.join([sys.executable, "-m", "tutor", *app_args])
+    return f"exec {command}" if os.name == "posix" else command
 
 
 def terminal_size(width: object, height: object) -> tuple[int, int] | None:
