@@ -125,14 +125,16 @@ async def test_lesson_flow_step_answer_wrong_then_right(app: TutorApp, progress_
         assert saved["completed"] == ["first"]
         assert set(saved["checks"]["first"]) == {"decay", "divides"}
 
-        await pilot.press("escape")
+        await pilot.press("escape", "escape")  # the first leaves the answer box, the second the lesson
         await pilot.pause()
         assert isinstance(app.screen, LessonListScreen)
         labels = option_labels(app)
         assert "✓" in labels[0] and "✓" not in labels[1]
         assert text_of(app.screen.query_one("#lessons-title", Static)) == "Lessons — 1 of 2 complete"
         assert "you stopped here" in labels[0]
-        assert "step 3" in text_of(app.screen.query_one("#lessons-resume", Static))
+        # finished: the list points at the next lesson (issue 14: the cursor stayed on the finished one)
+        assert "is complete. Next: “Second lesson”" in text_of(app.screen.query_one("#lessons-resume", Static))
+        assert app.screen.query_one(OptionList).highlighted == 1
 
 
 async def test_position_restored_when_the_lesson_reopens(app: TutorApp) -> None:
@@ -498,7 +500,7 @@ async def test_unwritable_progress_is_reported_and_the_lesson_goes_on(tmp_path: 
         assert card.has_class("-right") and app.progress.has_passed("first", "decay")
         messages = [notification.message for notification in app._notifications]
         assert any(message.startswith("Could not save your progress") for message in messages)
-        await pilot.press("escape")
+        await pilot.press("escape", "escape")  # out of the answer box, then out of the lesson
         await pilot.pause()
         assert isinstance(app.screen, LessonListScreen)
 
@@ -782,3 +784,39 @@ async def test_a_decaying_lr_is_set_in_the_edit_dialog_and_survives_a_share_code
         await pilot.pause()
         assert {**numbers_on_screen(second), "narration": ""} == {**shown, "narration": ""}
         assert second.screen.query_one(Visualizer).run.hp.lr_halving == 100.0
+
+
+async def test_in_a_number_box_t_changes_the_layout_and_escape_leaves_the_box(app: TutorApp) -> None:
+    """Issue 14: `t` typed into a number box (`20t`) and escape there left the lesson."""
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_first_lesson(pilot)
+        box = screen.query_one("#check-decay", CheckCard).query_one(Input)
+        box.focus()
+        await pilot.press("2", "0", "t")
+        await pilot.pause()
+        assert box.value == "20" and screen.has_class("-text-only")  # t went to the layout, not the answer
+        screen.query_one("#check-decay", CheckCard).query_one(Input).focus()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is screen and screen.focused is not None and screen.focused.id == "lesson-text"
+        await pilot.press("escape")  # from the text, escape goes back to the lessons as before
+        await pilot.pause()
+        assert isinstance(app.screen, LessonListScreen)
+
+
+async def test_a_finished_lesson_points_the_list_at_the_next_and_all_done_says_what_next(app: TutorApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        lessons = app.course.lessons
+        app.progress.set_position(lessons[0].id, 3)
+        app.progress.complete(lessons[0].id)
+        app.screen.refresh_lessons()  # type: ignore[attr-defined]
+        await pilot.pause()
+        resume = text_of(app.screen.query_one("#lessons-resume", Static))
+        assert app.screen.query_one(OptionList).highlighted == 1
+        assert f"“{lessons[0].title}” is complete. Next: “{lessons[1].title}”" in resume
+        for lesson in lessons:
+            app.progress.complete(lesson.id)
+        app.screen.refresh_lessons()  # type: ignore[attr-defined]
+        await pilot.pause()
+        assert f"All {len(lessons)} lessons complete" in text_of(app.screen.query_one("#lessons-resume", Static))

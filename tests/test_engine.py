@@ -264,6 +264,7 @@ def test_rosenbrock_gradient_and_minimum():
         ("lr", "0", "lr must be > 0"),
         ("lr", "nan", "lr cannot be NaN"),
         ("lr", "inf", "lr must be finite"),
+        ("lr", "1e400", "lr must be > 0 and <= 1000, not 1e400"),  # read as inf: refused as typed
         ("lr", "1e9", "lr must be > 0 and <= 1000"),
         ("decay", "1", "decay must be in [0, 1)"),
         ("decay", "-0.1", "decay must be in [0, 1)"),

@@ -855,3 +855,25 @@ async def test_hiding_any_panel_keeps_every_key_working(panel: str) -> None:
         assert vis.step == 1
         await pilot.press("s")
         assert type(app.screen).__name__ == "ShareCodeScreen"
+
+
+def test_divergence_is_said_as_soon_as_the_loss_clearly_grows() -> None:
+    """Issue 14: the deep chain at lr 0.8 reached loss 12.22 at step 10 with no word (the warning waited for 100x)."""
+    from tutor.views.status import divergence_message
+
+    chain = DeepChain(depth=20, scale=0.5, activation="linear")
+    run = Run.create(chain, "gd", Hyperparameters(lr=0.8))
+    said = []
+    for step in range(11):
+        run.goto(step)
+        said.append(divergence_message(run))
+    assert said[:5] == [None] * 5  # four rises, 2.7x: not yet clear
+    assert (
+        said[5] is not None
+        and "rose in each of the last 5 updates" in said[5]
+        and f"{number(run.records[5].loss / run.records[0].loss)}x" in said[5]
+    )
+    spike = Run.create(chain, "rmsprop", Hyperparameters(lr=0.8))  # RMSprop's first step jumps to 16x, then falls
+    for step in range(15):
+        spike.goto(step)
+        assert divergence_message(spike) is None

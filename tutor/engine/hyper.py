@@ -79,20 +79,25 @@ def parse_value(name: str, value: object) -> float:
         raise HyperparameterError(f"{name} must be a number, not {type(value).__name__}")
     if math.isnan(number):
         raise HyperparameterError(f"{name} cannot be NaN")
-    if math.isinf(number):
+    # 1e400 is read as inf: it is refused as typed ("not inf" would puzzle whoever typed 1e400).
+    too_large = isinstance(value, str) and math.isinf(number) and "inf" not in text.lower()
+    if math.isinf(number) and not too_large:
         raise HyperparameterError(f"{name} must be finite, not {number}")
+    shown = text if too_large else f"{number:g}"
     if name == "lr" and not 0 < number <= MAX_LR:
-        raise HyperparameterError(f"lr must be > 0 and <= {MAX_LR:g}, not {number:g}")
+        raise HyperparameterError(f"lr must be > 0 and <= {MAX_LR:g}, not {shown}")
     if name == "decay" and not 0 <= number < 1:
-        raise HyperparameterError(f"decay must be in [0, 1), not {number:g}: it is the share of v kept each step")
+        raise HyperparameterError(f"decay must be in [0, 1), not {shown}: it is the share of v kept each step")
     if name == "eps" and not 0 < number <= MAX_EPS:
-        raise HyperparameterError(f"eps must be > 0 and <= {MAX_EPS:g}, not {number:g}: it only guards a division by zero")
+        raise HyperparameterError(f"eps must be > 0 and <= {MAX_EPS:g}, not {shown}: it only guards a division by zero")
     if name == "lr_halving" and not 0 <= number <= MAX_LR_HALVING:
         raise HyperparameterError(
-            f"lr_halving must be in [0, {MAX_LR_HALVING:.0f}], not {number:g}: the updates after which the lr has halved (0: constant)"
+            f"lr_halving must be in [0, {MAX_LR_HALVING:.0f}], not {shown}: the updates after which the lr has halved (0: constant)"
         )
     if name == "mu" and not 0 <= number < 1:
-        raise HyperparameterError(f"mu must be in [0, 1), not {number:g}: mu >= 1 makes momentum grow forever")
+        raise HyperparameterError(f"mu must be in [0, 1), not {shown}: mu >= 1 makes momentum grow forever")
+    if too_large:
+        raise HyperparameterError(f"{name} must be finite, not {shown}")
     return number
 
 

@@ -9,8 +9,20 @@ from rich.text import Text
 from tutor.engine import Run
 from tutor.views import format as fmt
 
-# A loss this many times its start is called diverging before it overflows.
+# A loss this many times its start is called diverging before it overflows; and sooner, a loss that
+# rose in each of the last RISING_UPDATES updates to RISING_FACTOR times its start (it clearly grows:
+# RMSprop's first-step spike, or a loss that wobbles, is not that).
 GROWTH_WARNING = 100.0
+RISING_UPDATES = 5
+RISING_FACTOR = 2.0
+
+
+def _rising(run: Run) -> bool:
+    step = run.current.step
+    if step < RISING_UPDATES:
+        return False
+    losses = [run.records.loss(k) for k in range(step - RISING_UPDATES, step + 1)]
+    return all(later > earlier for earlier, later in zip(losses, losses[1:], strict=False))
 
 
 def divergence_message(run: Run) -> str | None:
@@ -29,11 +41,14 @@ def divergence_message(run: Run) -> str | None:
             f"DIVERGED at step {first}: the loss overflowed to {fmt.number(record.loss)}.{hint}"
             " Press b to step back, e to change lr."
         )
-    if math.isfinite(start) and start > 0 and record.loss > GROWTH_WARNING * start:
-        return (
-            f"DIVERGING: the loss is {fmt.number(record.loss / start)}x where it started.{hint}"
-            " Press b to step back, e to change lr."
-        )
+    if math.isfinite(start) and start > 0:
+        growth = record.loss / start
+        if growth > GROWTH_WARNING or (growth > RISING_FACTOR and _rising(run)):
+            rose = f"rose in each of the last {RISING_UPDATES} updates: it " if growth <= GROWTH_WARNING else ""
+            return (
+                f"DIVERGING: the loss {rose}is {fmt.number(growth)}x where it started.{hint}"
+                " Press b to step back, e to change lr."
+            )
     return None
 
 

@@ -33,15 +33,17 @@ class EditScreen(ModalScreen[Hyperparameters | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, hp: Hyperparameters, names: list[str], step: int) -> None:
+    def __init__(self, hp: Hyperparameters, names: list[str], step: int, runs: tuple[str, ...] = ()) -> None:
         super().__init__()
         self.hp = hp
         self.names = names or list(Hyperparameters.NAMES)
         self.step = step
+        self.runs = runs  # the optimizers the values go to, when there are several (compare mode)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="edit-dialog", classes="dialog"):
-            yield Label(f"Hyperparameters from step {self.step} on", classes="dialog-title")
+            runs = f", for every run: {', '.join(self.runs)}" if len(self.runs) > 1 else ""
+            yield Label(f"Hyperparameters from step {self.step} on{runs}", classes="dialog-title")
             for name in self.names:
                 with Horizontal(classes="edit-row"):
                     yield Label(f"{name:>10}", classes="edit-name", markup=False)
@@ -141,7 +143,8 @@ class ComputingScreen(ModalScreen[int]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="computing-dialog", classes="dialog"):
-            yield Label(f"Computing up to step {self.target} ({self.missing} updates)…", classes="dialog-title")
+            runs = f" for {len(self.runs)} runs" if len(self.runs) > 1 else ""
+            yield Label(f"Computing up to step {self.target}{runs}…", classes="dialog-title")
             yield ProgressBar(total=self.missing, show_eta=False, id="computing-progress")
             yield Label("escape: stop here (the steps computed so far are kept)", classes="dialog-hint")
 

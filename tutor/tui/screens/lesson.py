@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -50,8 +51,27 @@ class LessonMarkdown(Markdown):
     BLOCKS = {**Markdown.BLOCKS, "fence": LessonFence, "code_block": LessonFence}
 
 
+class AnswerBox(Input):
+    """A check's answer box. In a number box `t` is not typed (no number has one): it stays the
+    lesson's text/steps key there, as everywhere else."""
+
+    def __init__(self, *, numbers: bool, placeholder: str) -> None:
+        super().__init__(placeholder=placeholder, classes="check-input")
+        self.numbers = numbers
+
+    async def _on_key(self, event: events.Key) -> None:
+        # Textual calls each class's _on_key in turn: Input's comes next unless the default is prevented.
+        if self.numbers and event.character == "t":
+            event.prevent_default()
+            event.stop()
+            await self.run_action("screen.cycle_layout")
+
+
 class CheckCard(Vertical):
     """One question: prompt, choices, an answer box and the verdict."""
+
+    # Escape leaves the answer box (to the text), not the lesson.
+    BINDINGS = [Binding("escape", "leave_box", "Leave the box", show=False)]
 
     class Passed(Message):
         def __init__(self, check: Check) -> None:
@@ -72,7 +92,7 @@ class CheckCard(Vertical):
             choices = "\n".join(f"  {n}. {choice}" for n, choice in enumerate(self.check.choices, 1))
             yield Static(choices, classes="check-choices", markup=False)
         placeholder = "its number or its text, then enter" if self.check.kind == "choice" else "a number, then enter"
-        yield Input(placeholder=placeholder, classes="check-input")
+        yield AnswerBox(numbers=self.check.kind == "number", placeholder=placeholder)
         feedback = Static("", classes="check-feedback", markup=False)
         if self.passed:
             feedback.update(f"Passed. {self.check.explanation}".strip())
@@ -84,6 +104,9 @@ class CheckCard(Vertical):
     def _reveal(self) -> Markdown:
         # Built when shown, not hidden beforehand: a lesson opens the faster (the race's three took ~0.4 s to style).
         return LessonMarkdown(self.check.reveal, classes="check-reveal", open_links=False)
+
+    def action_leave_box(self) -> None:
+        self.screen.query_one("#lesson-text").focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

@@ -127,8 +127,20 @@ class LessonListScreen(Screen[None]):
         options.add_options([Option(self._label(lesson), id=lesson.id) for lesson in course.lessons])
         last = course.lesson(progress.last_lesson) if progress.last_lesson else None
         resume = self.query_one("#lessons-resume", Static)
-        if last is not None:
-            options.highlighted = course.lessons.index(last)
+        lessons = course.lessons
+        if lessons and done == len(lessons):
+            options.highlighted = lessons.index(last) if last is not None else 0
+            resume.update(
+                f"All {done} lessons complete. Enter opens one again; ctrl+p, Open the sandbox, to try your own settings."
+            )
+        elif last is not None and progress.is_complete(last.id):
+            # Finished: the cursor goes on to the next lesson not complete (after it, else from the start).
+            here = lessons.index(last)
+            following = next(lesson for lesson in lessons[here + 1 :] + lessons[:here] if not progress.is_complete(lesson.id))
+            options.highlighted = lessons.index(following)
+            resume.update(f"✓ “{last.title}” is complete. Next: “{following.title}”; enter opens it.")
+        elif last is not None:
+            options.highlighted = lessons.index(last)
             step = progress.position(last.id)
             where = f", at step {step}" if step else ""
             resume.update(f"{RESUME} You stopped in “{last.title}”{where}. Enter continues.")

@@ -387,7 +387,7 @@ class Visualizer(Widget, can_focus=True):
     def _show_controls(self) -> None:
         text = Text()
         text.append("▶ running " if self.running else "‖ paused ", style="bold")  # the space inside: see status_line
-        text.append(f"{self.speed} steps/s (+/-)")
+        text.append(f"{self.speed} step{'s' if self.speed != 1 else ''}/s (+/-)")
         if len(self.runs) > 1:
             text.append("   n narrates: " if self.is_surface else "   grids: ")  # the surface view has no grids
             for index, run in enumerate(self.runs):
@@ -464,6 +464,8 @@ class Visualizer(Widget, can_focus=True):
         self._timer = self.set_interval(1 / min(self.speed, TICKS_PER_SECOND), self._tick)
 
     def _tick(self) -> None:
+        if not self.running:  # a tick queued before the timer stopped (a fault just paused run mode)
+            return
         # Steps due by the clock, not one per tick: a late frame is made up, so the speed shown is the speed run.
         due = int((time.monotonic() - self._run_started) * self.speed) - self._run_taken
         if due <= 0:
@@ -617,7 +619,8 @@ class Visualizer(Widget, can_focus=True):
         names = [name for name in Hyperparameters.NAMES if any(name in run.optimizer.uses for run in self.runs)]
         if "lr" in names:  # the lr schedule goes with the lr (rprop's steps do not read it)
             names.append("lr_halving")
-        self.app.push_screen(EditScreen(self.run.hp, names, self.step), self.apply_hyperparameters)
+        keys = tuple(run.optimizer.key for run in self.runs)
+        self.app.push_screen(EditScreen(self.run.hp, names, self.step, keys), self.apply_hyperparameters)
 
     def apply_hyperparameters(self, hp: Hyperparameters | None) -> None:
         """Use `hp`'s changed values from the current step on, in every run (the future is recomputed)."""
@@ -642,8 +645,11 @@ class Visualizer(Widget, can_focus=True):
         self._clear_phases()
         self.runs = [Run.create(problem, run.optimizer, run.hp) for run in self.runs]
         self.cursor = min(self.cursor, problem.start().size - 1)
+        was = self.step
         self.step = 0
         self._show()  # new runs at step 0: the step may not have changed
+        left = f" (it was at step {was})" if was else ""
+        self._show_narration(f"A new problem, {problem.title()}: every run starts again at step 0{left}.")
 
     @property
     def _chain(self) -> DeepChain:
