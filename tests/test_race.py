@@ -50,9 +50,9 @@ def test_a_result_is_read_back_from_the_cache_folder_without_recomputing(tmp_pat
 
 
 def test_the_lessons_facts_on_the_digits_network(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from tutor.course import facts
+    from tutor.course import cache, facts
 
-    monkeypatch.setenv(facts.CACHE_ENV, str(tmp_path))
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path))
     small = dict(SMALL_NET)
     assert facts.best_lr(problem=small, optimizer="rmsprop", steps=10) == race.best_lr(small, "rmsprop", 10).lr
     assert list(tmp_path.glob("best-lr-*.json"))
