@@ -154,11 +154,16 @@ class Server:
         return [pid for pid in children_of(self.process.pid) if pid not in self.base and alive(pid)]
 
     def stop(self) -> None:
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.process.wait()
+        """As Ctrl+C in its terminal stops it (it removes its temporary folder then), killed if it lingers."""
+        for stop_signal, wait in ((signal.SIGINT, 15), (signal.SIGKILL, None)):
+            try:
+                os.killpg(self.process.pid, stop_signal)
+                self.process.wait(wait)
+                break
+            except ProcessLookupError:
+                break
+            except subprocess.TimeoutExpired:
+                continue
         self.data.cleanup()
 
 

@@ -62,9 +62,14 @@ def start_server(*app_args: str, temp: Path | None = None) -> tuple[int, subproc
 
 
 def stop(process: subprocess.Popen) -> None:
+    """Ctrl+C (the server removes its temporary folder), killed if it lingers."""
     if process.poll() is None:
-        process.kill()
-        process.wait()
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 @pytest.fixture
