@@ -820,3 +820,24 @@ async def test_a_finished_lesson_points_the_list_at_the_next_and_all_done_says_w
         app.screen.refresh_lessons()  # type: ignore[attr-defined]
         await pilot.pause()
         assert f"All {len(lessons)} lessons complete" in text_of(app.screen.query_one("#lessons-resume", Static))
+
+
+async def test_escape_from_the_sandbox_keeps_its_run_for_open_the_sandbox(app: TutorApp) -> None:
+    """Issue 14: escape in the sandbox threw the run away without asking."""
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        app.action_sandbox()
+        await pilot.pause()
+        await pilot.press(*["space"] * 4, "right")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, LessonListScreen)
+        app.action_sandbox()
+        await pilot.pause()
+        visualizer = app.screen.query_one(Visualizer)
+        assert visualizer.step == 4 and visualizer.cursor == 1 and visualizer.run.step == 4
+        await pilot.press("escape")
+        await pilot.pause()
+        app.action_sandbox()  # kept once more, as left
+        await pilot.pause()
+        assert app.screen.query_one(Visualizer).step == 4

@@ -361,7 +361,7 @@ async def test_compare_mode_steps_three_optimizers_together() -> None:
         await pilot.press("o", "o")
         assert vis.run is runs[0]
         controls = text_of(app, "#controls")
-        assert all(f" {run.optimizer.key} {number(run.current.loss)} " in controls for run in runs)
+        assert all(f" {run.optimizer.key} {number(run.current.loss, 4)} " in controls for run in runs)
         chart = vis.query_one(LossChart)
         assert chart.frame is not None and len(chart.frame.runs) == 3
         assert vis.state()["optimizers"] == ["gd", "rmsprop", "rmsprop-momentum"]

@@ -100,6 +100,7 @@ class TutorApp(App[None]):
         self._progress: Progress | None = None
         self._started = False  # resize events can come before on_mount has pushed the first screen
         self.crash_message: str | None = None
+        self._kept_sandbox: SandboxSetup | None = None  # the sandbox escape left (Open the sandbox reopens it)
 
     # --- start and stop -------------------------------------------------------------
 
@@ -247,9 +248,32 @@ class TutorApp(App[None]):
         return SandboxSetup([Run.create(problem, key, hp) for key in keys], problem.view)
 
     def action_sandbox(self) -> None:
+        """The sandbox as it was left (escape keeps it), else the seed's matrix problem with RMSprop."""
         from tutor.engine import Run, make_problem
 
+        kept, self._kept_sandbox = self._kept_sandbox, None
+        if kept is not None:
+            self._push_sandbox(kept)
+            self.notify(f"The sandbox as you left it, at step {kept.step}: 0 starts again.", title="Sandbox")
+            return
         self._push_sandbox(SandboxSetup([Run.create(make_problem({"kind": "matrix"}), "rmsprop")]))
+
+    def _keep_sandbox(self) -> None:
+        """Escape from a sandbox opened over the lessons: its runs are kept for "Open the sandbox" (issue 14:
+        escape threw a teacher's run away without asking)."""
+        visualizer = self.visualizer_on_screen()
+        if visualizer is None or type(self.screen).__name__ != "SandboxScreen":
+            return
+        self._kept_sandbox = SandboxSetup(
+            visualizer.runs,
+            visualizer.view,
+            visualizer.hidden,
+            visualizer.step,
+            visualizer.cursor,
+            visualizer.selected,
+            visualizer.speed,
+        )
+        self.notify(f"Sandbox kept at step {visualizer.step}: ctrl+p, Open the sandbox, brings it back.", title="Sandbox")
 
     def action_compare(self) -> None:
         from tutor.engine.optimizers import SEED_OPTIMIZERS
@@ -263,6 +287,7 @@ class TutorApp(App[None]):
         if isinstance(self.screen, LessonListScreen):
             return
         if any(isinstance(screen, LessonListScreen) for screen in self.screen_stack):
+            self._keep_sandbox()
             while not isinstance(self.screen, LessonListScreen):
                 self.pop_screen()
         else:  # started as `tutor sandbox`: the lesson list goes on top of it

@@ -111,7 +111,9 @@ class CheckCard(Vertical):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         verdict = self.check.grade(event.value)
-        self.query_one(".check-feedback", Static).update(verdict.message)
+        feedback = self.query_one(".check-feedback", Static)
+        feedback.update(verdict.message)
+        self.call_after_refresh(feedback.scroll_visible, animate=False)  # the verdict can land below the view
         self.set_class(verdict.malformed, "-malformed")
         self.set_class(not verdict.malformed and not verdict.correct, "-wrong")
         self.set_class(verdict.correct, "-right")

@@ -392,7 +392,7 @@ class Visualizer(Widget, can_focus=True):
             text.append("   n narrates: " if self.is_surface else "   grids: ")  # the surface view has no grids
             for index, run in enumerate(self.runs):
                 style = "bold reverse" if index == self.selected else "dim"
-                text.append(f" {run.optimizer.key} {number(run.current.loss)} ", style=style)
+                text.append(f" {run.optimizer.key} {number(run.current.loss, 4)} ", style=style)  # 4 digits: the race is close
             text.append(" (o: next run)", style="dim")
         if self.is_chain:
             problem = self._chain
