@@ -877,3 +877,18 @@ def test_divergence_is_said_as_soon_as_the_loss_clearly_grows() -> None:
     for step in range(15):
         spike.goto(step)
         assert divergence_message(spike) is None
+
+
+def test_grid_cells_keep_two_significant_digits() -> None:
+    """Issue 14: `2e-04` beside the inspector's `1.596e-04`, `-2e+03` beside `-1757`."""
+    from tutor.views.format import cell
+
+    assert [cell(v, 6) for v in (1.596e-4, -1757.0, 0.0015, -0.09, 12345678.0, 0.0)] == [
+        "1.6e-4",
+        "-1757",
+        "0.0015",
+        "-0.09",
+        "1.23e7",
+        "0",
+    ]
+    assert cell(1.596e-4, 7) == "1.6e-4" and cell(4.5e-10, 7) == "4.5e-10" and cell(0.1234, 7) == "0.123"

@@ -29,12 +29,30 @@ def number(value: float, digits: int = 3) -> str:
 
 
 def cell(value: float, width: int = 7, digits: int = 3) -> str:
-    """A number that fits a grid cell of `width` characters (fewer digits if needed)."""
-    for d in range(digits, 0, -1):
-        text = number(value, d)
-        if len(text) <= width:
-            return text
+    """A number that fits a grid cell of `width` characters with at least two significant digits
+    where it can (1.6e-4 rather than 2e-04 beside the inspector's 1.596e-04; -1757, not -2e+03)."""
+    value = float(value)
+    plain = value == 0 or 1e-3 <= abs(value) < 1e4 or not math.isfinite(value)
+    for d in range(digits, 1, -1):
+        # One style in a grid: small and huge values all as 1.6e-4 (not 2.1e-04 beside 2.08e-4).
+        for text in (number(value, d), _whole(value)) if plain else (_whole(value), _short(value, d)):
+            if text and len(text) <= width:
+                return text
     return number(value, 1)
+
+
+def _whole(value: float) -> str:
+    """1757 and -1757 as they are (4 digits and more), or "" below 1000 or where not finite."""
+    return f"{value:.0f}" if math.isfinite(value) and 1e3 <= abs(value) < 1e15 else ""
+
+
+def _short(value: float, digits: int) -> str:
+    """The exponent without its sign and zeros: 1.6e-4, -1.8e3 (inf and nan as `number` writes them)."""
+    if not math.isfinite(value) or value == 0:
+        return number(value)
+    mantissa, exponent = f"{value:.{digits - 1}e}".split("e")
+    mantissa = mantissa.rstrip("0").rstrip(".") if "." in mantissa else mantissa
+    return f"{mantissa}e{int(exponent)}"
 
 
 def exact(value: float) -> str:
