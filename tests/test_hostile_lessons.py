@@ -123,6 +123,13 @@ HOSTILE = [
         "asks the engine for about 2,600,002 updates' work",
     ),
     (
+        "a deep chain's loss range up to step 100,000 (stop, not steps)",
+        BODY_PLACEHOLDER,
+        "{{ loss_extreme(problem={'kind': 'deep-chain', 'depth': 200}, stop=100000) }}",
+        1,
+        "asks the engine for about 2,600,002 updates' work",
+    ),
+    (
         "200 adam runs at step 100,000",
         BODY_PLACEHOLDER,
         " ".join(f"{{{{ final_loss(optimizer='adam', steps=100000, lr={n / 1000 + 0.0001}) }}}}" for n in range(200)),

@@ -30,6 +30,8 @@ MAX_ENGINE_WORK = 200_000
 SEARCHING_FACTS = {"valley_steps": 1, "valley_detour": 1, "straighter_valley": 2}
 SEARCHED_PROBLEM = {"kind": "valley"}
 SEARCH_STEPS = 20_000
+# The arguments that set how far a fact's run goes (tutor/course/facts.py): each one counts.
+RUN_LENGTHS = ("steps", "step", "stop")
 
 
 def update_cost(spec: Mapping[str, Any] | None) -> float:
@@ -59,8 +61,9 @@ def _update_cost(spec_key: str) -> float:
 def fact_work(function: Callable[..., Any], name: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> float:
     """The engine work a fact call asks for, read from its arguments: its steps, times its runs, times their cost.
 
-    Facts take `steps` (or `step`), a `problem`, and several runs through `optimizers`,
-    `choices` (learning rates) or `other` (a second optimizer); a fact without steps costs nothing.
+    Facts run for as far as the furthest of their RUN_LENGTHS arguments (`steps`, `step`, or
+    `stop` of a range), on a `problem`, and several runs through `optimizers`, `choices`
+    (learning rates) or `other` (a second optimizer); a fact without any costs nothing.
     """
     try:
         bound = inspect.signature(function).bind(*args, **kwargs)
@@ -70,9 +73,11 @@ def fact_work(function: Callable[..., Any], name: str, args: tuple[Any, ...], kw
     arguments = bound.arguments
     if name in SEARCHING_FACTS:
         return SEARCH_STEPS * SEARCHING_FACTS[name] * update_cost(SEARCHED_PROBLEM)
-    steps = arguments.get("steps", arguments.get("step"))
-    if not isinstance(steps, int) or isinstance(steps, bool):
+    lengths = [arguments[name] for name in RUN_LENGTHS if name in arguments]
+    lengths = [length for length in lengths if isinstance(length, int) and not isinstance(length, bool)]
+    if not lengths:
         return 0.0
+    steps = max(lengths)
     runs = 1
     for many in ("optimizers", "choices"):
         if isinstance(arguments.get(many), (list, tuple)):
