@@ -86,3 +86,27 @@ def test_the_chart_draws_the_test_loss_beside_the_batch_loss() -> None:
     assert "rmsprop test" in run_chart([run], 100, 16, colour=False).plain
     run.goto(1000)  # a long run: multiples of 64, kept whole, at most 30 points
     assert list(test_loss_series(run).steps or []) == list(range(0, 1001, 64))
+
+
+async def test_during_the_narrated_phases_the_panel_shows_the_phase_arrays() -> None:
+    """Issue 12: `n` shows the update under way (the phase's gradient, v, step sizes), not the record before it."""
+    from tutor.engine.phases import narrated_update
+    from tutor.views.visualizer import phase_record
+
+    app = net_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("space", "n")
+        await pilot.pause()
+        vis = visualizer(app)
+        run = vis.run
+        phases = narrated_update(run, vis.cursor)
+        index = next(i for i, phase in enumerate(phases) if "mean_square" in phase.arrays and phase.name != "gradient")
+        await pilot.press(*["n"] * index)
+        await pilot.pause()
+        assert vis.phase_index == index and run.current.step == 1  # mid-update: the step is not taken yet
+        shown = screen_text(vis.query_one(NetworkPanel)).splitlines()
+        now = layer_statistics(run.problem, run.current.x, phase_record(run, phases[index]))
+        before = layer_statistics(run.problem, run.records[0].x, run.current)
+        for line, layer, old in zip(shown[1:4], now, before, strict=True):
+            assert number(layer.grad_rms, 2) in line and number(layer.sqrt_v_rms, 2) in line
+            assert layer.grad_rms != old.grad_rms  # the next batch's gradient, not the shown record's

@@ -42,15 +42,17 @@ def _bar(value: float | None, span: tuple[float, float], style: str, cells: int)
     return Text(text.ljust(cells), style=style)
 
 
-def layer_bars(run: Run, record: Record, selected: int, width: int = 100) -> list[Text]:
-    """A header and one line per layer: name, then each quantity as a bar (log scale) and its number."""
+def layer_bars(run: Run, record: Record, selected: int, width: int = 100, before: np.ndarray | None = None) -> list[Text]:
+    """A header and one line per layer: name, then each quantity as a bar (log scale) and its number, for the
+    update that took the parameters from `before` (the previous record's if None) to `record`."""
     problem = as_network(run.problem)
     cells = max(3, min(BAR, (width - 7 - 4 * 12) // 4))
     names = ("gradient RMS", "sqrt(v) RMS", "median step", "log10 std(dW)/std(W)")
     header = Text("layer  " + "".join(name.ljust(cells + 12) for name in names).rstrip(), style="bold")
-    if record.step == 0:
-        return [header, Text("(no update yet: step once with space)", style="dim")]
-    before = run.records[record.step - 1].x
+    if before is None:
+        if record.step == 0:
+            return [header, Text("(no update yet: step once with space)", style="dim")]
+        before = run.records[record.step - 1].x
     lines = [header]
     for index, stats in enumerate(layer_statistics(problem, before, record)):
         line = Text(f"{'▶' if index == selected else ' '}{stats.name:>4}  ", style="bold" if index == selected else "")
@@ -192,12 +194,22 @@ def digit_lines(run: Run, record: Record, judged: Record | None = None) -> list[
 
 
 def network_lines(
-    run: Run, layer_index: int, quantity: str, cursor: int, width: int, height: int, running: bool = False
+    run: Run,
+    layer_index: int,
+    quantity: str,
+    cursor: int,
+    width: int,
+    height: int,
+    running: bool = False,
+    record: Record | None = None,
 ) -> list[Text]:
     """The whole panel in `height` lines: the layer bars, then the heat map with the test digits beside it
-    (narrower than DIGITS_BESIDE columns: the heat map, then the test loss and accuracy in one line)."""
-    record = run.current
-    bars = layer_bars(run, record, layer_index, width)
+    (narrower than DIGITS_BESIDE columns: the heat map, then the test loss and accuracy in one line).
+    `record` is the run's current one, or a narrated phase's half-updated arrays (`n`): then the bars
+    are of the update under way, from the current record's parameters."""
+    current = run.current
+    record = record or current
+    bars = layer_bars(run, record, layer_index, width, before=None if record is current else current.x)
     judged = run.records[record.step - record.step % TEST_EVERY] if running else record  # the test set costs ~10 updates
     digits = digit_lines(run, record, judged)
     heat = heat_map(run, record, layer_index, quantity, cursor, width, max(height - len(bars) - 1, 2))

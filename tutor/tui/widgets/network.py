@@ -20,7 +20,7 @@ RESERVED_ROWS = 13  # status, narration, controls, footer, a loss chart of 6 row
 @dataclass(frozen=True)
 class NetworkFrame:
     run: Run
-    record: Record  # the run's current one: a step is a new frame
+    record: Record  # the run's current one, or a narrated phase's half-updated arrays: a step is a new frame
     quantity: str  # W, g, v or the step size
     cursor: int
     running: bool = False  # in run mode the test loss is every 10th step's (judging 360 images costs)
@@ -39,4 +39,4 @@ class NetworkPanel(TextLinesPanel, can_focus=True):
         if frame is None or width <= 0:
             return ()
         layer = as_network(frame.run.problem).layer_of(frame.cursor)
-        return network_lines(frame.run, layer, frame.quantity, frame.cursor, width, height, frame.running)
+        return network_lines(frame.run, layer, frame.quantity, frame.cursor, width, height, frame.running, frame.record)

@@ -306,7 +306,9 @@ class Visualizer(Widget, can_focus=True):
         if self.is_network:
             from tutor.tui.widgets.network import NetworkFrame, NetworkPanel
 
-            self.query_one(NetworkPanel).frame = NetworkFrame(run, run.current, self.quantity, self.cursor, self.running)
+            mid = self._mid_update_phase()  # mid-update the panel shows the phase's arrays, as the grids do
+            record = _phase_record(run, mid) if mid is not None else run.current
+            self.query_one(NetworkPanel).frame = NetworkFrame(run, record, self.quantity, self.cursor, self.running)
         else:
             self.query_one(GridsPanel).frame = self._grids_frame()
         self.query_one(LossChart).frame = self._chart_frame([run.current for run in self.runs])
