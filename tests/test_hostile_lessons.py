@@ -394,3 +394,29 @@ async def test_a_lesson_opens_web_links_only(tmp_path: Path, monkeypatch: pytest
         await pilot.click(Markdown, offset=(30, 2))  # over the markup in the text
         await pilot.pause()
         assert opened == ["https://example.org/x"] and app.is_running
+
+
+CONTROL_TEXTS = [  # (field, replace this, with this): each brings ESC ]0;pwned BEL, ESC [2J, or CSI (0x9b)
+    ("the title", 'title = "Base lesson"', 'title = "Base \\u001b]0;pwned\\u0007 lesson"'),
+    ("a note", 'note = "Two steps."', 'note = "Two \\u001b[2J steps."'),
+    ("a prompt", 'prompt = "Which?"', 'prompt = "Which\\u009b31m?"'),
+    ("a hint", 'hint = "The first."', 'hint = "The \\u001b[2J first."'),
+    ("a choice", 'choices = ["a", "b"]\nanswer = "a"', 'choices = ["a\\u001b[2J", "b"]\nanswer = "a\\u001b[2J"'),
+    ("the body", "# Base", "# Base \x1b]0;pwned\x07 \x1b[2J \x9b31m"),
+]
+
+
+@pytest.mark.parametrize(("field", "old", "new"), CONTROL_TEXTS, ids=[case[0] for case in CONTROL_TEXTS])
+def test_control_characters_in_a_lessons_text_are_shown_escaped_never_sent_to_the_terminal(
+    tmp_path: Path, field: str, old: str, new: str
+) -> None:
+    path = write(tmp_path, "base.md", BASE.replace(old, new))
+    checked, checked_errors = io.StringIO(), io.StringIO()
+    assert check_lesson(path, out=checked, err=checked_errors) == 0, checked_errors.getvalue()
+    every, every_errors = io.StringIO(), io.StringIO()
+    assert run_all(directory=tmp_path, out=every, err=every_errors) == 0, every_errors.getvalue()
+    for shown in (checked.getvalue(), every.getvalue()):
+        assert not any(c in shown for c in "\x1b\x07\x9b"), field
+        assert "\\x1b" in shown or "\\x9b" in shown, field
+    lesson = load_lesson(path)
+    assert "\x1b" not in lesson.title and "\x9b" not in lesson.source.body.raw

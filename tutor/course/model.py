@@ -13,6 +13,7 @@ imports none of them.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -144,6 +145,17 @@ def display_path(path: Path) -> str:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except (ValueError, OSError):
         return str(path)
+
+
+# C0 and C1 control characters but newline and tab: ESC, CSI (0x9b), BEL... would drive the terminal.
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def lesson_text(text: str) -> str:
+    """A lesson file's text as text: its control characters other than newline and tab written as
+    escapes (ESC as \\x1b), so that neither the app nor the headless output lets the file drive the terminal."""
+    text = text.replace("\r\n", "\n")  # a file saved with Windows line ends
+    return _CONTROLS.sub(lambda control: printable(control.group()), text)
 
 
 def printable(text: str) -> str:

@@ -33,6 +33,7 @@ from tutor.course.model import (
     Setup,
     Template,
     display_path,
+    lesson_text,
 )
 from tutor.crash import write_log
 from tutor.engine.hyper import HyperparameterError, Hyperparameters
@@ -321,7 +322,7 @@ class _Reader:
         lesson_id = self.typed(data, "id", str, required=True, default="")
         if lesson_id and not ID_PATTERN.fullmatch(lesson_id):
             self.problem(f'id must be lowercase letters, digits and dashes, such as "deep-chain", not "{lesson_id}"', "id")
-        title = self.typed(data, "title", str, required=True, default="")
+        title = lesson_text(self.typed(data, "title", str, required=True, default=""))
         if placeholders.has_placeholder(title):
             self.problem("the title is shown before any number is computed: it cannot hold placeholders", "title")
         order = self.typed(data, "order", int, required=True)
@@ -412,6 +413,7 @@ class _Reader:
 
     def template(self, text: str, *key: Any, default_format: str | None = None) -> Template:
         """`text` with its placeholders parsed and checked (facts exist, arguments fit), to be filled on first use."""
+        text = lesson_text(text)
         parts, errors = placeholders.parse_text(text, FACTS)
         self.count_work(parts)
         for error in errors:
@@ -421,6 +423,7 @@ class _Reader:
 
     def body(self, body: str, first_line: int) -> Template:
         """The Markdown text's template: each placeholder knows its own line."""
+        body = lesson_text(body)
         parts, errors = placeholders.parse_text(body, FACTS, first_line)
         self.count_work(parts)
         for error in errors:
@@ -670,6 +673,7 @@ class _Reader:
         if not isinstance(raw, str):
             self.problem(f"answer must be one of the choices, in quotes, not {_describe(raw)}", "answer")
             return None
+        raw = lesson_text(raw)  # as its choices are
         texts = [raw, *(choice.raw for choice in choices)]
         if choices and not any(placeholders.has_placeholder(t) for t in texts) and raw not in texts[1:]:
             # Without placeholders this can be checked now; otherwise when the check is filled.
