@@ -229,7 +229,7 @@ def _writing(command: Callable[[], int]) -> int:
     (`>/dev/full`, a disk that fills up) is one line and exit status 1, not a traceback."""
     stream = sys.stdout
     if stream is None:  # Python starts without sys.stdout when file descriptor 1 is closed
-        print("tutor: the output is closed (>&-): nothing can be written", file=sys.stderr)
+        _say("tutor: the output is closed (>&-): nothing can be written")
         return 1
     sys.stdout = _Output(stream)
     try:
@@ -237,11 +237,20 @@ def _writing(command: Callable[[], int]) -> int:
         sys.stdout.flush()
         return status
     except OutputError as error:
-        print(f"tutor: cannot write the output: {error}", file=sys.stderr)
         _drop_output(stream)
+        _say(f"tutor: cannot write the output: {error}")
         return 1
     finally:
         sys.stdout = stream
+
+
+def _say(line: str) -> None:
+    """Write the error line to stderr; when it cannot be written either (`2>/dev/full`), say nothing: exit 1 quietly."""
+    try:
+        print(line, file=sys.stderr, flush=True)
+    except (OSError, ValueError, AttributeError):  # full, closed, or no stderr at all
+        if sys.stderr is not None:
+            _drop_output(sys.stderr)
 
 
 def _drop_output(stream: Any) -> None:
