@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from tutor.engine import history, race
 from tutor.engine.problems import ProblemError, make_problem
 
 MAX_FILE_BYTES = 256 * 1024
@@ -32,11 +33,15 @@ SEARCHED_PROBLEM = {"kind": "valley"}
 SEARCH_STEPS = 20_000
 # The arguments that set how far a fact's run goes (tutor/course/facts.py): each one counts.
 RUN_LENGTHS = ("steps", "step", "stop")
+# Facts that sweep learning rates (tutor/engine/race.py): a run of `steps` updates for every lr of the grid and
+# every optimizer asked about, unless tutor ships that sweep's answer, which is then only read.
+SWEEPING_FACTS = ("best_lr", "best_lr_loss", "best_lr_accuracy", "grid_accuracy_max", "best_lr_winner")
+SWEPT_PROBLEM = {"kind": "digits"}  # the facts' default problem
 
 
 def update_cost(spec: Mapping[str, Any] | None) -> float:
     """What one update of the problem `spec` costs, in updates of the seed's matrix (measured: the valley's 0.5,
-    a 200-layer chain's about 20, the digits network's 100 in time and 300 in memory)."""
+    a 200-layer chain's about 20, the digits network's 100 in time and, with its checkpoints, 5 in memory)."""
     try:
         return _update_cost(json.dumps(spec or {"kind": "matrix"}, sort_keys=True))
     except (TypeError, ValueError):  # not JSON: the fact given it fails anyway
@@ -51,6 +56,8 @@ def _update_cost(spec_key: str) -> float:
         return 1.0
     elements = problem.start().size
     memory = elements / 25  # every update's record keeps x, its gradient and the buffers
+    if elements > history.CHECKPOINT_ABOVE:  # a large state keeps one whole record in SPACING (tutor/engine/history.py)
+        memory /= history.SPACING
     if problem.kind == "deep-chain":
         time = 1 + elements / 8  # the chain is walked layer by layer, twice
     else:  # Python's share of an update, then numpy's arithmetic per element and mini-batch row
@@ -73,6 +80,8 @@ def fact_work(function: Callable[..., Any], name: str, args: tuple[Any, ...], kw
     arguments = bound.arguments
     if name in SEARCHING_FACTS:
         return SEARCH_STEPS * SEARCHING_FACTS[name] * update_cost(SEARCHED_PROBLEM)
+    if name in SWEEPING_FACTS:
+        return _sweep_work(arguments)
     lengths = [arguments[name] for name in RUN_LENGTHS if name in arguments]
     lengths = [length for length in lengths if isinstance(length, int) and not isinstance(length, bool)]
     if not lengths:
@@ -87,3 +96,43 @@ def fact_work(function: Callable[..., Any], name: str, args: tuple[Any, ...], kw
     problem = arguments.get("problem")
     steps = min(max(steps, 0), 10**15)  # past any limit, and still a float
     return steps * runs * update_cost(problem if isinstance(problem, dict) else None)
+
+
+def _sweep_work(arguments: Mapping[str, Any]) -> float:
+    steps, problem = arguments.get("steps"), arguments.get("problem") or SWEPT_PROBLEM
+    optimizers = arguments.get("optimizers", (arguments.get("optimizer"),))
+    if not isinstance(steps, int) or isinstance(steps, bool) or not isinstance(problem, dict):
+        return 0.0  # the fact refuses such arguments itself
+    if not isinstance(optimizers, (list, tuple)):
+        return 0.0
+    steps = min(max(steps, 0), 10**15)
+    work = 0.0
+    for optimizer in optimizers:
+        try:
+            if race.ships_with_tutor(dict(problem), str(optimizer), steps):
+                continue
+        except (ProblemError, ValueError, TypeError):
+            pass  # a bad description: counted as if it were computed, and refused by the fact
+        work += len(race.LR_GRID) * steps * update_cost(problem)
+    return work
+
+
+# Arguments that pick what a fact reads from its runs, not which runs it needs.
+SELECTING_ARGUMENTS = ("layer", "element", "index")
+
+
+def work_key(function: Callable[..., Any], name: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> str:
+    """Which runs a fact call needs: calls with the same key share their runs (the facts cache them), so a file's
+    work counts them once, e.g. `update_ratio(layer=1, ...)` and `update_ratio(layer="out", ...)` of one run."""
+    try:
+        bound = inspect.signature(function).bind(*args, **kwargs)
+    except TypeError:
+        return repr((name, args, sorted(kwargs.items())))
+    bound.apply_defaults()
+    arguments = {key: value for key, value in bound.arguments.items() if key not in SELECTING_ARGUMENTS}
+    if "step" in arguments:
+        arguments["steps"] = arguments.pop("step")
+    sweep = name in SWEEPING_FACTS
+    if sweep and "optimizer" in arguments:
+        arguments["optimizers"] = [arguments.pop("optimizer")]
+    return repr(("sweep" if sweep else name if name in SEARCHING_FACTS else "runs", sorted(arguments.items())))

@@ -69,17 +69,6 @@ def lessons_directory() -> Path:
     return package.parent / "lessons"
 
 
-def _shipped(path: Path) -> bool:
-    """A lesson that ships with tutor (the checkout's lessons/ or the wheel's copy), not a file passed around.
-
-    Its engine work is not capped: lesson 2 compares optimizers at their own best lr, sweeps of
-    the digits network that take seconds once and are then read from the disk cache.
-    """
-    package = Path(__file__).resolve().parents[1]
-    folder = path.resolve().parent
-    return folder in (package / "_lessons", package.parent / "lessons")
-
-
 def lesson_files(directory: Path) -> list[Path]:
     """The lesson files in `directory`: every *.md except README.md, by name."""
     return sorted(p for p in directory.glob("*.md") if p.name.lower() != "readme.md")
@@ -286,7 +275,7 @@ class _Reader:
         self.where: tuple[Any, ...] = ()  # the table being read, e.g. ("check", 2)
         self.label = ""  # prefixed to messages about that table, e.g. "[[check]] v-next: "
         self.key_lines: _FrontMatterLines | None = None
-        self.work: dict[str, float] = {}  # engine work per distinct fact call (facts are cached)
+        self.work: dict[str, float] = {}  # engine work per set of runs the facts need (facts share and cache their runs)
 
     # -- reporting ---------------------------------------------------------------
 
@@ -354,7 +343,7 @@ class _Reader:
                 key = json.dumps([spec, (step.hp or setup.hp).as_dict()], sort_keys=True)
                 furthest[key] = (max(step.step, furthest.get(key, (0, spec))[0]), spec)
             work += sum(last * len(setup.optimizers) * limits.update_cost(spec) for last, spec in furthest.values())
-        if work > limits.MAX_ENGINE_WORK and not _shipped(self.path):
+        if work > limits.MAX_ENGINE_WORK:
             self.problem(
                 f"asks the engine for about {work:,.0f} updates' work (its placeholders and script), more than the "
                 f"{limits.MAX_ENGINE_WORK:,} a lesson may: use fewer steps, runs or a smaller problem",
@@ -433,7 +422,10 @@ class _Reader:
     def count_work(self, parts: tuple[str | placeholders.Placeholder, ...]) -> None:
         for part in parts:
             if isinstance(part, placeholders.Placeholder):
-                self.work[part.source] = limits.fact_work(FACTS[part.name], part.name, part.args, part.kwargs)
+                function = FACTS[part.name]
+                key = limits.work_key(function, part.name, part.args, part.kwargs)
+                work = limits.fact_work(function, part.name, part.args, part.kwargs)
+                self.work[key] = max(work, self.work.get(key, 0.0))
 
     # -- sections ----------------------------------------------------------------
 

@@ -79,13 +79,23 @@ def best_lr(
     cache_dir: Path | None = None,
 ) -> RaceResult:
     """`optimizer`'s best lr of `grid` on the problem `spec` after `steps` updates (hp's other values kept)."""
-    problem = make_problem(spec)
-    hp = hp or Hyperparameters()
-    key = json.dumps(
-        {"problem": problem.spec(), "optimizer": optimizer, "steps": steps, "hp": hp.as_dict(), "grid": list(grid)},
+    key = _key(spec, optimizer, steps, hp or Hyperparameters(), grid)
+    return _best_lr(key, None if cache_dir is None else str(cache_dir))
+
+
+def ships_with_tutor(
+    spec: dict[str, Any], optimizer: str, steps: int, hp: Hyperparameters | None = None, grid: tuple[float, ...] = LR_GRID
+) -> bool:
+    """Whether best_lr's answer for these arguments is one of the sweeps tutor ships (reading it costs no engine work)."""
+    key = _key(spec, optimizer, steps, hp or Hyperparameters(), grid)
+    return _read(SHIPPED / f"best-lr-{_digest(key)}.json", key) is not None
+
+
+def _key(spec: dict[str, Any], optimizer: str, steps: int, hp: Hyperparameters, grid: tuple[float, ...]) -> str:
+    return json.dumps(
+        {"problem": make_problem(spec).spec(), "optimizer": optimizer, "steps": steps, "hp": hp.as_dict(), "grid": list(grid)},
         sort_keys=True,
     )
-    return _best_lr(key, None if cache_dir is None else str(cache_dir))
 
 
 @cache
