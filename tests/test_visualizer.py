@@ -477,7 +477,7 @@ async def test_small_terminal_shows_fewer_grids_and_pages_through_them() -> None
         titles = [g.title for g in grids.grids()]
         shown = grids.layout_info.shown  # type: ignore[union-attr]
         # The first page shows what RMSprop adds: v and the step size; x and AX come last.
-        assert shown == 2 and "mean square v" in screen_text(grids) and "step lr/(sqrt(v)+eps)" in screen_text(grids)
+        assert shown == 2 and "mean square v" in screen_text(grids) and "step size lr/(sqrt(v)+eps)" in screen_text(grids)
         assert "AX (goal: I)" not in screen_text(grids)
         await pilot.press("m")
         await pilot.pause()

@@ -172,7 +172,7 @@ def race_view(runs: Sequence[Run], width: int, cursor: int | None) -> Renderable
     for run in runs:
         record = run.current
         parts.append(Text(""))
-        parts.append(Text(f"{run.optimizer.label} after {record.step} steps", style="bold"))
+        parts.append(Text(f"{run.optimizer.label} after {record.step} updates", style="bold"))
         product = getattr(run.problem, "product", None)
         if product is not None:
             parts.append(Text(f"(A @ X).round(2) =\n{seed_array(product(record.x))}"))

@@ -65,7 +65,7 @@ def quantity_grids(
         grids.append(
             GridView("mean square v", record.mean_square, "log", idle=idle, highlight="mean_square" in highlight, **common)
         )
-    step_title = "step lr/(sqrt(v)+eps)" if record.mean_square is not None else "step (lr everywhere)"
+    step_title = "step size lr/(sqrt(v)+eps)" if record.mean_square is not None else "step size (lr everywhere)"
     step_idle = idle
     if record.effective_step is run.current.effective_step and record.mean_square is not run.current.mean_square:
         # Mid-update, before the "step" phase: the steps are still those of the old v, so a cell whose

@@ -167,7 +167,7 @@ def _segments(line: Text, base: Style, console: Console) -> list[Segment]:
 
 
 # When the grids need several pages, the first shows what the optimizer does inside.
-PAGE_PRIORITY = ("mean square", "step lr/", "gradient", "momentum", "x", "AX")  # gd's "step (lr everywhere)" last
+PAGE_PRIORITY = ("mean square", "step size lr/", "gradient", "momentum", "x", "AX")  # gd's "step size (lr everywhere)" last
 
 
 def _page_priority(title: str) -> int:

@@ -383,7 +383,7 @@ class Visualizer(Widget, can_focus=True):
         elif "phases" in self.hidden:
             text = Text("")
         else:
-            text = Text("n: take the next update apart phase by phase   space: the whole step", style="dim")
+            text = Text("n: take the next update apart phase by phase   space: the whole update", style="dim")
         _update(self.query_one(NarrationBar), text)
 
     def _show_controls(self) -> None:
