@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tutor.course import fill, load_course
+from tutor.course import fill, load_course, load_lesson
 from tutor.engine.experiments import SEED_PRINTED_LOSSES
 from tutor.engine.optimizers import SEED_OPTIMIZERS
 from tutor.headless import check_lesson, lesson_snapshot, run_all
@@ -259,3 +259,34 @@ def test_the_loss_charts_step_ticks_are_evenly_spaced_round_numbers(steps: int) 
     assert labels[0] == 0 and labels == list(range(0, steps + 1, spacing))
     assert 2 <= len(labels) <= 6 and steps - labels[-1] < spacing
     assert int(str(spacing).rstrip("0") or 0) in (1, 2, 5)
+
+
+def test_a_teachers_folder_is_read_beside_the_course(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tutor.course.reader import TEACHER_LESSONS_ENV
+
+    good = (FIXTURES / "good" / "01-race.md").read_text()
+    (tmp_path / "20-race.md").write_text(good.replace("order = 1", "order = 20"))
+    monkeypatch.setenv(TEACHER_LESSONS_ENV, str(tmp_path))
+    course = load_course()
+    assert course.problems == []
+    assert list(course.ids) == [*COURSE.ids, "tiny-race"]  # the course's lessons first, then the teacher's
+    (tmp_path / "21-rmsprop.md").write_text(good.replace('id = "tiny-race"', 'id = "rmsprop"'))
+    problems = [str(problem) for problem in load_course().problems]
+    assert problems == [f"{tmp_path / '21-rmsprop.md'}:2: duplicate lesson id 'rmsprop': lessons/04-rmsprop.md has it too"]
+    err = io.StringIO()
+    assert check_lesson(tmp_path / "21-rmsprop.md", out=io.StringIO(), err=err) == 1
+    assert "lesson id 'rmsprop' is taken: lessons/04-rmsprop.md has it too" in err.getvalue()
+
+
+def test_run_all_takes_a_lesson_file_or_folder(tmp_path: Path) -> None:
+    lesson = FIXTURES / "good" / "01-race.md"
+    result = run_tutor("--run-all", str(lesson))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == lesson_snapshot(load_lesson(lesson), WIDTH) + "\n"
+    assert run_tutor("--run-all", str(FIXTURES / "good")).stdout == result.stdout
+    missing = run_tutor("--run-all", str(tmp_path / "nope.md"))
+    assert missing.returncode == 2 and missing.stderr.endswith(
+        f"--run-all: no such lesson file or folder: {tmp_path / 'nope.md'}\n"
+    )
+    teacher = run_tutor("--lessons", str(tmp_path / "nope"), "--run-all")
+    assert teacher.returncode == 2 and teacher.stderr.endswith(f"--lessons: no such folder: {tmp_path / 'nope'}\n")

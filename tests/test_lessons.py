@@ -402,38 +402,43 @@ def test_shipped_lessons_each_end_with_a_check() -> None:
         assert fill(lesson).checks, f"{lesson.path.name} has no [[check]]"
 
 
-# A decimal with three or more significant digits typed into a lesson is a number the
-# engine should have computed (hyperparameters such as 0.001 or 0.9 have fewer).
-HAND_TYPED = re.compile(r"(?<![\w.])-?\d*\.?\d+(?:e[-+]?\d+)?(?![\w.])", re.IGNORECASE)
-
-
-def _significant_digits(token: str) -> int:
-    """0.000123 -> 3, 1.50e-3 -> 2, 0.9 -> 1."""
-    mantissa = token.lower().lstrip("-").split("e")[0].replace(".", "")
-    return len(mantissa.strip("0"))
-
-
 def test_significant_digits() -> None:
-    assert [_significant_digits(t) for t in ("0.000123", "1.50e-3", "0.9", "0.5469198476714346")] == [3, 2, 1, 16]
+    assert [placeholders.significant_digits(t) for t in ("0.000123", "1.50e-3", "0.9", "0.5469198476714346")] == [3, 2, 1, 16]
 
 
 def hand_typed_numbers(source: str) -> list[str]:
-    """Decimals with three or more significant digits typed outside placeholders and `code`, in a
-    lesson's text, script notes and check prompts, hints and explanations."""
+    """The validator's rule (placeholders.hand_typed_results) over a lesson's text, script notes
+    and check prompts, hints and explanations."""
     _, front, body = source.split("+++", 2)
     data = tomllib.loads(front)
     texts = [body, *(step.get("note", "") for step in data.get("script", []))]
     texts += [check.get(field, "") for check in data.get("check", []) for field in ("prompt", "hint", "explanation")]
-    parts, _ = placeholders.parse_text("\n".join(texts), FACTS)
-    prose = "".join(part if isinstance(part, str) else " " for part in parts)
-    prose = re.sub(r"`[^`]*`", " ", prose)  # code such as `lr=0.001` names a setting, not a result
-    return [t for t in HAND_TYPED.findall(prose) if ("." in t or "e" in t.lower()) and _significant_digits(t) >= 3]
+    return [token for text in texts for _, token in placeholders.hand_typed_results(text)]
 
 
 def test_hand_typed_numbers_are_found_where_a_learner_reads_them() -> None:
     source = BASE.replace('hint = "The first."', 'hint = "It is 0.5469 here."').replace("Loss after", "Loss 3.06 after")
     assert hand_typed_numbers(source) == ["3.06", "0.5469"]
     assert hand_typed_numbers(BASE) == []
+
+
+def test_the_validator_refuses_a_hand_typed_result_with_its_line(tmp_path: Path) -> None:
+    source = BASE.replace('hint = "The first."', 'hint = "It is 0.5469 here."').replace("Loss after", "Loss 3.06 after")
+    with pytest.raises(LessonError) as raised:
+        load_lesson(write(tmp_path, "05-typed.md", source))
+    lines = source.split("\n")
+    found = [(p.line, p.message.split(" is typed by hand")[0]) for p in raised.value.problems]
+    hint_line = next(i for i, line in enumerate(lines, 1) if "0.5469" in line)
+    body_line = next(i for i, line in enumerate(lines, 1) if "3.06" in line)
+    assert sorted(found) == sorted([(hint_line, "[[check]] choose: 0.5469"), (body_line, "3.06")])
+
+
+def test_an_unclosed_placeholder_says_so_with_its_line(tmp_path: Path) -> None:
+    source = BASE + "\nThe lr is {{ setting('lr')\nand so on.\n"
+    with pytest.raises(LessonError) as raised:
+        load_lesson(write(tmp_path, "05-open.md", source))
+    line = next(i for i, text in enumerate(source.split("\n"), 1) if "{{ setting('lr')" in text)
+    assert [(p.line, p.message.split(":")[0]) for p in raised.value.problems] == [(line, "unclosed placeholder")]
 
 
 def test_shipped_lessons_type_no_computed_number_by_hand() -> None:
@@ -532,9 +537,14 @@ def test_readme_lists_every_fact_from_its_docstring() -> None:
 def test_readme_example_is_a_valid_lesson(tmp_path: Path) -> None:
     text = README.read_text(encoding="utf-8")
     example = text.split("```markdown\n", 1)[1].split("\n```\n", 1)[0] + "\n"
-    lesson = load_lesson(write(tmp_path, "08-first-steps.md", example))
+    lesson = load_lesson(write(tmp_path, "20-first-steps.md", example))
     filled = fill(lesson)
     assert [check.id for check in filled.checks] == ["v-after-one", "idle", "larger-step"]
+    # A teacher who copies it beside the course collides with no shipped lesson's id, order or file name.
+    shipped_lessons = load_course(ROOT / "lessons").lessons
+    assert lesson.id not in {other.id for other in shipped_lessons}
+    assert lesson.order not in {other.order for other in shipped_lessons}
+    assert "20-first-steps.md" in text and not (ROOT / "lessons" / "20-first-steps.md").exists()
     assert filled.script[1].phase == "add"
     assert "{{" not in filled.text
 

@@ -104,7 +104,19 @@ def build_parser() -> argparse.ArgumentParser:
         description="Learn why RMSprop exists: lessons on vanishing and exploding gradients, "
         "and optimizers stepped one update at a time.",
     )
-    parser.add_argument("--run-all", action="store_true", help="run every lesson's script headless and print its text snapshot")
+    parser.add_argument(
+        "--run-all",
+        nargs="?",
+        const=True,
+        default=False,
+        metavar="PATH",
+        help="run every lesson's script headless and print its text snapshot (PATH: only this lesson file or folder)",
+    )
+    parser.add_argument(
+        "--lessons",
+        metavar="DIR",
+        help="a teacher's folder of lessons, read beside the course's (ids unique across both; sets $TUTOR_TEACHER_LESSONS)",
+    )
     parser.add_argument("--lesson", metavar="ID", help="open this lesson in the app (with --run-all: print only this lesson)")
     parser.add_argument("--width", type=int, default=100, help="with --run-all: text width (default 100)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -175,6 +187,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return _lessons()
             parser = build_parser()
             args = parser.parse_args(argv)
+            if args.lessons is not None:
+                _teacher_lessons(args.lessons, parser)
             if args.command == "sandbox":
                 return _sandbox(args)
             if args.command is None and not args.run_all:
@@ -268,11 +282,27 @@ def _check_width(width: int, parser: argparse.ArgumentParser) -> None:
         parser.error(f"--width must be from 40 to 1000, not {width}")
 
 
+def _teacher_lessons(folder: str, parser: argparse.ArgumentParser) -> None:
+    """`--lessons DIR`: read beside the course by every load of it, here and in the apps `tutor serve` starts."""
+    import os
+
+    from tutor.course.reader import TEACHER_LESSONS_ENV
+
+    if not os.path.isdir(folder):
+        parser.error(f"--lessons: no such folder: {folder}")
+    os.environ[TEACHER_LESSONS_ENV] = os.path.abspath(folder)
+
+
 def _run_all(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from pathlib import Path
+
     from tutor.headless import run_all
 
     _check_width(args.width, parser)
-    return run_all(lesson_id=args.lesson, width=args.width)
+    path = None if args.run_all is True else Path(args.run_all)
+    if path is not None and not path.exists():
+        parser.error(f"--run-all: no such lesson file or folder: {path}")
+    return run_all(lesson_id=args.lesson, width=args.width, directory=path)
 
 
 def _check_lesson(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:

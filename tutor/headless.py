@@ -23,7 +23,7 @@ from rich.rule import Rule
 from rich.text import Text
 
 from tutor.course import Check, Course, Lesson, LessonError, LessonProblem, ScriptStep, fill, load_course, load_lesson
-from tutor.course.model import printable
+from tutor.course.model import display_path, printable
 from tutor.course.reader import front_matter_line, lesson_files
 from tutor.engine import Run, make_problem
 from tutor.engine.experiments import SEED_PRINTED_LOSSES
@@ -261,6 +261,7 @@ def check_lessons(paths: Sequence[Path], width: int = DEFAULT_WIDTH, out: TextIO
     out = out or sys.stdout
     err = err or sys.stderr
     courses: dict[Path, Course] = {}
+    course = load_course()  # the course a teacher's lesson is read beside: its ids are taken too
     failed = False
     for path in map(Path, paths):
         if not os.path.lexists(path):
@@ -271,20 +272,29 @@ def check_lessons(paths: Sequence[Path], width: int = DEFAULT_WIDTH, out: TextIO
             folder = file.parent.resolve()
             if folder not in courses:
                 courses[folder] = load_course(folder)
-            failed |= _check_one(file, courses[folder], width, out, err) != 0
+            failed |= _check_one(file, [*courses[folder].lessons, *course.lessons], width, out, err) != 0
     return 1 if failed else 0
 
 
-def _check_one(path: Path, folder: Course, width: int, out: TextIO, err: TextIO) -> int:
+def _beside(other: Path, path: Path) -> str:
+    """`other` by its name if it sits in `path`'s folder, else by its path."""
+    return other.name if other.resolve().parent == path.resolve().parent else str(display_path(other))
+
+
+def _check_one(path: Path, others: Sequence[Lesson], width: int, out: TextIO, err: TextIO) -> int:
     try:
         lesson = load_lesson(path, evaluate=True)
     except LessonError as error:
         return _problems(error.problems, path, err)
-    duplicates = [other for other in folder.lessons if other.id == lesson.id and other.path.resolve() != lesson.path.resolve()]
+    duplicates = [other for other in others if other.id == lesson.id and other.path.resolve() != lesson.path.resolve()]
     if duplicates:
         line = front_matter_line(lesson.path, "id")
         return _problems(
-            [LessonProblem(lesson.path, line, f"lesson id {lesson.id!r} is taken: {duplicates[0].path.name} has it too")],
+            [
+                LessonProblem(
+                    lesson.path, line, f"lesson id {lesson.id!r} is taken: {_beside(duplicates[0].path, lesson.path)} has it too"
+                )
+            ],
             path,
             err,
         )

@@ -111,6 +111,32 @@ def spans(text: str) -> Iterator[tuple[int, int]]:
         start = text.find("{{", end + 2)
 
 
+# A decimal with three or more significant digits typed into a lesson's prose is a result the
+# engine should have computed (settings such as 0.001 or 0.9 have fewer).
+_DECIMAL = re.compile(r"(?<![\w.])-?\d*\.?\d+(?:e[-+]?\d+)?(?![\w.])", re.IGNORECASE)
+
+
+def significant_digits(token: str) -> int:
+    """0.000123 -> 3, 1.50e-3 -> 2, 0.9 -> 1."""
+    mantissa = token.lower().lstrip("-").split("e")[0].replace(".", "")
+    return len(mantissa.strip("0"))
+
+
+def hand_typed_results(text: str) -> list[tuple[int, str]]:
+    """(offset, token) of each decimal with three or more significant digits typed outside
+    placeholders and `code` (`lr=0.001` names a setting, not a result)."""
+    blank = list(text)
+    for start, end in spans(text):
+        for index in range(start, len(text) if end < 0 else end):
+            blank[index] = " " if text[index] != "\n" else "\n"
+    prose = re.sub(r"`[^`\n]*`", lambda m: " " * len(m.group(0)), "".join(blank))
+    return [
+        (match.start(), token)
+        for match in _DECIMAL.finditer(prose)
+        if ("." in (token := match.group(0)) or "e" in token.lower()) and significant_digits(token) >= 3
+    ]
+
+
 def has_placeholder(text: str) -> bool:
     return any(end >= 0 for _, end in spans(text))
 
@@ -132,7 +158,7 @@ def parse_text(
         if start > position:
             parts.append(text[position:start])
         if end < 0:
-            error = PlaceholderError(f"{shown(text[start:].split(chr(10))[0])} opens a placeholder never closed with }}}}")
+            error = PlaceholderError(f"unclosed placeholder: {shown(text[start:].split(chr(10))[0])} is never closed with }}}}")
             error.offset, error.line = start, line
             errors.append(error)
             position = start

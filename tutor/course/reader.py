@@ -46,6 +46,7 @@ else:  # Python 3.10
     import tomli as tomllib
 
 LESSONS_DIR_ENV = "TUTOR_LESSONS_DIR"
+TEACHER_LESSONS_ENV = "TUTOR_TEACHER_LESSONS"  # a teacher's folder read beside the course (`tutor --lessons DIR` sets it)
 MAX_SCRIPT_STEP = 100_000
 DEFAULT_TOLERANCE = 0.01
 FENCE = "+++"
@@ -54,6 +55,7 @@ ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]*")
 TOP_KEYS = ("id", "title", "order", "visualizer", "script", "check")
 VISUALIZER_KEYS = ("view", "problem", "optimizers", *Hyperparameters.NAMES)
 SCRIPT_KEYS = ("step", "inspect", "note", "phase", "problem", *Hyperparameters.NAMES)
+PROSE_KEYS = ("note", "prompt", "hint", "explanation")  # text a learner reads: results in it come from placeholders
 CHECK_KEYS = ("id", "prompt", "kind", "choices", "answer", "tolerance", "hint", "explanation")
 
 
@@ -84,20 +86,39 @@ def preload_course(course: Course) -> None:
     _preloaded = course
 
 
+def teacher_directory() -> Path | None:
+    """$TUTOR_TEACHER_LESSONS: a teacher's folder of lessons, read beside the course's."""
+    folder = os.environ.get(TEACHER_LESSONS_ENV)
+    return Path(folder) if folder else None
+
+
 def load_course(directory: Path | None = None, evaluate: bool = False) -> Course:
-    """Every lesson in `directory` (None: the shipped lessons), in order; broken files become problems.
+    """Every lesson in `directory` (a folder or one lesson file; None: the course's lessons and the
+    teacher's folder beside them), in order; broken files become problems.
 
     With `evaluate`, every placeholder is computed now and a failing one makes its lesson a problem.
     """
     if directory is None and not evaluate and _preloaded is not None:
         return _preloaded
-    directory = lessons_directory() if directory is None else Path(directory)
-    if not directory.is_dir():
-        return Course([], [LessonProblem(directory, None, "no such lessons directory")])
+    if directory is None:
+        teacher = teacher_directory()
+        places = [lessons_directory(), *([teacher] if teacher else [])]
+    else:
+        places = [Path(directory)]
     lessons: list[Lesson] = []
     problems: list[LessonProblem] = []
+    files: list[Path] = []
+    for place in places:
+        if place.is_file():
+            files.append(place)
+        elif place.is_dir():
+            files += lesson_files(place)
+        else:
+            problems.append(LessonProblem(place, None, "no such lessons directory"))
+    if problems and not files:
+        return Course([], problems)
     seen: dict[str, Lesson] = {}
-    for path in lesson_files(directory):
+    for path in files:
         try:
             lesson = load_lesson(path, evaluate=evaluate)
         except LessonError as error:
@@ -263,6 +284,10 @@ def _deepest_line(front: str, first_line: int) -> int:
     return first_line + counts.index(max(counts)) if lines else first_line
 
 
+def _typed_result(token: str) -> str:
+    return f"{token} is typed by hand: a result must come from the engine through a placeholder (settings such as 0.001 are fine)"
+
+
 class _Invalid(Exception):
     """Stops reading one section; the problem is already recorded."""
 
@@ -398,6 +423,9 @@ class _Reader:
 
     def text_field(self, table: dict[str, Any], key: str, required: bool = False) -> Template:
         value = self.typed(table, key, str, required=required, default="")
+        if key in PROSE_KEYS:
+            for _, token in placeholders.hand_typed_results(value):
+                self.problem(_typed_result(token), key)
         return self.template(value, key)
 
     def template(self, text: str, *key: Any, default_format: str | None = None) -> Template:
@@ -417,6 +445,8 @@ class _Reader:
         self.count_work(parts)
         for error in errors:
             self.problem(str(error), line=error.line)
+        for offset, token in placeholders.hand_typed_results(body):
+            self.problem(_typed_result(token), line=first_line + body.count("\n", 0, offset))
         return Template(body, parts, first_line)
 
     def count_work(self, parts: tuple[str | placeholders.Placeholder, ...]) -> None:
