@@ -57,3 +57,20 @@ async def test_a_start_lesson_with_the_course_loaded_is_the_first_screen(tmp_pat
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, LessonListScreen)
+
+
+def test_the_shipped_values_are_current() -> None:
+    """Stale after a change to tutor/engine, tutor/course or a lesson: write them again with the command in
+    tutor/course/data/README.md."""
+    shipped = json.loads((cache.SHIPPED / cache.FILE_NAME).read_text(encoding="utf-8"))
+    assert shipped["code"] == cache.code_digest(), "stale: see tutor/course/data/README.md"
+    assert shipped["values"] == cache.keepable(filler.computed_values(load_course())), "stale: see tutor/course/data/README.md"
+
+
+def test_a_fresh_install_opens_a_shipped_lesson_without_the_engine(tmp_path: Path, fact_calls: list[str]) -> None:
+    filler.keep_values_in(tmp_path / "empty-cache")
+    lesson = load_course().lesson("race")
+    assert lesson is not None
+    filled = filler.fill(lesson)
+    assert fact_calls == [] and not filled.problems
+    assert not (tmp_path / "empty-cache").exists()  # nothing computed, nothing to keep

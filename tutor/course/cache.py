@@ -4,6 +4,11 @@ A value depends on the placeholder as written (its fact, arguments and format) a
 computes it: the file holds one digest of tutor/engine and tutor/course (every file, data included),
 numpy's and Python's versions, and is ignored whole when that digest differs. The app keeps one
 (`tutor.course.filler.keep_values_in`); `--run-all` and `check-lesson` always compute.
+
+The shipped lessons' values ship inside tutor too (SHIPPED, the same file under the same digest, read
+before the user's), so a fresh install opens a lesson without running the engine. After changing
+tutor/engine, tutor/course or a lesson, write them again (tests/test_course_cache.py fails until then)
+with the command in tutor/course/data/README.md.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ FILE_NAME = "placeholder-values.json"
 MAX_FILE_BYTES = 4 * 1024 * 1024
 MAX_ENTRIES = 20_000  # a file past it starts again
 MAX_VALUE_CHARACTERS = 2_000  # a longer placeholder and value (a whole array) is computed each time
+SHIPPED = Path(__file__).resolve().parent / "data"  # holds FILE_NAME: the shipped lessons' values
 
 
 CACHE_ENV = "TUTOR_CACHE"  # where results worth keeping between runs go; default: the user's cache folder
@@ -45,9 +51,14 @@ def code_digest() -> str:
     digest = hashlib.sha256(f"{sys.version}\n{numpy.__version__}\n".encode())
     for folder in ("engine", "course"):
         for path in sorted((package / folder).rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
+            if path.is_file() and "__pycache__" not in path.parts and path != SHIPPED / FILE_NAME:  # not what it keys
                 digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
+
+
+def keepable(values: dict[str, str]) -> dict[str, str]:
+    """The values worth a place in the file (not a whole array)."""
+    return {key: value for key, value in values.items() if len(key) + len(value) <= MAX_VALUE_CHARACTERS}
 
 
 class ValueCache:
@@ -64,7 +75,7 @@ class ValueCache:
 
     def put(self, values: dict[str, str]) -> None:
         """Keep `values` (merged with what another instance may have written meanwhile)."""
-        values = {key: value for key, value in values.items() if len(key) + len(value) <= MAX_VALUE_CHARACTERS}
+        values = keepable(values)
         if not values:
             return
         with self._lock:
@@ -73,10 +84,11 @@ class ValueCache:
             if len(merged) > MAX_ENTRIES:
                 merged = values
             self._values = merged
+            code = code_digest()  # before the temporary file exists: the shipped file's folder is part of the digest
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=self.path.parent, delete=False) as file:
-                    json.dump({"code": code_digest(), "values": merged}, file)
+                    json.dump({"code": code, "values": merged}, file)
                 os.replace(file.name, self.path)
             except OSError:
                 pass

@@ -15,7 +15,7 @@ import weakref
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from tutor.course.cache import ValueCache
+from tutor.course.cache import SHIPPED, ValueCache
 from tutor.course.checks import Check
 from tutor.course.facts import FACTS
 from tutor.course.model import CheckSource, Course, Lesson, LessonProblem, ScriptStep, Template
@@ -49,12 +49,36 @@ REVEAL_OPEN = re.compile(r"<!--\s*/?after\b")
 
 
 _kept: ValueCache | None = None  # placeholders' values from earlier runs (the app keeps them)
+_shipped: ValueCache | None = None  # the shipped lessons' values, read before _kept
 
 
 def keep_values_in(directory: Path | None) -> None:
-    """Keep placeholders' values in `directory` between runs (None: compute every time, as at first)."""
-    global _kept
+    """Keep placeholders' values in `directory` between runs, read after those shipped inside tutor
+    (None: compute every time, as at first)."""
+    global _kept, _shipped
     _kept = None if directory is None else ValueCache(directory)
+    _shipped = None if directory is None else ValueCache(SHIPPED)
+
+
+def computed_values(course: Course) -> dict[str, str]:
+    """Every placeholder's value in `course`, computed now (neither shipped nor kept values read), as shipped."""
+    values: dict[str, str] = {}
+    for lesson in course.lessons:
+        filler = _Filler(lesson, caches=())
+        filler.filled()
+        values.update(filler.computed)
+    return values
+
+
+def ship_values() -> Path:
+    """Write the shipped lessons' values into tutor (SHIPPED), computed afresh; the file written."""
+    from tutor.course.reader import load_course
+
+    shipped = ValueCache(SHIPPED)
+    shipped.path.unlink(missing_ok=True)
+    shipped.put(computed_values(load_course()))
+    shipped.path.chmod(0o644)  # a package file, not the user's private cache
+    return shipped.path
 
 
 def fill(lesson: Lesson) -> Filled:
@@ -78,10 +102,12 @@ def prepare(course: Course) -> None:
 
 
 class _Filler:
-    def __init__(self, lesson: Lesson) -> None:
+    def __init__(self, lesson: Lesson, caches: tuple[ValueCache, ...] | None = None) -> None:
         self.lesson = lesson
         self.problems: list[LessonProblem] = []
-        self.kept = _kept
+        # Values are read from each cache in turn (None: the module's, shipped first) and kept in the last.
+        self.caches = tuple(cache for cache in (_shipped, _kept) if cache is not None) if caches is None else caches
+        self.kept = self.caches[-1] if self.caches else None
         self.computed: dict[str, str] = {}  # values to keep for the next run
 
     def filled(self) -> Filled:
@@ -140,7 +166,7 @@ class _Filler:
                 pieces.append(part)
                 continue
             key = f"{part.source} | {template.default_format}"
-            value = self.kept.get(key) if self.kept is not None else None
+            value = next(filter(None, (cache.get(key) for cache in self.caches)), None)
             if value is not None:
                 pieces.append(value)
                 continue
