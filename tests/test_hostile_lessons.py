@@ -20,7 +20,7 @@ from textual.widgets import Markdown, OptionList, Static
 
 from tutor.course import LessonError, fill, load_course, load_lesson
 from tutor.course.limits import MAX_CHECKS, MAX_ENGINE_WORK, MAX_FILE_BYTES, MAX_PLACEHOLDERS, MAX_SCRIPT_STEPS
-from tutor.course.reader import lesson_files
+from tutor.course.reader import NO_LESSON_FILES, lesson_files
 from tutor.headless import check_lesson, lesson_snapshot, run_all
 from tutor.tui.app import make_app
 from tutor.tui.screens.lesson import LessonScreen
@@ -443,3 +443,16 @@ def test_control_characters_in_a_lessons_text_are_shown_escaped_never_sent_to_th
         assert "\\x1b" in shown or "\\x9b" in shown, field
     lesson = load_lesson(path)
     assert "\x1b" not in lesson.title and "\x9b" not in lesson.source.body.raw
+
+
+@pytest.mark.parametrize("folder", ["/", "/proc", "empty", "dir.md"])
+def test_a_folder_without_lesson_files_is_said_and_exit_1(tmp_path: Path, folder: str) -> None:
+    """`check-lesson /`, `TUTOR_LESSONS_DIR=/proc tutor --run-all`, a folder named dir.md: the reason, not silence and 0."""
+    path = Path(folder) if folder.startswith("/") else tmp_path / folder
+    path.mkdir(exist_ok=True)
+    out, err = io.StringIO(), io.StringIO()
+    assert check_lesson(path, out=out, err=err) == 1
+    assert (out.getvalue(), err.getvalue()) == ("", f"tutor: {path}: {NO_LESSON_FILES}\n")
+    out, err = io.StringIO(), io.StringIO()
+    assert run_all(directory=path, out=out, err=err) == 1
+    assert (out.getvalue(), err.getvalue()) == ("", f"{path}: {NO_LESSON_FILES}\n")

@@ -24,7 +24,7 @@ from rich.text import Text
 
 from tutor.course import Check, Course, Lesson, LessonError, LessonProblem, ScriptStep, fill, load_course, load_lesson
 from tutor.course.model import display_path, printable
-from tutor.course.reader import front_matter_line, lesson_files
+from tutor.course.reader import NO_LESSON_FILES, front_matter_line, lesson_files
 from tutor.engine import Run, make_problem
 from tutor.engine.experiments import SEED_PRINTED_LOSSES
 from tutor.engine.hyper import Hyperparameters
@@ -268,7 +268,11 @@ def check_lessons(paths: Sequence[Path], width: int = DEFAULT_WIDTH, out: TextIO
             err.write(printable(f"tutor: no such lesson file: {path}") + "\n")
             failed = True
             continue
-        for file in lesson_files(path) if path.is_dir() else [path]:
+        files = lesson_files(path) if path.is_dir() else [path]
+        if not files:
+            err.write(printable(f"tutor: {path}: {NO_LESSON_FILES}") + "\n")
+            failed = True
+        for file in files:
             folder = file.parent.resolve()
             if folder not in courses:
                 courses[folder] = load_course(folder)

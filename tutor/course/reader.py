@@ -71,6 +71,9 @@ def lessons_directory() -> Path:
     return package.parent / "lessons"
 
 
+NO_LESSON_FILES = "no lesson files (*.md other than README.md) in this folder"
+
+
 def lesson_files(directory: Path) -> list[Path]:
     """The lesson files in `directory`: every *.md except README.md, by name."""
     return sorted(p for p in directory.glob("*.md") if p.name.lower() != "readme.md")
@@ -112,7 +115,10 @@ def load_course(directory: Path | None = None, evaluate: bool = False) -> Course
         if place.is_file():
             files.append(place)
         elif place.is_dir():
-            files += lesson_files(place)
+            found = lesson_files(place)
+            if not found:  # `/`, /proc, an empty folder: said, not an empty list that looks like success
+                problems.append(LessonProblem(place, None, NO_LESSON_FILES))
+            files += found
         else:
             problems.append(LessonProblem(place, None, "no such lessons directory"))
     if problems and not files:
