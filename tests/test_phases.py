@@ -204,3 +204,21 @@ def test_headless_phase_view_writes_out_the_same_arithmetic() -> None:
     lines = phase_update(run, phases, 2, 0)
     assert lines[-1].startswith("v[0,0] = ") and lines[-1].endswith(f"= {float(phases[2].arrays['mean_square'][0, 0]):.4g}")
     assert "inspector\n" + "\n".join(lines) in text
+
+
+def test_the_inspectors_arithmetic_adds_up_after_its_own_rounding_where_an_update_cancels() -> None:
+    """Lesson 8's gradient descent, update 10: x goes from about -9e-05 to 4.5e-10. With four digits the line read
+    `(-9e-05) - 0.001*(-0.09) = 4.5e-10`, which is 0; the operands now carry the digits the result needs."""
+    import re
+
+    from tutor.engine.problems import make_problem
+    from tutor.views.inspector import element_update
+
+    run = Run.create(make_problem({"kind": "minibatch", "size": 0.01, "period": 10, "curvature": 0.001}), "gd")
+    run.goto(10)
+    line = element_update(run, 0)[-1]
+    assert line == "x[0] = (-8.999964e-05) - 0.001*(-0.09000009) = 4.5e-10"
+    x_before, lr, g, x = (float(n) for n in re.findall(r"-?[\d.]+(?:e[-+]\d+)?", line.removeprefix("x[0] = ")))
+    assert f"{x_before - lr * g:.2g}" == f"{x:.2g}"
+    run.goto(11)  # no cancellation: four digits, as everywhere
+    assert element_update(run, 0)[-1] == "x[0] = 4.5e-10 - 0.001*0.01 = (-1e-05)"
