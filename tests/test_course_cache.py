@@ -3,6 +3,7 @@ and `tutor --lesson ID` opening straight on the lesson."""
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 from test_lessons import BASE, write
 
 from tutor.course import cache, filler, load_course, load_lesson
+from tutor.headless import run_all
 from tutor.tui.app import make_app
 from tutor.tui.screens.lesson import LessonScreen
 from tutor.tui.screens.lessons import LessonListScreen
@@ -74,3 +76,9 @@ def test_a_fresh_install_opens_a_shipped_lesson_without_the_engine(tmp_path: Pat
     filled = filler.fill(lesson)
     assert fact_calls == [] and not filled.problems
     assert not (tmp_path / "empty-cache").exists()  # nothing computed, nothing to keep
+
+
+def test_run_all_prints_the_shipped_lessons_with_the_shipped_values(fact_calls: list[str]) -> None:
+    out = io.StringIO()
+    assert run_all(lesson_id="race", out=out) == 0
+    assert fact_calls == [] and "race" in out.getvalue()

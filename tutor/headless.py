@@ -23,6 +23,7 @@ from rich.rule import Rule
 from rich.text import Text
 
 from tutor.course import Check, Course, Lesson, LessonError, LessonProblem, ScriptStep, fill, load_course, load_lesson
+from tutor.course.filler import read_shipped_values
 from tutor.course.model import display_path, printable
 from tutor.course.reader import NO_LESSON_FILES, front_matter_line, lesson_files
 from tutor.engine import Run, make_problem
@@ -232,6 +233,7 @@ def run_all(
     """Print every lesson's snapshot (or one lesson's). 0 if all loaded and ran, 1 if any failed, 2 for an unknown id."""
     out = out or sys.stdout
     err = err or sys.stderr
+    read_shipped_values()
     course = load_course(directory, evaluate=True)
     # Broken files first: the lesson asked for may be one of them.
     for problem in course.problems:

@@ -3,7 +3,7 @@
 A value depends on the placeholder as written (its fact, arguments and format) and on the code that
 computes it: the file holds one digest of tutor/engine and tutor/course (every file, data included),
 numpy's and Python's versions, and is ignored whole when that digest differs. The app keeps one
-(`tutor.course.filler.keep_values_in`); `--run-all` and `check-lesson` always compute.
+(`tutor.course.filler.keep_values_in`); `--run-all` reads only the shipped values, `check-lesson` computes.
 
 The shipped lessons' values ship inside tutor too (SHIPPED, the same file under the same digest, read
 before the user's), so a fresh install opens a lesson without running the engine. After changing
