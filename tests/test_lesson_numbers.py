@@ -61,8 +61,9 @@ def test_every_lesson_loads_in_order():
         "valley",
         "race",
         "beyond",
+        "minibatches",
     ]
-    assert [lesson.order for lesson in COURSE.lessons] == list(range(1, 9))
+    assert [lesson.order for lesson in COURSE.lessons] == list(range(1, 10))
 
 
 # -- (a) no typed results --------------------------------------------------------------------
@@ -243,6 +244,21 @@ def furthest_drift():
     return max(("gd", "rprop", "rmsprop"), key=lambda key: abs(run(MINIBATCH, key, 100).current.x[0]))
 
 
+def batch_losses(batch, start=20, stop=40):
+    """RMSprop's batch losses at lr 0.001 on the six-layer network, updates `start` to `stop`."""
+    return run(dict(DIGITS6, batch=batch), "rmsprop", stop, lr=0.001).losses()[start : stop + 1]
+
+
+def noisiest_batch():
+    spread = {f"{batch} image{'s' if batch > 1 else ''}": np.ptp(batch_losses(batch)) for batch in (1, 32)}
+    return max(spread, key=spread.get)
+
+
+def digits_accuracy(optimizer, steps, **hp):
+    r = run(DIGITS6, optimizer, steps, **hp)
+    return r.problem.evaluate(r.current.x)[1]
+
+
 ANSWERS = {
     ("deep-chain", "power-of-two"): lambda: chain_log2(10, 0.5, "linear"),
     ("deep-chain", "relu-growth"): lambda: 2 ** (chain_log2(10, 5.0, "relu") / 9),
@@ -269,6 +285,15 @@ ANSWERS = {
     ("beyond", "drift"): furthest_drift,
     ("beyond", "eps-placement"): lambda: math.sqrt(0.1 * 0.01**2 + 1e-3) / (math.sqrt(0.1 * 0.01**2) + 1e-3),
     ("beyond", "centered"): lambda: min(("rmsprop", "rmsprop-centered"), key=lambda key: loss(None, key)),
+    ("minibatches", "noisiest"): noisiest_batch,
+    ("minibatches", "batch-one-max"): lambda: max(batch_losses(1)),
+    ("minibatches", "decay-under-noise"): lambda: max(
+        ("0.9", "0.99"), key=lambda decay: digits_accuracy("rmsprop", 450, lr=0.01, decay=float(decay))
+    ),
+    ("minibatches", "three-way"): lambda: max(
+        ("gd", "rmsprop", "rmsprop-momentum"), key=lambda key: best(DIGITS6, key).best.accuracy
+    ),
+    ("minibatches", "momentum-lr"): lambda: best(DIGITS6, "rmsprop-momentum").best.lr,
 }
 
 ALL_CHECKS = [(lesson, check) for lesson in COURSE.lessons for check in fill(lesson).checks]
@@ -465,3 +490,14 @@ def test_beyond_claims():
     outside, inside = loss(None, "rmsprop", eps=1e-3), loss(None, "rmsprop-eps-inside", eps=1e-3)
     assert abs(outside / inside - 1) < 1e-3  # on the matrix the placement barely matters
     assert loss(None, "rmsprop-centered") < loss(None, "rmsprop")
+
+
+def test_minibatches_claims():
+    one, batch32 = batch_losses(1), batch_losses(32)
+    assert np.ptp(one) > 5 * np.ptp(batch32)  # "a far steadier batch loss" at 32 than at 1
+    # "none of them is done learning" after 450 updates; "it is the per-weight step size that decides"
+    accuracies = {key: best(DIGITS6, key).best.accuracy for key in ("gd", "rmsprop", "rmsprop-momentum")}
+    assert max(accuracies.values()) < 0.9
+    assert min(accuracies["rmsprop"], accuracies["rmsprop-momentum"]) > 4 * accuracies["gd"]
+    # "a tenth of RMSprop's"
+    assert best(DIGITS6, "rmsprop-momentum").best.lr == pytest.approx(best(DIGITS6, "rmsprop").best.lr / 10)

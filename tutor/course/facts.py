@@ -587,10 +587,14 @@ def update_ratio(
 
 @fact
 def test_accuracy(
-    problem: dict[str, Any] | None = None, optimizer: str = "rmsprop", steps: int = 450, lr: float | None = None
+    problem: dict[str, Any] | None = None,
+    optimizer: str = "rmsprop",
+    steps: int = 450,
+    lr: float | None = None,
+    decay: float | None = None,
 ) -> float:
     """The digits network's accuracy (0..1) on its 360 test images after `steps` updates."""
     from tutor.engine.digits import as_network
 
-    run = experiments.run_for(problem or DIGITS, optimizer, steps, _hp(lr, None, None, None))
+    run = experiments.run_for(problem or DIGITS, optimizer, steps, _hp(lr, decay, None, None))
     return as_network(run.problem).evaluate(run.current.x)[1]
