@@ -16,6 +16,8 @@ from typing import Any
 from tutor.engine import history, race
 from tutor.engine.problems import ProblemError, make_problem
 
+_signature = functools.cache(inspect.signature)  # each fact's, read once: loading the course asks ~600 times
+
 MAX_FILE_BYTES = 256 * 1024
 MAX_PLACEHOLDERS = 1_000
 MAX_SCRIPT_STEPS = 200
@@ -73,7 +75,7 @@ def fact_work(function: Callable[..., Any], name: str, args: tuple[Any, ...], kw
     (learning rates) or `other` (a second optimizer); a fact without any costs nothing.
     """
     try:
-        bound = inspect.signature(function).bind(*args, **kwargs)
+        bound = _signature(function).bind(*args, **kwargs)
     except TypeError:
         return 0.0
     bound.apply_defaults()
@@ -125,7 +127,7 @@ def work_key(function: Callable[..., Any], name: str, args: tuple[Any, ...], kwa
     """Which runs a fact call needs: calls with the same key share their runs (the facts cache them), so a file's
     work counts them once, e.g. `update_ratio(layer=1, ...)` and `update_ratio(layer="out", ...)` of one run."""
     try:
-        bound = inspect.signature(function).bind(*args, **kwargs)
+        bound = _signature(function).bind(*args, **kwargs)
     except TypeError:
         return repr((name, args, sorted(kwargs.items())))
     bound.apply_defaults()
