@@ -402,6 +402,17 @@ def test_shipped_lessons_each_end_with_a_check() -> None:
         assert fill(lesson).checks, f"{lesson.path.name} has no [[check]]"
 
 
+def test_shipped_lessons_ask_at_least_two_checks_and_counts_exactly() -> None:
+    """Issue 13: two checks or more per lesson (the learner works their answers out), and an answer that is a
+    whole number (a step, a count, a power) is asked exactly: tolerance 0."""
+    for lesson in load_course(ROOT / "lessons").lessons:
+        checks = fill(lesson).checks
+        assert len(checks) >= 2, f"{lesson.path.name} has {len(checks)} check"
+        for check in checks:
+            if check.kind == "number" and float(check.answer).is_integer():
+                assert check.tolerance == 0, f"{lesson.path.name}: {check.id} asks for {check.answer} within {check.tolerance}"
+
+
 def test_significant_digits() -> None:
     assert [placeholders.significant_digits(t) for t in ("0.000123", "1.50e-3", "0.9", "0.5469198476714346")] == [3, 2, 1, 16]
 
