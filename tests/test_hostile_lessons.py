@@ -57,6 +57,28 @@ HOSTILE = [
     ),
     ("a placeholder's 5,000-digit number", "steps=3)", "steps=" + "9" * 5000 + ")", 30, '{{ final_loss(optimizer="rmsprop", '),
     (
+        "bytes as the optimizer",
+        BODY_PLACEHOLDER,
+        "{{ final_loss(optimizer=b'rmsprop') }}",
+        30,
+        "{{ final_loss(optimizer=b'rmsprop') }}: final_loss: optimizer must be a name (str), not bytes",
+    ),
+    ("True as steps", BODY_PLACEHOLDER, "{{ final_loss(steps=True) }}", 30, "{{ final_loss(steps=True) }}: final_loss: steps "),
+    (
+        "numbers as optimizers",
+        BODY_PLACEHOLDER,
+        "{{ winner(optimizers=[1, 'gd']) }}",
+        30,
+        "{{ winner(optimizers=[1, 'gd']) }}: winner: optimizers must be a list of names (str), not a list holding int, str",
+    ),
+    (
+        "a list as the problem",
+        BODY_PLACEHOLDER,
+        "{{ final_loss(problem=['matrix']) }}",
+        30,
+        "{{ final_loss(problem=['matrix']) }}: final_loss: problem must be a table (dict) or None, not a list holding str",
+    ),
+    (
         "| int on a name",
         BODY_PLACEHOLDER,
         "{{ winner() | int }}",

@@ -13,6 +13,8 @@ import itertools
 import math
 import numbers
 import re
+import types
+import typing
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -87,12 +89,79 @@ def parse(source: str, inner: str, offset: int, facts: Mapping[str, Callable[...
             f'{quoted}: arguments must be plain values (numbers, "strings", [lists], {{dicts}}, True, None)'
         ) from None
     try:
-        _signature(facts[name]).bind(*args, **kwargs)
+        bound = _signature(facts[name]).bind(*args, **kwargs)
     except TypeError as error:
         raise PlaceholderError(f"{quoted}: {name}() {error}") from None
+    hints = _hints(facts[name])
+    for parameter, value in bound.arguments.items():
+        hint = hints.get(parameter, Any)
+        if not _fits(value, hint):
+            raise PlaceholderError(f"{quoted}: {name}: {parameter} must be {_kind(hint)}, not {_what(value)}")
     if fmt is not None:
         _check_format(fmt, quoted)
     return Placeholder(source, name, args, kwargs, fmt, offset)
+
+
+@functools.cache
+def _hints(function: Callable[..., Any]) -> dict[str, Any]:
+    """A fact's parameters' type hints (read once): what each argument a lesson gives must be."""
+    return typing.get_type_hints(function)
+
+
+# How a message names each type a fact's parameter takes (a lesson author writes TOML-like literals).
+_KIND_NAMES: dict[Any, str] = {
+    int: "a whole number (int)",
+    float: "a number (float)",
+    str: "a name (str)",
+    type(None): "None",
+    dict: "a table (dict)",
+    tuple: "a list (tuple)",
+    list: "a list",
+}
+_ITEM_NAMES: dict[Any, str] = {int: "whole numbers (int)", float: "numbers (float)", str: "names (str)"}
+
+
+def _fits(value: Any, hint: Any) -> bool:
+    """Whether a literal `value` is of the type `hint` (the hints facts use: int, float, str, None, their
+    unions, dict[...], tuple[X, ...]); an int fits float, a bool fits neither."""
+    origin, parts = typing.get_origin(hint), typing.get_args(hint)
+    if hint is Any:
+        return True
+    if origin in (typing.Union, types.UnionType):
+        return any(_fits(value, part) for part in parts)
+    if hint is type(None):
+        return value is None
+    if isinstance(value, bool):
+        return hint is bool
+    if hint is float:
+        return isinstance(value, (int, float))
+    if hint in (int, str):
+        return isinstance(value, hint)
+    if (origin or hint) is dict:
+        return isinstance(value, dict)
+    if (origin or hint) in (tuple, list):  # a lesson writes a list either way
+        if not isinstance(value, (tuple, list)):
+            return False
+        if len(parts) == 2 and parts[1] is Ellipsis:
+            return all(_fits(item, parts[0]) for item in value)
+        return not parts or (len(parts) == len(value) and all(map(_fits, value, parts)))
+    return True  # a hint this check does not know: the fact itself says what it refuses
+
+
+def _kind(hint: Any) -> str:
+    origin, parts = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_kind(part) for part in parts)
+    if (origin or hint) in (tuple, list) and parts and parts[-1] is Ellipsis:
+        return f"a list of {_ITEM_NAMES.get(parts[0], _kind(parts[0]))}"
+    return _KIND_NAMES.get(origin or hint, getattr(hint, "__name__", str(hint)))
+
+
+def _what(value: Any) -> str:
+    """The type of a value a message refuses: `bytes`, or `a list holding int, str`."""
+    if isinstance(value, (list, tuple)) and value:
+        return "a list holding " + ", ".join(sorted({type(item).__name__ for item in value}))
+    return type(value).__name__
 
 
 def spans(text: str) -> Iterator[tuple[int, int]]:
