@@ -344,6 +344,16 @@ async def test_phase_narration_quotes_the_inspected_element_and_highlights_its_g
         assert np.array_equal(shown["mean square v"].values, 0.9 * vis.run.current.mean_square)
 
 
+async def test_compare_mode_at_80_columns_names_every_run_by_its_label_dropping_the_key_hints() -> None:
+    runs = [Run.create(MatrixInverse(), key) for key in ("gd", "rmsprop", "rmsprop-momentum")]
+    app = VisualizerApp(runs, view="race")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("space", "space")
+        controls = text_of(app, "#controls")
+        names = "  ".join(f"{run.optimizer.label} {number(run.current.loss, 4)}" for run in runs)
+        assert controls == f"‖ paused {DEFAULT_SPEED}/s  {names} " and len(controls) <= 78
+
+
 async def test_compare_mode_steps_three_optimizers_together() -> None:
     runs = [Run.create(MatrixInverse(), key) for key in ("gd", "rmsprop", "rmsprop-momentum")]
     app = VisualizerApp(runs, view="race")
@@ -361,7 +371,8 @@ async def test_compare_mode_steps_three_optimizers_together() -> None:
         await pilot.press("o", "o")
         assert vis.run is runs[0]
         controls = text_of(app, "#controls")
-        assert all(f" {run.optimizer.key} {number(run.current.loss, 4)} " in controls for run in runs)
+        assert all(f" {run.optimizer.label} {number(run.current.loss, 4)} " in controls for run in runs)
+        assert "rmsprop+momentum" in controls and "rmsprop-momentum" not in controls  # the label, as the chart says
         chart = vis.query_one(LossChart)
         assert chart.frame is not None and len(chart.frame.runs) == 3
         assert vis.state()["optimizers"] == ["gd", "rmsprop", "rmsprop-momentum"]
@@ -609,7 +620,7 @@ async def test_the_surface_views_controls_name_no_grids() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         controls = text_of(app, "#controls")
-        assert "grids" not in controls and "n narrates:  gd " in controls
+        assert "grids" not in controls and "n narrates:  gradient descent " in controls
 
 
 def test_every_layout_class_the_visualizer_sets_has_styles() -> None:

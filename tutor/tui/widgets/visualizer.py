@@ -386,19 +386,28 @@ class Visualizer(Widget, can_focus=True):
             text = Text("n: take the next update apart phase by phase   space: the whole update", style="dim")
         _update(self.query_one(NarrationBar), text)
 
-    def _show_controls(self) -> None:
+    def _controls_text(self, hints: bool) -> Text:
+        """Speed, each run's loss (named by its label, as the status line and the chart do), the chain's shape."""
         text = Text()
         text.append("▶ running " if self.running else "‖ paused ", style="bold")  # the space inside: see status_line
-        text.append(f"{self.speed} step{'s' if self.speed != 1 else ''}/s (+/-)")
+        steps = f" step{'s' if self.speed != 1 else ''}/s (+/-)" if hints else "/s"
+        text.append(f"{self.speed}{steps}")
         if len(self.runs) > 1:
-            text.append("   n narrates: " if self.is_surface else "   grids: ")  # the surface view has no grids
+            text.append(("   n narrates: " if self.is_surface else "   grids: ") if hints else " ")  # surface: no grids
             for index, run in enumerate(self.runs):
                 style = "bold reverse" if index == self.selected else "dim"
-                text.append(f" {run.optimizer.key} {number(run.current.loss, 4)} ", style=style)  # 4 digits: the race is close
-            text.append(" (o: next run)", style="dim")
+                text.append(f" {run.optimizer.label} {number(run.current.loss, 4)} ", style=style)  # 4 digits: the race is close
+            if hints:
+                text.append(" (o: next run)", style="dim")
         if self.is_chain:
             problem = self._chain
             text.append(f"   {problem.depth} {problem.activation} layers, weight {problem.scale:g}  ([ ] < > a)")
+        return text
+
+    def _show_controls(self) -> None:
+        text, width = self._controls_text(hints=True), self.size.width - 2  # the bar's padding
+        if 0 < width < text.cell_len:  # 80 columns: the runs' names before the key hints
+            text = self._controls_text(hints=False)
         _update(self.query_one(ControlsBar), text)
 
     # --- reactive state -------------------------------------------------------------
