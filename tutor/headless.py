@@ -9,7 +9,6 @@ so tests keep it as golden files.
 from __future__ import annotations
 
 import io
-import json
 import os
 import sys
 from collections.abc import Sequence
@@ -29,11 +28,11 @@ from tutor.course.reader import NO_LESSON_FILES, front_matter_line, lesson_files
 from tutor.engine import Run, make_problem
 from tutor.engine.experiments import SEED_PRINTED_LOSSES
 from tutor.engine.hyper import Hyperparameters
-from tutor.engine.phases import narrated_update
 from tutor.views import format as fmt
 from tutor.views.inspector import element_update, phase_update
 from tutor.views.status import status_line
 from tutor.views.surface import surface_snapshot
+from tutor.views.tour import ScriptRuns, flat_index, stop_phases
 from tutor.views.visualizer import grid_rows, layer_chart, phase_record, quantity_grids, run_chart, snapshot
 
 DEFAULT_WIDTH = 100
@@ -69,7 +68,7 @@ def lesson_snapshot(lesson: Lesson, width: int = DEFAULT_WIDTH) -> str:
     console.print(Text(f"id {lesson.id} · view {setup.view} · {problem.title()} · optimizers {', '.join(setup.optimizers)}"))
     console.print()
     console.print(Markdown(filled.text, hyperlinks=False))
-    runs = _RunCache(lesson)
+    runs = ScriptRuns(lesson)
     for number, script_step in enumerate(filled.script, start=1):
         console.print()
         console.print(Rule(f"script {number}/{len(filled.script)}: step {script_step.step}", characters="─"))
@@ -94,30 +93,9 @@ def lesson_snapshot(lesson: Lesson, width: int = DEFAULT_WIDTH) -> str:
     return "\n".join(line.rstrip() for line in buffer.getvalue().split("\n"))
 
 
-class _RunCache:
-    """Fresh runs per (problem, hyperparameters) of a lesson's script, reused across its steps."""
-
-    def __init__(self, lesson: Lesson) -> None:
-        self.lesson = lesson
-        self.runs: dict[str, list[Run]] = {}
-
-    def at(self, script_step: ScriptStep) -> list[Run]:
-        setup = self.lesson.setup
-        spec = script_step.problem or setup.problem
-        hp = script_step.hp or setup.hp
-        key = json.dumps([spec, hp.as_dict()], sort_keys=True)
-        if key not in self.runs:
-            problem = make_problem(spec)
-            self.runs[key] = [Run.create(problem, name, hp) for name in setup.optimizers]
-        runs = self.runs[key]
-        for run in runs:
-            run.goto(script_step.step)
-        return runs
-
-
 def script_view(lesson: Lesson, script_step: ScriptStep, runs: Sequence[Run], width: int) -> RenderableType:
     """What the lesson's view shows at this script step."""
-    cursor = _flat_index(runs[0], script_step.inspect)
+    cursor = flat_index(runs[0], script_step.inspect)
     if script_step.phase:
         return Group(*(phase_view(run, script_step.phase, cursor, width) for run in runs))
     view = lesson.setup.view
@@ -136,12 +114,6 @@ def _titled(run: Run, count: int, body: RenderableType) -> RenderableType:
     if count == 1:
         return body
     return Group(Text(f"[{run.optimizer.label}]"), body, Text(""))
-
-
-def _flat_index(run: Run, index: tuple[int, ...] | None) -> int | None:
-    if index is None:
-        return None
-    return int(np.ravel_multi_index(index, run.current.x.shape))
 
 
 def chain_view(run: Run, width: int, cursor: int | None) -> RenderableType:
@@ -203,11 +175,10 @@ def _seed_comparison(run: Run) -> str:
 
 def phase_view(run: Run, phase_name: str, cursor: int | None, width: int) -> RenderableType:
     """One narrated phase of the update after the current step, drawn with its half-updated arrays."""
-    phases = narrated_update(run, cursor or 0)
-    names = [phase.name for phase in phases]
-    if phase_name not in names:
+    found = stop_phases(run, phase_name, cursor)
+    if found is None:
         return Text(f"[{run.optimizer.label}] has no phase {phase_name!r}")
-    index = names.index(phase_name)
+    phases, index = found
     phase = phases[index]
     record = run.current
     heading = Text(

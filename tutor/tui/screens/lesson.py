@@ -21,10 +21,11 @@ from textual.timer import Timer
 from textual.widgets import Header, Input, Markdown, Static
 from textual.widgets.markdown import MarkdownFence
 
-from tutor.course import fill
-from tutor.engine import Run, make_problem
+from tutor.course import ScriptStep, fill
+from tutor.engine.run import MAX_STEPS
 from tutor.tui.widgets.footer import KeyFooter
 from tutor.tui.widgets.visualizer import Visualizer
+from tutor.views.tour import ScriptRuns, flat_index, stop_phases
 
 if TYPE_CHECKING:
     from tutor.course import Check, Lesson
@@ -134,14 +135,20 @@ class LessonScreen(Screen[None]):
     app: TutorApp
     # Below 110 columns the text goes above the visualizer instead of beside it.
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
-    BINDINGS = [Binding("t", "cycle_layout", "Text/steps", id="lesson-layout")]
+    BINDINGS = [
+        Binding("t", "cycle_layout", "Text/steps", id="lesson-layout"),
+        # The guided tour: the stops of the lesson's script, as `tutor --run-all` prints them.
+        Binding("f", "next_stop", "Next stop", id="lesson-next-stop"),
+        Binding("F", "previous_stop", "Stop back", id="lesson-previous-stop"),
+    ]
 
     def __init__(self, lesson: Lesson) -> None:
         super().__init__()
         self.lesson = lesson
         self.filled = fill(lesson)  # prepared by the lesson list, usually: then instant
-        setup = lesson.setup
-        self.runs = [Run.create(make_problem(setup.problem), key, setup.hp) for key in setup.optimizers]
+        self.tour = ScriptRuns(lesson)
+        self.runs = self.tour.runs_for(ScriptStep(0, None, ""))  # the setup's runs: the tour's, until edited
+        self.stop = -1  # the script step last shown by the tour (-1: none yet)
         self._save_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
@@ -195,6 +202,48 @@ class LessonScreen(Screen[None]):
             self.query_one("#lesson-text").focus()
         else:
             self.query_one(Visualizer).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # None: the key is shown greyed (no stop that way), so the footer always names the tour.
+        if action == "next_stop":
+            return True if self.stop < len(self.filled.script) - 1 else None
+        if action == "previous_stop":
+            return True if self.stop > 0 else None
+        return True
+
+    def action_next_stop(self) -> None:
+        self.go_to_stop(self.stop + 1)
+
+    def action_previous_stop(self) -> None:
+        self.go_to_stop(self.stop - 1)
+
+    def go_to_stop(self, number: int) -> None:
+        """Show the script's stop `number` (from 0) as `tutor --run-all` prints it: its problem and
+        hyperparameters from step 0 (edits are left behind), its step, cursor and phase, and its note."""
+        script = self.filled.script
+        if not 0 <= number < len(script):
+            return
+        script_step = script[number]
+        visualizer = self.query_one(Visualizer)
+        runs = self.tour.runs_for(script_step)
+        if any(run.edits() for run in runs):  # the learner edited them: the stop's numbers are the unedited run's
+            self.tour.runs.clear()
+            runs = self.tour.runs_for(script_step)
+        step = min(script_step.step, MAX_STEPS)
+        for run in runs:
+            run.goto(step)
+        cursor = flat_index(runs[0], script_step.inspect)
+        phases, index = [], -1
+        if script_step.phase:
+            found = stop_phases(runs[0], script_step.phase, cursor if cursor is not None else visualizer.cursor)
+            if found is not None:
+                phases, index = found
+        self.stop = number
+        visualizer.go_to_stop(runs, step, cursor, phases, index)
+        phase = f", phase {script_step.phase}" if script_step.phase else ""
+        visualizer.caption = f"Stop {number + 1}/{len(script)} (step {script_step.step}{phase}): {script_step.note}".rstrip(": ")
+        self.refresh_bindings()
+        visualizer.focus()
 
     def on_visualizer_stepped(self, message: Visualizer.Stepped) -> None:
         progress = self.app.progress

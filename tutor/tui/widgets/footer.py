@@ -15,8 +15,8 @@ if TYPE_CHECKING:
     from textual.screen import Screen
 
 KeySignature = tuple[object, ...]
-# Shown first, whatever the width: quit, help and the lesson's text/steps layout.
-FIRST_ACTIONS = ("quit", "help", "cycle_layout")
+# Shown first, whatever the width: quit, help, the lesson's text/steps layout and its tour's next stop.
+FIRST_ACTIONS = ("quit", "help", "cycle_layout", "next_stop")
 
 
 class KeyFooter(Footer):

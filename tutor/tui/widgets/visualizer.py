@@ -162,6 +162,8 @@ class Visualizer(Widget, can_focus=True):
     hidden: var[frozenset[str]] = var(frozenset(), init=False)
     grid_page: var[int] = var(0, init=False)
     """Which page of grids is asked for (`m`), when they do not all fit."""
+    caption: var[str] = var("", init=False)
+    """A lesson's tour stop: its caption, shown above the status line (empty: no caption line)."""
     quantity: var[str] = var("W", init=False)
     """What the network's heat map shows (`m` cycles it)."""
 
@@ -200,6 +202,7 @@ class Visualizer(Widget, can_focus=True):
         return self.runs[self.selected]
 
     def compose(self) -> ComposeResult:
+        yield Static("", id="caption", markup=False)
         yield StatusLine(id="status")
         yield NarrationBar(id="narration")
         yield ControlsBar(id="controls")
@@ -218,6 +221,7 @@ class Visualizer(Widget, can_focus=True):
             yield Inspector(id="inspector")
 
     def on_mount(self) -> None:
+        self.query_one("#caption").display = False
         self.set_class(self.is_chain, "-chain")
         self._apply_hidden()
         if hasattr(self.app, "high_contrast"):  # TutorApp's; a test's bare app may not have it
@@ -443,6 +447,11 @@ class Visualizer(Widget, can_focus=True):
         self._clear_phases()
         self._show()
 
+    def watch_caption(self, caption: str) -> None:
+        panel = self.query_one("#caption", Static)
+        panel.update(caption)
+        panel.display = bool(caption)
+
     def watch_grid_page(self) -> None:
         self._show()
 
@@ -618,6 +627,25 @@ class Visualizer(Widget, can_focus=True):
 
         self.running = False
         self.app.push_screen(ComputingScreen(self.runs, target), self._arrive)
+
+    def go_to_stop(self, runs: list[Run], step: int, cursor: int | None, phases: list[Phase], phase_index: int) -> None:
+        """A lesson script's stop (tutor.views.tour): its runs at `step`, the cursor on its element and, if it
+        names one, the narrated phase `phase_index` of the update after it (the last phase takes the step)."""
+        self.running = False
+        self._clear_phases()
+        if runs is not self.runs:  # the stop's own problem or hyperparameters
+            self.runs = runs
+            self.set_reactive(Visualizer.selected, 0)
+            self.set_class(self.is_chain, "-chain")
+            self._apply_hidden()
+        self.step = step
+        if cursor is not None:
+            self.cursor = cursor
+        if phases:
+            self.phases, self.phase_index = phases, phase_index
+            if phase_index == len(phases) - 1:
+                self.step = step + 1  # the engine's own step: bit for bit the phase's arrays
+        self._show()
 
     def _arrive(self, reached: int | None) -> None:
         if reached is not None:

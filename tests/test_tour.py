@@ -1,0 +1,75 @@
+"""The guided tour (issue 13): `f` takes the learner to the lesson script's next stop, `F` back, with the
+numbers `tutor --run-all` prints at that stop."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tutor.course import load_course
+from tutor.headless import lesson_snapshot
+from tutor.tui.app import make_app
+from tutor.tui.screens.lesson import LessonScreen
+from tutor.tui.widgets.visualizer import Visualizer
+
+LESSONS = Path(__file__).parent.parent / "lessons"
+
+
+def snapshot_sections(lesson_id: str) -> list[str]:
+    """The `--run-all` text of each script step of a shipped lesson, in order."""
+    lesson = load_course(LESSONS, evaluate=True).lesson(lesson_id)
+    assert lesson is not None
+    text = lesson_snapshot(lesson)
+    parts = re.split(r"─+ script \d+/\d+: step \d+ ─+\n", text)[1:]
+    return [re.split(r"─+ check \d+/", part)[0] for part in parts]
+
+
+def shown(visualizer: Visualizer, selector: str) -> str:
+    return str(visualizer.query_one(selector).content)
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+async def test_the_tour_reaches_each_stop_with_the_numbers_run_all_prints(tmp_path: Path, size: tuple[int, int]) -> None:
+    sections = snapshot_sections("rmsprop")  # its stops: plain steps, two narrated phases, another problem and lr
+    app = make_app(lessons_dir=LESSONS, progress_path=tmp_path / "progress.json", start_lesson="rmsprop")
+    async with app.run_test(size=size) as pilot:
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = pilot.app.screen
+        assert isinstance(screen, LessonScreen)
+        visualizer = screen.query_one(Visualizer)
+        script = screen.filled.script
+        assert len(sections) == len(script) == 5
+        for number, (script_step, section) in enumerate(zip(script, sections, strict=True)):
+            await pilot.press("f")
+            await pilot.pause()
+            caption = shown(visualizer, "#caption")
+            assert caption.startswith(f"Stop {number + 1}/5 (step {script_step.step}")
+            assert script_step.note[:40] in caption.replace("\n", " ")
+            inspector = shown(visualizer, "#inspector").splitlines()
+            printed = section.split("inspector\n")[1].split("\n\n")[0].splitlines()
+            assert inspector == printed  # the same arithmetic at the same element, to the last digit
+            if script_step.phase:
+                narration = shown(visualizer, "#narration")
+                heading = re.search(r"phase (\d+)/(\d+): (\w+)\n(.*)\n", section)
+                assert heading is not None and heading[3] == script_step.phase
+                assert narration.startswith(f"phase {heading[1]}/{heading[2]} {heading[3]}: ")
+                assert narration.endswith(heading[4])
+                assert visualizer.step == script_step.step  # mid-update: the step is not taken yet
+            else:
+                status_line = next(line for line in section.splitlines() if line.startswith("step "))
+                assert shown(visualizer, "#status").startswith(status_line)
+                assert visualizer.step == script_step.step
+        assert visualizer.run.problem.spec()["kind"] == "deep-chain" and visualizer.run.hp.lr == 0.01  # the last stop's
+        await pilot.press("f")  # no stop after the last: nothing moves
+        await pilot.pause()
+        assert shown(visualizer, "#caption").startswith("Stop 5/5")
+        await pilot.press("F", "F", "F", "F")  # back to the first stop: the setup's problem again
+        await pilot.pause()
+        assert shown(visualizer, "#caption").startswith("Stop 1/5 (step 1)")
+        assert visualizer.run.problem.spec()["kind"] == "matrix" and visualizer.step == 1
+        assert visualizer.cursor == 0
+        footer = " ".join(str(key.render()) for key in screen.query("FooterKey"))
+        assert "f Next stop" in footer and "b Back" in footer  # whatever the width (F is in ? help)
