@@ -17,6 +17,7 @@ import pytest
 from test_lessons import BASE, ROOT, write
 from textual.content import Content
 from textual.widgets import Markdown, OptionList, Static
+from textual.widgets._markdown import MarkdownTable, MarkdownTableContent
 
 from tutor.course import LessonError, fill, load_course, load_lesson
 from tutor.course.limits import MAX_CHECKS, MAX_ENGINE_WORK, MAX_FILE_BYTES, MAX_PLACEHOLDERS, MAX_SCRIPT_STEPS
@@ -478,3 +479,38 @@ def test_a_folder_without_lesson_files_is_said_and_exit_1(tmp_path: Path, folder
     out, err = io.StringIO(), io.StringIO()
     assert run_all(directory=path, out=out, err=err) == 1
     assert (out.getvalue(), err.getvalue()) == ("", f"{path}: {NO_LESSON_FILES}\n")
+
+
+def markdown_table(columns: int, rows: int) -> str:
+    header = "|" + "|".join(f"c{n}" for n in range(columns)) + "|\n"
+    return header + "|" + "|".join(":-:" for _ in range(columns)) + "|\n" + ("| " + " | ".join(["1.5"] * columns) + " |\n") * rows
+
+
+@pytest.mark.parametrize(
+    ("columns", "rows", "reason"),
+    [
+        (500, 40, "a Markdown table of 500 columns: a lesson's tables may have at most 12"),
+        (13, 3, "a Markdown table of 13 columns: a lesson's tables may have at most 12"),
+        (10, 20, "Markdown tables of 210 cells up to here: a lesson may have at most 200"),
+    ],
+)
+def test_a_markdown_table_too_wide_or_too_large_is_refused(tmp_path: Path, columns: int, rows: int, reason: str) -> None:
+    path = write(tmp_path, "base.md", BASE.replace("# Base", "# Base\n\n" + markdown_table(columns, rows)))
+    with pytest.raises(LessonError) as raised:
+        load_lesson(path)
+    assert [(problem.line, problem.message) for problem in raised.value.problems] == [(30, reason)]
+
+
+async def test_the_largest_markdown_table_allowed_opens_in_the_app(tmp_path: Path) -> None:
+    """10 columns by 19 rows (200 cells, the limit) opens on Enter; 500 by 100 froze the app (1.6 GB)."""
+    titled(tmp_path, "Table", "# Table\n\n" + markdown_table(10, 19))
+    app = make_app(lessons_dir=tmp_path, progress_path=tmp_path / "progress.json")
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot)
+        await pilot.press("enter")
+        await loaded(pilot)
+        assert isinstance(app.screen, LessonScreen)
+        markdown = app.screen.query_one(Markdown)
+        assert markdown.source.count("\n| 1.5 |") == 19
+        [table] = markdown.query(MarkdownTable)
+        assert len(table.query_one(MarkdownTableContent).headers) == 10

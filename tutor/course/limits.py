@@ -22,6 +22,11 @@ MAX_FILE_BYTES = 256 * 1024
 MAX_PLACEHOLDERS = 1_000
 MAX_SCRIPT_STEPS = 200
 MAX_CHECKS = 100
+# Markdown tables: Textual lays out every cell of a table as the lesson opens; a 500x100 table froze the
+# app (1.6 GB). Measured on Enter under load: no table 0.4 s, 500 cells 2.9 s, 2,000 cells 9 s. The
+# README's largest has 3 columns and 27 cells; 12 columns fill a wide terminal.
+MAX_TABLE_COLUMNS = 12
+MAX_TABLE_CELLS = 200
 # Width and precision of a format such as `| .3g` or `| >12.4f`: a number never needs more.
 MAX_FORMAT_DIGITS = 100
 # Engine work: updates of the problems' optimizers, each weighted by what it costs relative to

@@ -71,6 +71,8 @@ def lessons_directory() -> Path:
     return package.parent / "lessons"
 
 
+# A cell of a Markdown table's delimiter row, under its header: | --- | :--: | ---: |
+TABLE_DELIMITER_CELL = re.compile(":?-+:?")
 NO_LESSON_FILES = "no lesson files (*.md other than README.md) in this folder"
 
 
@@ -447,6 +449,7 @@ class _Reader:
     def body(self, body: str, first_line: int) -> Template:
         """The Markdown text's template: each placeholder knows its own line."""
         body = lesson_text(body)
+        self.check_tables(body, first_line)
         parts, errors = placeholders.parse_text(body, FACTS, first_line)
         self.count_work(parts)
         for error in errors:
@@ -454,6 +457,34 @@ class _Reader:
         for offset, token in placeholders.hand_typed_results(body):
             self.problem(_typed_result(token), line=first_line + body.count("\n", 0, offset))
         return Template(body, parts, first_line)
+
+    def check_tables(self, body: str, first_line: int) -> None:
+        """Refuse Markdown tables wider than limits.MAX_TABLE_COLUMNS, or more than limits.MAX_TABLE_CELLS in all.
+
+        A table is a header row, a delimiter row (`|---|:--:|`) and the rows under it up to a line without `|`."""
+        lines = body.split("\n")
+        cells = 0
+        for index, line in enumerate(lines[1:], start=1):
+            if "|" not in line or "-" not in line:
+                continue
+            delimiters = line.strip().removeprefix("|").removesuffix("|").split("|")
+            if not all(TABLE_DELIMITER_CELL.fullmatch(cell.strip()) for cell in delimiters):
+                continue
+            columns = len(delimiters)
+            if columns > limits.MAX_TABLE_COLUMNS:
+                self.problem(
+                    f"a Markdown table of {columns} columns: a lesson's tables may have at most {limits.MAX_TABLE_COLUMNS}",
+                    line=first_line + index - 1,
+                )
+                return
+            rows = next((n for n, row in enumerate(lines[index + 1 :]) if "|" not in row), len(lines) - index - 1)
+            cells += columns * (rows + 1)
+            if cells > limits.MAX_TABLE_CELLS:
+                self.problem(
+                    f"Markdown tables of {cells:,} cells up to here: a lesson may have at most {limits.MAX_TABLE_CELLS:,}",
+                    line=first_line + index - 1,
+                )
+                return
 
     def count_work(self, parts: tuple[str | placeholders.Placeholder, ...]) -> None:
         for part in parts:
