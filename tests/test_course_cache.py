@@ -82,3 +82,19 @@ def test_run_all_prints_the_shipped_lessons_with_the_shipped_values(fact_calls: 
     out = io.StringIO()
     assert run_all(lesson_id="race", out=out) == 0
     assert fact_calls == [] and "race" in out.getvalue()
+
+
+def test_a_value_computed_while_reading_the_shipped_ones_is_never_written_into_tutor(tmp_path: Path) -> None:
+    """`--run-all` reads the shipped values; what it must compute (a teacher's lesson) is not kept in the package."""
+    shipped = cache.SHIPPED / cache.FILE_NAME
+    before = shipped.read_bytes()
+    (tmp_path / "01-base.md").write_text(
+        BASE.replace("# Base", "# Base\n{{ final_loss(optimizer='gd', steps=7) | .6g }}", 1), encoding="utf-8"
+    )
+    filler.read_shipped_values()
+    try:
+        filled = filler.fill(load_course(tmp_path).lessons[0])
+    finally:
+        filler.keep_values_in(None)
+    assert not filled.problems and "{{" not in filled.text
+    assert shipped.read_bytes() == before

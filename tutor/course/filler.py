@@ -112,9 +112,10 @@ class _Filler:
     def __init__(self, lesson: Lesson, caches: tuple[ValueCache, ...] | None = None) -> None:
         self.lesson = lesson
         self.problems: list[LessonProblem] = []
-        # Values are read from each cache in turn (None: the module's, shipped first) and kept in the last.
+        # Values are read from each cache in turn (None: the module's, shipped first) and kept in the user's
+        # (never in the shipped file inside tutor: only ship_values writes that).
         self.caches = tuple(cache for cache in (_shipped, _kept) if cache is not None) if caches is None else caches
-        self.kept = self.caches[-1] if self.caches else None
+        self.kept = _kept if caches is None else None
         self.computed: dict[str, str] = {}  # values to keep for the next run
 
     def filled(self) -> Filled:
