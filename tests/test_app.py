@@ -366,6 +366,20 @@ def sandbox_app(*arguments: str, progress_path: Path) -> TutorApp:
     return make_app(progress_path=progress_path, sandbox=setup)
 
 
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+async def test_the_sandbox_footer_shows_the_share_code_key_beside_quit_and_help(
+    progress_path: Path, size: tuple[int, int]
+) -> None:
+    from textual.widgets._footer import FooterKey
+
+    app = sandbox_app(progress_path=progress_path)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+        keys = [key.key for key in app.screen.query(FooterKey)]
+        assert keys[:3] == ["q", "question_mark", "s"] and "space" in keys
+
+
 async def test_sandbox_share_code_round_trip(progress_path: Path) -> None:
     first = sandbox_app("--optimizer", "rmsprop-momentum", "--lr", "0.01", "--hide", "inspector", progress_path=progress_path)
     async with first.run_test(size=SIZE) as pilot:

@@ -15,8 +15,9 @@ if TYPE_CHECKING:
     from textual.screen import Screen
 
 KeySignature = tuple[object, ...]
-# Shown first, whatever the width: quit, help, the lesson's text/steps layout and its tour's next stop.
-FIRST_ACTIONS = ("quit", "help", "cycle_layout", "next_stop")
+# Shown first, whatever the width: quit, help, the lesson's text/steps layout, its tour's next stop and the share
+# code (teachers ask for it).
+FIRST_ACTIONS = ("quit", "help", "cycle_layout", "next_stop", "share")
 
 
 class KeyFooter(Footer):
@@ -77,7 +78,8 @@ class KeyFooter(Footer):
         for _node, binding, enabled, tooltip in active.values():
             if binding.show:
                 by_action.setdefault(binding.action, (binding, enabled, tooltip))
-        keys = sorted(by_action.values(), key=lambda key: key[0].action not in FIRST_ACTIONS)  # stable: first ones first
+        first = {action: order for order, action in enumerate(FIRST_ACTIONS)}
+        keys = sorted(by_action.values(), key=lambda key: first.get(key[0].action, len(first)))  # stable: the rest in order
         palette = active.get(self.app.COMMAND_PALETTE_BINDING) if self.show_command_palette else None
         room = self.app.size.width - (self._width_of(palette[1]) + 1 if palette is not None else 0)
         for binding, enabled, tooltip in keys:
