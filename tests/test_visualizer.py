@@ -903,3 +903,17 @@ def test_grid_cells_keep_two_significant_digits() -> None:
         "0",
     ]
     assert cell(1.596e-4, 7) == "1.6e-4" and cell(4.5e-10, 7) == "4.5e-10" and cell(0.1234, 7) == "0.123"
+
+
+def test_the_loss_charts_legend_sits_above_the_plot_and_hides_no_curve() -> None:
+    """Issue 14: plotext drew the legend inside the plot, over the curves' first steps (the race at step 300)."""
+    from tutor.views.chart import Series, loss_chart
+
+    runs = [reference(key, 300) for key in ("gd", "rmsprop", "rmsprop-momentum")]
+    series = [Series(run.optimizer.label, run.losses()) for run in runs]
+    lines = loss_chart(series, 60, 14, colour=False).plain.split("\n")
+    alone = loss_chart(series[:1], 60, 14, colour=False).plain.split("\n")  # no legend: the same height
+    assert len(lines) == len(alone) and lines[1].split() == ["⣿", "gradient", "descent", "•", "rmsprop", "▪", "rmsprop+momentum"]
+    plot = [line for line in lines if "│" in line]
+    assert not any("gradient" in line or "rmsprop" in line for line in plot)  # nothing but curves and axes in the box
+    assert plot[0].split("│")[1][0] != " "  # the first steps' cells, top left, show a curve

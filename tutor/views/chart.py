@@ -165,7 +165,8 @@ def loss_chart(
     shown_title += "  (clipped: the loss ran off the top)" if clipped else ""
     markers = MARKERS[: len(series)]
     colours = (HIGH_CONTRAST_COLOURS if high_contrast else SERIES_COLOURS)[: len(series)]
-    with _figure(width, height, shown_title) as plt:
+    legend = _legend([s.label for s in series], markers, width) if len(series) > 1 else None
+    with _figure(width, height - (legend is not None), shown_title) as plt:
         if points:
             low = min(float(p.min()) for p in points)
             high = max(float(p.max()) for p in points)
@@ -173,9 +174,9 @@ def loss_chart(
                 low, high = low - 0.5, high + 0.5
             for (label, xs, ys), marker in zip(prepared, markers, strict=False):
                 if xs.size:
-                    plt.plot(xs.tolist(), ys.tolist(), marker=marker, label=label if len(series) > 1 else None)
+                    plt.plot(xs.tolist(), ys.tolist(), marker=marker)  # the legend goes above the plot
             positions, labels = _decade_ticks(low, high)
-            rows = height - 5  # title, two borders, the x tick labels, the x label
+            rows = height - (legend is not None) - 5  # title, two borders, the x tick labels, the x label
             if rows < len(positions):
                 # Two labels on one row: plotext would pick one by string-hash order, which
                 # changes from run to run. Keep as many as there are rows, the top one first.
@@ -192,7 +193,15 @@ def loss_chart(
         if height >= ROOMY_HEIGHT:
             plt.xlabel("step")
         lines = plt.uncolorize(plt.build()).split("\n")
+    if legend is not None:
+        lines.insert(1, legend)  # under the title, outside the plot: it hides no step of any curve
     return _colour_text([line.rstrip() for line in lines], markers, colours, colour)
+
+
+def _legend(labels: Sequence[str], markers: Sequence[str], width: int) -> str:
+    """One line naming each series by its marker (braille for the first: its line is drawn in braille), centred."""
+    entries = [f"{_marker_char(marker) or '⣿'} {label}" for label, marker in zip(labels, markers, strict=False)]
+    return "  ".join(entries)[:width].center(width)
 
 
 def waiting_chart(width: int, height: int, message: str, title: str = "loss (log scale)") -> Text:
