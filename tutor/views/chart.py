@@ -172,7 +172,7 @@ def loss_chart(
             high = max(float(p.max()) for p in points)
             if high - low < 1e-9:
                 low, high = low - 0.5, high + 0.5
-            for (label, xs, ys), marker in zip(prepared, markers, strict=False):
+            for (_label, xs, ys), marker in zip(prepared, markers, strict=False):
                 if xs.size:
                     plt.plot(xs.tolist(), ys.tolist(), marker=marker)  # the legend goes above the plot
             positions, labels = _decade_ticks(low, high)
