@@ -917,3 +917,17 @@ def test_the_loss_charts_legend_sits_above_the_plot_and_hides_no_curve() -> None
     plot = [line for line in lines if "│" in line]
     assert not any("gradient" in line or "rmsprop" in line for line in plot)  # nothing but curves and axes in the box
     assert plot[0].split("│")[1][0] != " "  # the first steps' cells, top left, show a curve
+
+
+@pytest.mark.parametrize(("layers", "width", "every"), [(20, 56, 2), (20, 36, 3), (6, 40, 1)])
+def test_the_layer_bar_chart_labels_every_bar_or_every_kth_evenly(layers: int, width: int, every: int) -> None:
+    """Issue 14: given the labels as strings plotext skipped some unevenly (1 2 3 ... 11 13 14 16, no 12, 15, 20)."""
+    from tutor.views.chart import log_bar_chart
+
+    labels = [str(layer) for layer in range(1, layers + 1)]
+    lines = (
+        log_bar_chart(labels, np.geomspace(1e-6, 1, layers), width, 8, "gradient by layer", colour=False)
+        .plain.rstrip()
+        .split("\n")
+    )
+    assert lines[-1].split() == labels[::every], lines[-2:]

@@ -239,7 +239,12 @@ def log_bar_chart(
             floor = math.floor(float(finite.min())) - 1
             top = math.ceil(float(finite.max()))
             heights = [float(v - floor) if np.isfinite(v) else 0.0 for v in logs]
-            plt.bar(list(labels), heights, marker="█", width=0.5)
+            # Numbered slots and chosen ticks: given the labels as strings plotext drops some (no 12, 15) unevenly.
+            slots = list(range(len(labels)))
+            plt.bar(slots, heights, marker="█", width=0.5)
+            plt.xlim(-0.5, len(labels) - 0.5)
+            every = max(1, math.ceil(len(labels) * (max(map(len, labels), default=1) + 1) / max(width - 8, 1)))
+            plt.xticks(slots[::every], list(labels)[::every])
             positions, tick_labels = _decade_ticks(floor, top)
             plt.ylim(0, top - floor)
             plt.yticks([p - floor for p in positions], tick_labels)
