@@ -119,8 +119,11 @@ async def test_lesson_flow_step_answer_wrong_then_right(app: TutorApp, progress_
         lesson_list.refresh_lessons()  # type: ignore[attr-defined]  (it refreshes itself on resume)
         assert "1/2 checks" in option_labels_of(lesson_list)[0]
 
-        await answer(pilot, "divides", "2")  # the second choice: sqrt(v) + eps
+        card = await answer(pilot, "divides", "2")  # the second choice: sqrt(v) + eps
         assert app.progress.is_complete("first")
+        # Said in the header: no toast over the explanation just shown.
+        assert app.screen.sub_title.endswith("✓ lesson complete") and not app._notifications
+        assert text_of(card.query_one(".check-feedback", Static)).startswith("Right.")
         saved = json.loads(progress_path.read_text())
         assert saved["completed"] == ["first"]
         assert set(saved["checks"]["first"]) == {"decay", "divides"}
