@@ -13,6 +13,7 @@ import hashlib
 import io
 import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -322,6 +323,38 @@ def test_the_narrated_phases_of_a_network_update_end_at_the_next_record() -> Non
     assert phases[0].narration.startswith("Compute the gradient at the current x: g[W2:1,1] = ")
 
 
+# The issue 15 share code's network: each update took seconds and the app stopped answering.
+ONE_UPDATE_TOO_COSTLY = (
+    "a network of 1,269,258 parameters in batches of 1437 costs about 729,570 matrix updates per update, more than the"
+    " 1,000 (30-75 ms) that keep the app answering: use a smaller width, depth or batch"
+)
+
+
+@pytest.mark.parametrize(
+    ("spec", "cost"),
+    [({"kind": "matrix"}, 0.51), ({"kind": "deep-chain", "depth": 200}, 26.0), ({"kind": "digits"}, 98.932)],
+)
+def test_one_update_costs_elements_times_batch_in_matrix_updates(spec: dict, cost: float) -> None:
+    from tutor.engine import make_problem
+    from tutor.engine.cost import update_cost
+
+    assert update_cost(make_problem(spec)) == pytest.approx(cost)
+
+
+def test_a_network_whose_update_costs_too_much_is_refused_by_the_engine_the_cli_and_a_share_code() -> None:
+    from tutor import share
+    from tutor.cli import main
+    from tutor.engine import ProblemError, make_problem
+
+    with pytest.raises(ProblemError, match=re.escape(ONE_UPDATE_TOO_COSTLY)):
+        make_problem({"kind": "digits", "width": 256, "depth": 20, "batch": 1437})
+    with pytest.raises(share.ShareCodeError, match=re.escape(ONE_UPDATE_TOO_COSTLY)):
+        share.decode("089G-A8S8-G02B-M5G1-0RF9-3J0")
+    with pytest.raises(SystemExit) as exited:
+        main(["trace", "--problem", "digits", "--width", "256", "--depth", "20", "--batch", "1437", "--steps", "1"])
+    assert exited.value.code == 2
+
+
 LESSON = """+++
 id = "net"
 title = "A network"
@@ -344,6 +377,7 @@ Text.
         ("depth = 6", "batch = 2000", "batch must be a whole number from 1 to 1437 (the training set's size), not 2000"),
         ("depth = 6", 'activation = "swish"', "unknown activation 'swish' for digits"),
         ('view = "network"', 'view = "matrix"', "problem kind 'digits' and view 'network' go together"),
+        ("depth = 6", "depth = 20, width = 256, batch = 1437", ONE_UPDATE_TOO_COSTLY),
     ],
 )
 def test_a_lesson_file_with_a_bad_network_is_refused_with_the_engines_reason(
@@ -363,7 +397,7 @@ def test_a_share_code_with_a_bad_network_is_refused_with_the_engines_reason(monk
     from tutor import share
     from tutor.engine import digits
 
-    state = {"problem": {"kind": "digits", "width": 400}, "optimizers": ["rmsprop"], "view": "network"}
+    state = {"problem": {"kind": "digits", "width": 400, "depth": 1}, "optimizers": ["rmsprop"], "view": "network"}
     monkeypatch.setattr(digits, "MAX_WIDTH", 1000)
     code = share.encode(state)
     monkeypatch.undo()

@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from tutor.engine.cost import update_cost
 from tutor.engine.history import CHECKPOINT_ABOVE, SPACING
 from tutor.engine.hyper import HyperparameterError, Hyperparameters
 from tutor.engine.optimizers import get_optimizer
@@ -55,9 +56,10 @@ DEFAULT_SPEED = 10  # the visualizer's (a test holds them equal)
 # What opening a code may cost. Each record kept is a few arrays of the problem's size; the
 # compare mode's three runs on the seed's matrix at the step cap take about 450 MB and fit.
 MAX_RECORD_BYTES = 512 * 2**20
-# Updates times elements: at most about a minute of engine work (a 130-layer chain at step 100000;
-# the digits network at step 5000 takes ~20 s), behind a progress bar that escape stops.
-MAX_WORK = 40_000_000
+# Updates, each weighed by tutor/engine/cost.py in updates of the seed's matrix: at most about a minute of
+# engine work (a 100-layer chain at step 100000 is 1.35 million; the digits network at step 6000, 0.6
+# million, ~45 s under load), behind a progress bar that escape stops.
+MAX_WORK = 1_500_000
 
 DEFAULT_PROBLEM: dict[str, Any] = {"kind": "matrix"}
 DEFAULT_OPTIMIZERS = ["rmsprop"]
@@ -271,14 +273,15 @@ def _changes(old: Hyperparameters, new: Hyperparameters) -> dict[str, float]:
 
 def _check_cost(problem: dict[str, Any], optimizers: list[str], step: int, hp: dict[str, float]) -> None:
     """Refuse a state whose steps would take more memory or engine time to compute than a code may ask for."""
-    x0 = np.array(make_problem(problem).start(), dtype=float)
+    made = make_problem(problem)
+    x0 = np.array(made.start(), dtype=float)
     array_bytes = 128 + x0.nbytes  # a small numpy array's header, then its numbers
     memory = work = 0
     for key in optimizers:
         buffers = len(get_optimizer(key).start_buffers(x0, Hyperparameters(**hp)))
         whole = (3 + buffers) * array_bytes + 300  # x, grad, step size and buffers; the record itself
         memory += step * (whole // SPACING + 300 if x0.size > CHECKPOINT_ABOVE else whole)  # see engine/history.py
-        work += step * x0.size
+        work += step * update_cost(made)
     runs = f"{len(optimizers)} run{'s' * (len(optimizers) > 1)} to step {step}"
     if memory > MAX_RECORD_BYTES:
         raise ShareCodeError(
@@ -287,7 +290,8 @@ def _check_cost(problem: dict[str, Any], optimizers: list[str], step: int, hp: d
         )
     if work > MAX_WORK:
         raise ShareCodeError(
-            f"{runs} on {x0.size} numbers is {work:,} element updates, more than the {MAX_WORK:,} a share code"
+            f"{runs} on {x0.size} numbers is about {work:,.0f} updates of the seed's matrix in work, more than the"
+            f" {MAX_WORK:,} a share code"
             " may ask for: share an earlier step or fewer runs"
         )
 

@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from tutor.engine import history, race
+from tutor.engine import cost, history, race
 from tutor.engine.problems import ProblemError, make_problem
 
 _signature = functools.cache(inspect.signature)  # each fact's, read once: loading the course asks ~600 times
@@ -65,11 +65,7 @@ def _update_cost(spec_key: str) -> float:
     memory = elements / 25  # every update's record keeps x, its gradient and the buffers
     if elements > history.CHECKPOINT_ABOVE:  # a large state keeps one whole record in SPACING (tutor/engine/history.py)
         memory /= history.SPACING
-    if problem.kind == "deep-chain":
-        time = 1 + elements / 8  # the chain is walked layer by layer, twice
-    else:  # Python's share of an update, then numpy's arithmetic per element and mini-batch row
-        time = 0.5 + elements * getattr(problem, "batch", 1) / 2500
-    return max(memory, time)
+    return max(memory, cost.update_cost(problem))
 
 
 def fact_work(function: Callable[..., Any], name: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> float:

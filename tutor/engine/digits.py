@@ -23,7 +23,7 @@ from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
-from tutor.engine import exact
+from tutor.engine import cost, exact
 from tutor.engine.errors import ProblemError
 
 DATA_FILE = "digits.csv.gz"
@@ -146,6 +146,12 @@ class Digits:
             raise ProblemError(f"unknown activation {self.activation!r} for digits; known: {', '.join(ACTIVATIONS)}")
         if isinstance(self.scale, bool) or not isinstance(self.scale, (int, float)) or not 0 < self.scale <= 100:
             raise ProblemError(f"scale must be a number > 0 and <= 100, not {self.scale!r}")
+        if self.update_cost > cost.MAX_UPDATE_COST:
+            raise ProblemError(
+                f"a network of {self.size:,} parameters in batches of {self.batch} costs about {self.update_cost:,.0f}"
+                f" matrix updates per update, more than the {cost.MAX_UPDATE_COST:,} (30-75 ms) that keep the app"
+                " answering: use a smaller width, depth or batch"
+            )
 
     # -- the parameters --------------------------------------------------------------
 
@@ -158,9 +164,9 @@ class Digits:
         return self.layers[-1].biases.stop
 
     @property
-    def update_cost(self) -> int:
-        """About how many updates of the seed's 5x5 matrix one update of this network costs (the default: ~50)."""
-        return max(1, self.size // 150)
+    def update_cost(self) -> float:
+        """About how many updates of the seed's 5x5 matrix one update of this network costs (tutor/engine/cost.py)."""
+        return cost.update_cost(self)
 
     def start(self) -> np.ndarray:
         x = np.zeros(self.size)

@@ -34,6 +34,7 @@ from textual.widgets import Static
 
 from tutor.crash import fault_notice
 from tutor.engine import Hyperparameters, Record, Run
+from tutor.engine.cost import update_cost
 from tutor.engine.digits import as_network
 from tutor.engine.phases import Phase, narrated_update
 from tutor.engine.problems import ACTIVATIONS, DeepChain, Valley
@@ -78,7 +79,9 @@ PALETTE_PANELS = ("grids", "chart", "inspector", "narration", "controls", "statu
 # Steps per second in run mode; `+`/`-` move along this list.
 SPEEDS = (1, 2, 5, 10, 20, 30, 60, 120, 300)
 DEFAULT_SPEED = 10
-UPDATES_AT_ONCE = 3000  # ~0.1 s of engine work: more, and they are computed behind a progress bar
+# ~0.1 s of engine work, in updates of the seed matrix (tutor/engine/cost.py: one of the matrix is 0.51 there,
+# the digits network about 100): more, and they are computed behind a progress bar
+UPDATES_AT_ONCE = 1500
 FIRST_PREFETCH_DELAY = 0.15  # s after start-up: the first frame and the footer are on screen by then
 TICKS_PER_SECOND = 30  # faster speeds take several steps per tick: one screen update per tick
 # Weight scales `<`/`>` step through: around 1, where gradients neither vanish nor explode.
@@ -619,8 +622,8 @@ class Visualizer(Widget, can_focus=True):
         """Show step `target`: at once when its records take up to ~0.1 s to compute, else
         through a progress dialog that computes them in a thread (escape stops it early)."""
         target = max(0, min(target, MAX_STEPS))
-        # weighed in seed-matrix updates: one of the digits network's costs about fifty
-        if sum(run.updates_to(target) * getattr(run.problem, "update_cost", 1) for run in self.runs) <= UPDATES_AT_ONCE:
+        # weighed in seed-matrix updates (tutor/engine/cost.py): one of the digits network's costs about a hundred
+        if sum(run.updates_to(target) * update_cost(run.problem) for run in self.runs) <= UPDATES_AT_ONCE:
             self.step = target
             return
         from tutor.tui.screens.edit import ComputingScreen
