@@ -858,3 +858,17 @@ async def test_escape_from_the_sandbox_keeps_its_run_for_open_the_sandbox(app: T
         app.action_sandbox()  # kept once more, as left
         await pilot.pause()
         assert app.screen.query_one(Visualizer).step == 4
+
+
+async def test_tab_in_a_lesson_goes_text_checks_visualizer_with_one_stop_for_the_visualizer(app: TutorApp) -> None:
+    """Issue 14: Tab stopped about 8 times in a lesson, at each of the visualizer's inner panels."""
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await open_first_lesson(pilot)
+        await pilot.pause()
+        seen = []
+        for _ in range(5):
+            await pilot.press("tab")
+            seen.append(type(app.focused).__name__ if app.focused is not None else None)
+        # the text, the lesson's two check boxes, the visualizer (one stop), and round again
+        assert seen == ["VerticalScroll", "AnswerBox", "AnswerBox", "Visualizer", "VerticalScroll"]

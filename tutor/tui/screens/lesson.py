@@ -166,6 +166,8 @@ class LessonScreen(Screen[None]):
         self.call_after_refresh(self._mount_checks)
         self.sub_title = self.lesson.title
         visualizer = self.query_one(Visualizer)
+        for panel in visualizer.query("*"):  # one Tab stop for the visualizer: text -> checks -> visualizer
+            panel.can_focus = False
         step = self.app.progress.position(self.lesson.id)
         if step:  # far ahead (up to the step cap), it is computed behind a progress bar, not before the first frame
             visualizer.go_to_step(step)
