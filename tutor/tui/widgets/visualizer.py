@@ -140,7 +140,7 @@ class Visualizer(Widget, can_focus=True):
         # The network's keys are named on its heat map's title line.
         Binding("comma", "layer(-1)", "Layer-", key_display=",", show=False),
         Binding("full_stop", "layer(1)", "Layer+", key_display=".", show=False),
-        Binding("s", "share", "Share code"),  # last: the footer shows it beside the app's keys
+        Binding("s", "share", "Share"),  # last: the footer shows it beside the app's keys
         # The valley's keys are named on the surface view's status line: the footer is full.
         Binding("left_parenthesis", "turn(-15)", "Angle-", key_display="(", show=False),
         Binding("right_parenthesis", "turn(15)", "Angle+", key_display=")", show=False),
