@@ -257,7 +257,13 @@ def test_the_trace_replays_in_plain_python_to_the_last_bit(capsys: pytest.Captur
         "seed": 3,
         "batch": 8,
     }
-    assert first["optimizer"] == "rmsprop" and first["hp"] == {"lr": 0.02, "decay": 0.95, "eps": 1e-8, "mu": 0.9}
+    assert first["optimizer"] == "rmsprop" and first["hp"] == {
+        "lr": 0.02,
+        "decay": 0.95,
+        "eps": 1e-8,
+        "mu": 0.9,
+        "lr_halving": 0.0,
+    }
     replay = Replay(depth=3, width=5, scale=1.0, seed=3, batch=8)
     names = ["1", "2", "3", "out"]
     assert [first["params"][name]["W"] for name in names] == replay.W

@@ -276,7 +276,7 @@ def _check_cost(problem: dict[str, Any], optimizers: list[str], step: int, hp: d
     made = make_problem(problem)
     x0 = np.array(made.start(), dtype=float)
     array_bytes = 128 + x0.nbytes  # a small numpy array's header, then its numbers
-    memory = work = 0
+    memory, work = 0, 0.0
     for key in optimizers:
         buffers = len(get_optimizer(key).start_buffers(x0, Hyperparameters(**hp)))
         whole = (3 + buffers) * array_bytes + 300  # x, grad, step size and buffers; the record itself

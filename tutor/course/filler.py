@@ -77,13 +77,12 @@ def computed_values(course: Course) -> dict[str, str]:
     return values
 
 
-def ship_values() -> Path:
-    """Write the shipped lessons' values into tutor (SHIPPED), computed afresh; the file written."""
-    from tutor.course.reader import load_course
-
+def ship_values(course: Course) -> Path:
+    """Write the shipped lessons' values (`course`: load_course() of them) into tutor (SHIPPED), computed afresh;
+    the file written."""
     shipped = ValueCache(SHIPPED)
     shipped.path.unlink(missing_ok=True)
-    shipped.put(computed_values(load_course()))
+    shipped.put(computed_values(course))
     shipped.path.chmod(0o644)  # a package file, not the user's private cache
     return shipped.path
 

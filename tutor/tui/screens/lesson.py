@@ -22,6 +22,7 @@ from textual.widgets import Header, Input, Markdown, Static
 from textual.widgets.markdown import MarkdownFence
 
 from tutor.course import ScriptStep, fill
+from tutor.engine.phases import Phase
 from tutor.engine.run import MAX_STEPS
 from tutor.tui.widgets.footer import KeyFooter
 from tutor.tui.widgets.visualizer import Visualizer
@@ -235,7 +236,8 @@ class LessonScreen(Screen[None]):
         for run in runs:
             run.goto(step)
         cursor = flat_index(runs[0], script_step.inspect)
-        phases, index = [], -1
+        phases: list[Phase] = []
+        index = -1
         if script_step.phase:
             found = stop_phases(runs[0], script_step.phase, cursor if cursor is not None else visualizer.cursor)
             if found is not None:
