@@ -234,3 +234,33 @@ def test_tutor_trace_exports_the_valley_and_rosenbrock_paths(capsys):
     with pytest.raises(SystemExit):
         main(["trace", "--problem", "rosenbrock", "--angle", "10"])
     assert "--angle belongs to --problem valley" in capsys.readouterr().err
+
+
+def test_trace_and_sandbox_run_lesson_6s_turned_valley(capsys):
+    """`--start-point turned` gives the command line the run lesson 6 shows (its start turned with the floor,
+    lr 0.1): the same records as the lesson's problem, and the steps to 1e-3 the lesson quotes."""
+    import json
+
+    from tutor.cli import build_parser, main, sandbox_setup
+    from tutor.course import facts
+
+    options = ["--problem", "valley", "--angle", "45", "--start-point", "turned", "--lr", "0.1"]
+    assert main(["trace", *options, "--steps", "60"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    lesson = Run.create(
+        make_problem({"kind": "valley", "angle": 45.0, "start_point": "turned"}), "rmsprop", Hyperparameters(lr=0.1)
+    )
+    lesson.goto(60)
+    assert [row["x"] for row in rows] == [record.x.tolist() for record in lesson.records[1:]]
+    first_below = next(row["step"] for row in rows if row["loss"] < 1e-3)
+    assert first_below == facts.valley_steps(angle=45, optimizer="rmsprop", lr=0.1, start_point="turned") == 56
+    # Without the option the start stays (-3, 1), a different problem at 45 degrees.
+    assert main(["trace", "--problem", "valley", "--angle", "45", "--lr", "0.1", "--steps", "1"]) == 0
+    assert json.loads(capsys.readouterr().out)["x"] != rows[0]["x"]
+
+    run = sandbox_setup(build_parser().parse_args(["sandbox", *options])).runs[0]
+    assert run.problem.spec() == {"kind": "valley", "condition": 20.0, "angle": 45.0, "start_point": "turned"}
+    assert run.hp.lr == 0.1 and run.current.x.tolist() == lesson.records[0].x.tolist()
+    with pytest.raises(SystemExit):
+        main(["trace", "--start-point", "turned"])
+    assert "--start-point belongs to --problem valley, not matrix" in capsys.readouterr().err

@@ -71,6 +71,8 @@ def tutor(*args: str, env: dict[str, str] | None = None, encoding: str = "utf-8"
         (["trace", "--problem", "digits", "--activation", "swish"], "argument --activation: invalid choice: 'swish'"),
         (["trace", "--problem", "digits", "--format", "csv"], "a network's parameters come by layer: use --format jsonl"),
         (["trace", "--batch", "8"], "--batch belongs to --problem digits, not matrix"),
+        (["trace", "--start-point", "turned"], "--start-point belongs to --problem valley, not matrix"),
+        (["sandbox", "--problem", "valley", "--start-point", "tilted"], "argument --start-point: invalid choice: 'tilted'"),
         (["sandbox", "--lr", "nan"], "lr cannot be NaN"),
         (["sandbox", "--lr", "-1"], "lr must be > 0 and <= 1000, not -1"),
         (["sandbox", "--decay", "1.5"], "decay must be in [0, 1), not 1.5"),

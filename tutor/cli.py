@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 
 def add_problem_arguments(parser: argparse.ArgumentParser) -> None:
-    from tutor.engine.problems import ACTIVATIONS, PROBLEM_KINDS
+    from tutor.engine.problems import ACTIVATIONS, PROBLEM_KINDS, VALLEY_STARTS
 
     group = parser.add_argument_group("problem")
     group.add_argument(
@@ -39,6 +39,12 @@ def add_problem_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--activation", choices=list(ACTIVATIONS), help="deep-chain, digits: the layers' activation")
     group.add_argument("--condition", type=float, help="valley: curvature ratio K")
     group.add_argument("--angle", type=float, help="valley: angle of the valley floor in degrees")
+    group.add_argument(
+        "--start-point",
+        choices=list(VALLEY_STARTS),
+        help="valley: 'fixed' starts at (-3, 1) at every angle (the default); 'turned' turns the start with the floor, "
+        "so every angle is the same problem turned (as lesson 6 runs it)",
+    )
     # dest "layer_width": the top-level --width is the text width of --run-all
     group.add_argument("--width", dest="layer_width", metavar="UNITS", type=int, help="digits: units per hidden layer (32)")
     group.add_argument("--batch", type=int, help="digits: images per mini-batch (default 32)")
@@ -63,11 +69,16 @@ def add_hyper_arguments(parser: argparse.ArgumentParser) -> None:
 PROBLEM_OPTIONS = {
     "matrix": ("variant",),
     "deep-chain": ("depth", "scale", "activation"),
-    "valley": ("condition", "angle"),
+    "valley": ("condition", "angle", "start_point"),
     "rosenbrock": (),
     "digits": ("depth", "width", "activation", "scale", "seed", "batch"),
 }
 OPTION_DEST = {"width": "layer_width"}  # options whose argparse dest differs from the problem's parameter
+
+
+def option_name(parameter: str) -> str:
+    """The command-line option of a problem parameter: `start_point` is `--start-point`."""
+    return "--" + parameter.replace("_", "-")
 
 
 def given_problem_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -85,7 +96,7 @@ def problem_spec(args: argparse.Namespace) -> dict[str, Any]:
     for name, value in given_problem_options(args).items():
         if name not in PROBLEM_OPTIONS.get(args.problem, ()):
             owners = " or ".join(kind for kind, names in PROBLEM_OPTIONS.items() if name in names)
-            raise ProblemError(f"--{name} belongs to --problem {owners}, not {args.problem}")
+            raise ProblemError(f"{option_name(name)} belongs to --problem {owners}, not {args.problem}")
         spec[name] = value
     return spec
 
@@ -447,7 +458,7 @@ def sandbox_setup(args: argparse.Namespace) -> Any:
     hidden = _hidden_panels(args.hide)
     if args.state is not None:
         given = [f"--{name}" for name in ("optimizer", "lr", "decay", "eps", "mu") if getattr(args, name) is not None]
-        given += [f"--{name}" for name in given_problem_options(args)]
+        given += [option_name(name) for name in given_problem_options(args)]
         given += ["--compare"] * args.compare + ["--problem"] * (args.problem != "matrix")
         if given:
             raise ValueError(f"--state already holds the problem, optimizers and hyperparameters: drop {', '.join(given)}")
