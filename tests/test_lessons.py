@@ -169,7 +169,7 @@ BROKEN = [
         'note = "Two steps."',
         'notes = "Two steps."',
         16,
-        "[[script]] #1: unknown field 'notes'; known: step, inspect, note, phase, problem, lr, decay, eps, mu, lr_halving",
+        "[[script]] #1: unknown field 'notes'; known: step, inspect, note, phase, problem, after, lr, decay, eps, mu, lr_halving",
     ),
     (
         "bad id",
@@ -639,3 +639,30 @@ def test_a_choice_answer_typed_in_the_file_is_reported_as_typed(tmp_path: Path) 
     )
     lesson = load_lesson(write(tmp_path, "computed.md", computed))
     assert not fill(lesson).checks[0].typed and "engine's answer: " in lesson_snapshot(lesson)
+
+
+# -- script stops that wait for a check ----------------------------------------------------
+
+WAITING = BASE.replace(
+    '[[check]]\nid = "choose"',
+    '[[script]]\nstep = 5\nafter = "choose"\nnote = "Five steps: the run the check predicts."\n\n'
+    '[[script]]\nstep = 1\nnote = "One step."\n\n[[check]]\nid = "choose"',
+)
+
+
+def test_a_stop_that_waits_for_a_check_comes_after_it(tmp_path: Path) -> None:
+    """Written before another stop, it still comes after the stops that wait for nothing and after its check."""
+    lesson = load_lesson(write(tmp_path, "base.md", WAITING))
+    assert [(step.step, step.after) for step in fill(lesson).script] == [(2, None), (1, None), (5, "choose")]
+    snapshot = lesson_snapshot(lesson)
+    check_at = snapshot.index("check 1/1: choose")
+    assert snapshot.index("script 2/3: step 1") < check_at < snapshot.index("script 3/3: step 5, after check 1")
+    assert snapshot.index("Five steps: the run the check predicts.") > check_at
+
+
+def test_a_stop_that_waits_for_no_check_of_the_lesson_is_reported_with_its_line(tmp_path: Path) -> None:
+    with pytest.raises(LessonError) as error:
+        load_lesson(write(tmp_path, "base.md", WAITING.replace('after = "choose"', 'after = "chose"')))
+    assert [(problem.line, problem.message) for problem in error.value.problems] == [
+        (21, "[[script]] #2: after = 'chose' names no check of this lesson (its checks: choose)")
+    ]

@@ -7,11 +7,12 @@ import re
 from pathlib import Path
 
 import pytest
+from textual.widgets import Input
 
 from tutor.course import load_course
 from tutor.headless import lesson_snapshot
 from tutor.tui.app import make_app
-from tutor.tui.screens.lesson import LessonScreen
+from tutor.tui.screens.lesson import CheckCard, LessonScreen
 from tutor.tui.widgets.visualizer import Visualizer
 
 LESSONS = Path(__file__).parent.parent / "lessons"
@@ -22,7 +23,7 @@ def snapshot_sections(lesson_id: str) -> list[str]:
     lesson = load_course(LESSONS, evaluate=True).lesson(lesson_id)
     assert lesson is not None
     text = lesson_snapshot(lesson)
-    parts = re.split(r"─+ script \d+/\d+: step \d+ ─+\n", text)[1:]
+    parts = re.split(r"─+ script \d+/\d+: step \d+(?:, after check \d+)? ─+\n", text)[1:]
     return [re.split(r"─+ check \d+/", part)[0] for part in parts]
 
 
@@ -73,3 +74,63 @@ async def test_the_tour_reaches_each_stop_with_the_numbers_run_all_prints(tmp_pa
         assert visualizer.cursor == 0
         footer = " ".join(str(key.render()) for key in screen.query("FooterKey"))
         assert "f Next stop" in footer and "b Back" in footer  # whatever the width (F is in ? help)
+
+
+WAITING_LESSON = """+++
+id = "waiting"
+title = "A stop that waits"
+order = 1
+
+[visualizer]
+view = "matrix"
+optimizers = ["gd"]
+
+[[script]]
+step = 1
+note = "One step."
+
+[[script]]
+step = 5
+after = "predict"
+note = "Five steps: what the check predicts."
+
+[[check]]
+id = "predict"
+prompt = "Which?"
+kind = "choice"
+choices = ["a", "b"]
+answer = "a"
+hint = "The first."
+explanation = "Because."
++++
+# Waiting
+"""
+
+
+@pytest.mark.parametrize("answers", [["a"], ["b", "b", "b"]])  # right, or wrong often enough to be shown anyway
+async def test_a_stop_that_waits_for_a_check_opens_once_it_is_answered(tmp_path: Path, answers: list[str]) -> None:
+    (tmp_path / "01-waiting.md").write_text(WAITING_LESSON)
+    app = make_app(lessons_dir=tmp_path, progress_path=tmp_path / "progress.json", start_lesson="waiting")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = pilot.app.screen
+        assert isinstance(screen, LessonScreen)
+        visualizer = screen.query_one(Visualizer)
+        await pilot.press("f", "f")  # the second waits: the tour stays at stop 1 and says why
+        await pilot.pause()
+        assert visualizer.step == 1
+        assert shown(visualizer, "#caption") == "Stop 1/2 (step 1): One step. (the next stop waits for check 1)"
+        box = screen.query_one("#check-predict .check-input", Input)
+        for number, text in enumerate(answers, 1):
+            assert screen.check_action("next_stop", ()) is None
+            box.focus()
+            box.value = ""
+            await pilot.press(text, "enter")
+            await pilot.pause()
+            assert screen.query_one("#check-predict", CheckCard).tries == number
+        assert shown(visualizer, "#caption") == "Stop 1/2 (step 1): One step."
+        visualizer.focus()
+        await pilot.press("f")
+        await pilot.pause()
+        assert visualizer.step == 5 and shown(visualizer, "#caption").startswith("Stop 2/2 (step 5): Five steps")

@@ -69,13 +69,23 @@ def lesson_snapshot(lesson: Lesson, width: int = DEFAULT_WIDTH) -> str:
     console.print()
     console.print(Markdown(filled.text, hyperlinks=False))
     runs = ScriptRuns(lesson)
-    for number, script_step in enumerate(filled.script, start=1):
-        console.print()
-        console.print(Rule(f"script {number}/{len(filled.script)}: step {script_step.step}", characters="─"))
-        if script_step.note:
-            console.print(Text(script_step.note))
+    stops = list(enumerate(filled.script, start=1))
+
+    def print_stops(after: str | None) -> None:
+        """The script's stops that wait for check `after` (None: for none), as the tour shows them."""
+        for number, script_step in stops:
+            if script_step.after != after:
+                continue
             console.print()
-        console.print(script_view(lesson, script_step, runs.at(script_step), width))
+            waits = f", after check {check_ids.index(after) + 1}" if after in check_ids else ""
+            console.print(Rule(f"script {number}/{len(stops)}: step {script_step.step}{waits}", characters="─"))
+            if script_step.note:
+                console.print(Text(script_step.note))
+                console.print()
+            console.print(script_view(lesson, script_step, runs.at(script_step), width))
+
+    check_ids = [check.id for check in filled.checks]
+    print_stops(None)
     for number, check in enumerate(filled.checks, start=1):
         console.print()
         console.print(Rule(f"check {number}/{len(filled.checks)}: {check.id}", characters="─"))
@@ -89,6 +99,9 @@ def lesson_snapshot(lesson: Lesson, width: int = DEFAULT_WIDTH) -> str:
         if check.reveal:  # the lesson's text that waited for this check
             console.print(Text("shown after the answer:"))
             console.print(Markdown(check.reveal, hyperlinks=False))
+        print_stops(check.id)
+    for after in dict.fromkeys(step.after for _, step in stops if step.after and step.after not in check_ids):
+        print_stops(after)  # waiting for a check left out (its placeholder failed): shown, not lost
     # Rich pads Markdown lines to the full width; trailing blanks only make diffs noisy.
     return "\n".join(line.rstrip() for line in buffer.getvalue().split("\n"))
 

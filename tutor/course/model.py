@@ -40,7 +40,8 @@ class ScriptStep:
     `inspect` is an element index of x to write out; `phase` names one narrated phase
     of the update from `step` to `step + 1` ("gradient", "decay", "add", "step",
     "momentum", "move") to show mid-update; `problem` and `hp` are this snapshot's
-    problem spec and hyperparameters when they differ from the setup's.
+    problem spec and hyperparameters when they differ from the setup's. `after` names the
+    check this stop waits for: a run that shows the check's answer comes after the answer.
     """
 
     step: int
@@ -49,6 +50,7 @@ class ScriptStep:
     problem: dict | None = None
     hp: Hyperparameters | None = None
     phase: str | None = None
+    after: str | None = None
 
 
 @dataclass(frozen=True)

@@ -54,7 +54,7 @@ ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]*")
 
 TOP_KEYS = ("id", "title", "order", "visualizer", "script", "check")
 VISUALIZER_KEYS = ("view", "problem", "optimizers", *Hyperparameters.NAMES)
-SCRIPT_KEYS = ("step", "inspect", "note", "phase", "problem", *Hyperparameters.NAMES)
+SCRIPT_KEYS = ("step", "inspect", "note", "phase", "problem", "after", *Hyperparameters.NAMES)
 PROSE_KEYS = ("note", "prompt", "hint", "explanation")  # text a learner reads: results in it come from placeholders
 CHECK_KEYS = ("id", "prompt", "kind", "choices", "answer", "tolerance", "hint", "explanation")
 
@@ -351,6 +351,7 @@ class _Reader:
         setup = self.setup(data.get("visualizer"))
         steps, notes = self.script(data.get("script", []), setup)
         checks = self.checks(data.get("check", []))
+        steps, notes = self.tour_order(steps, notes, data.get("script", []), checks)
         body_template = self.body(body, body_line)
         self.check_work(setup, steps)
         if self.problems:
@@ -629,7 +630,28 @@ class _Reader:
             raise _Invalid()
         inspect = self.inspect(entry, spec or setup.problem)
         phase = self.phase(entry, setup.optimizers)
-        return ScriptStep(step, inspect, "", spec, hp if hp != setup.hp else None, phase), note
+        after = self.typed(entry, "after", str)
+        return ScriptStep(step, inspect, "", spec, hp if hp != setup.hp else None, phase, after), note
+
+    def tour_order(
+        self, steps: tuple[ScriptStep, ...], notes: tuple[Template, ...], entries: Any, checks: tuple[CheckSource, ...]
+    ) -> tuple[tuple[ScriptStep, ...], tuple[Template, ...]]:
+        """The script in the order the learner meets it: the stops that wait for no check, then each check's
+        (`after = "check-id"`), in the order of the checks. A name that is no check's is reported with its line."""
+        ids = [check.id for check in checks]
+        for index, entry in enumerate(entries if isinstance(entries, list) else []):
+            after = entry.get("after") if isinstance(entry, dict) else None
+            if isinstance(after, str) and after not in ids:
+                self.where, self.label = ("script", index), f"[[script]] #{index + 1}: "
+                known = ", ".join(ids) or "none"
+                self.problem(
+                    f"after = {placeholders.shown(after)!r} names no check of this lesson (its checks: {known})", "after"
+                )
+                self.where, self.label = (), ""
+        pairs = sorted(
+            zip(steps, notes, strict=True), key=lambda pair: -1 if pair[0].after is None else _index(ids, pair[0].after)
+        )
+        return tuple(step for step, _ in pairs), tuple(note for _, note in pairs)
 
     def phase(self, entry: dict[str, Any], optimizers: tuple[str, ...]) -> str | None:
         name = self.typed(entry, "phase", str)
@@ -740,3 +762,7 @@ class _Reader:
             self.problem(f'answer "{raw}" is not among its choices: {shown}', "answer")
             return None
         return self.template(raw, "answer")
+
+
+def _index(items: list[str], item: str) -> int:
+    return items.index(item) if item in items else len(items)

@@ -80,6 +80,13 @@ class CheckCard(Vertical):
             super().__init__()
             self.check = check
 
+    class Answered(Message):
+        """An answer was graded (right or wrong): the tour's stops that wait for this check may open."""
+
+        def __init__(self, check: Check) -> None:
+            super().__init__()
+            self.check = check
+
     def __init__(self, check: Check, number: int, passed: bool) -> None:
         super().__init__(classes="check-card", id=f"check-{check.id}")
         self.check = check
@@ -122,12 +129,18 @@ class CheckCard(Vertical):
         if verdict.malformed:
             return
         self.tries += 1
-        if self.check.reveal and (verdict.correct or self.tries >= REVEAL_AFTER_TRIES) and not self.query(".check-reveal"):
-            self.mount(self._reveal())
         if verdict.correct and not self.passed:
             self.passed = True
             self.query_one(".check-prompt", Static).update(f"✓ Check {self.number}. {self.check.prompt}")
             self.post_message(self.Passed(self.check))
+        if self.check.reveal and self.answered and not self.query(".check-reveal"):
+            self.mount(self._reveal())
+        self.post_message(self.Answered(self.check))
+
+    @property
+    def answered(self) -> bool:
+        """Passed, or tried often enough that what waits for the check is shown anyway."""
+        return self.passed or self.tries >= REVEAL_AFTER_TRIES
 
 
 class LessonScreen(Screen[None]):
@@ -150,6 +163,7 @@ class LessonScreen(Screen[None]):
         self.tour = ScriptRuns(lesson)
         self.runs = self.tour.runs_for(ScriptStep(0, None, ""))  # the setup's runs: the tour's, until edited
         self.stop = -1  # the script step last shown by the tour (-1: none yet)
+        self.stop_caption = ""  # its caption, without what the next stop waits for
         self._save_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
@@ -209,10 +223,28 @@ class LessonScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # None: the key is shown greyed (no stop that way), so the footer always names the tour.
         if action == "next_stop":
-            return True if self.stop < len(self.filled.script) - 1 else None
+            return True if self.stop < len(self.filled.script) - 1 and self.stop_is_open(self.stop + 1) else None
         if action == "previous_stop":
             return True if self.stop > 0 else None
         return True
+
+    def stop_is_open(self, number: int) -> bool:
+        """Whether the tour may show stop `number`: it waits for no check, or for one answered (or left out)."""
+        after = self.filled.script[number].after
+        if after is None or after not in {check.id for check in self.filled.checks}:
+            return True
+        if self.app.progress.has_passed(self.lesson.id, after):
+            return True
+        return any(card.answered for card in self.query(CheckCard) if card.check.id == after)
+
+    def _waiting_for(self) -> str:
+        """What the caption adds when the next stop waits for a check not yet answered."""
+        following = self.stop + 1
+        if following >= len(self.filled.script) or self.stop_is_open(following):
+            return ""
+        after = self.filled.script[following].after
+        number = next(n for n, check in enumerate(self.filled.checks, 1) if check.id == after)
+        return f" (the next stop waits for check {number})"
 
     def action_next_stop(self) -> None:
         self.go_to_stop(self.stop + 1)
@@ -245,7 +277,9 @@ class LessonScreen(Screen[None]):
         self.stop = number
         visualizer.go_to_stop(runs, step, cursor, phases, index)
         phase = f", phase {script_step.phase}" if script_step.phase else ""
-        visualizer.caption = f"Stop {number + 1}/{len(script)} (step {script_step.step}{phase}): {script_step.note}".rstrip(": ")
+        caption = f"Stop {number + 1}/{len(script)} (step {script_step.step}{phase}): {script_step.note}".rstrip(": ")
+        self.stop_caption = caption
+        visualizer.caption = caption + self._waiting_for()
         self.refresh_bindings()
         visualizer.focus()
 
@@ -257,6 +291,11 @@ class LessonScreen(Screen[None]):
         if self._save_timer is not None:
             self._save_timer.stop()
         self._save_timer = self.set_timer(SAVE_DELAY, self.app.save_progress)
+
+    def on_check_card_answered(self, message: CheckCard.Answered) -> None:
+        if self.stop >= 0:
+            self.query_one(Visualizer).caption = self.stop_caption + self._waiting_for()
+        self.refresh_bindings()
 
     def on_check_card_passed(self, message: CheckCard.Passed) -> None:
         progress = self.app.progress
