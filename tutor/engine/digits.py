@@ -86,8 +86,11 @@ class Layer(NamedTuple):
 
 
 def _activate(name: str, z: np.ndarray) -> np.ndarray:
-    if name == "sigmoid":
-        return 1.0 / (1.0 + exact.exp(-z))
+    """act(z), in a new array (z is kept for the backward pass)."""
+    if name == "sigmoid":  # 1 / (1 + exp(-z)), each operation into exp's array
+        e = exact.exp(np.negative(z))
+        e += 1.0
+        return np.divide(1.0, e, out=e)
     if name == "tanh":  # (1 - e) / (1 + e) with e = exp(-2|z|), the sign of z put back: no inf / inf
         e = exact.exp(-2.0 * np.abs(z))
         return np.copysign((1.0 - e) / (1.0 + e), z)
@@ -96,15 +99,20 @@ def _activate(name: str, z: np.ndarray) -> np.ndarray:
     return z
 
 
-def _slope(name: str, z: np.ndarray, h: np.ndarray) -> np.ndarray:
-    """act'(z), from the activation h = act(z)."""
-    if name == "sigmoid":
-        return h * (1.0 - h)
-    if name == "tanh":
-        return 1.0 - h * h
-    if name == "relu":
-        return (z > 0.0).astype(float)
-    return np.ones_like(z)
+def _back_through(name: str, upstream: np.ndarray, z: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """dLoss/dz = dLoss/dh * act'(z), from the activation h = act(z); it may write into `upstream`."""
+    if name == "sigmoid":  # act' = h * (1 - h)
+        slope = np.subtract(1.0, h)
+        slope *= h
+    elif name == "tanh":
+        slope = h * h
+        np.subtract(1.0, slope, out=slope)
+    elif name == "relu":
+        slope = (z > 0.0).astype(float)
+    else:
+        return upstream  # act' = 1
+    upstream *= slope
+    return upstream
 
 
 class Forward(NamedTuple):
@@ -209,12 +217,15 @@ class Digits:
         h = pixels
         inputs, pre = [h], []
         for layer in self.layers[:-1]:
-            z = exact.matmul(h, layer.W(x)) + layer.b(x)
+            z = exact.matmul(h, layer.W(x))
+            z += layer.b(x)
             h = _activate(self.activation, z)
             pre.append(z)
             inputs.append(h)
         out = self.layers[-1]
-        return Forward(inputs, pre, exact.matmul(h, out.W(x)) + out.b(x))
+        logits = exact.matmul(h, out.W(x))
+        logits += out.b(x)
+        return Forward(inputs, pre, logits)
 
     def _losses(self, logits: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Each row's cross-entropy, and the shifted exponentials and their sums (for the gradient)."""
@@ -242,17 +253,17 @@ class Digits:
         losses, e, total = self._losses(run.logits, labels)
         loss = float(exact.ordered_sum(losses, axis=0) / count)
         grad = np.empty_like(x)
-        delta = e / total[:, np.newaxis]  # softmax
+        delta = np.divide(e, total[:, np.newaxis], out=e)  # softmax
         delta[np.arange(count), labels] -= 1.0
-        delta = delta / count  # dLoss/dlogits
+        delta /= count  # dLoss/dlogits
         for index in range(len(self.layers) - 1, -1, -1):
             layer = self.layers[index]
             h = run.inputs[index]
-            grad[layer.weights] = exact.matmul(h.T, delta).ravel()  # dLoss/dW = h^T delta
-            grad[layer.biases] = exact.ordered_sum(delta, axis=0)  # dLoss/db = delta summed over the rows
+            exact.matmul(h.T, delta, out=layer.W(grad))  # dLoss/dW = h^T delta
+            exact.ordered_sum(delta, axis=0, out=grad[layer.biases])  # dLoss/db = delta summed over the rows
             if index:
                 upstream = exact.matmul(delta, layer.W(x).T)  # dLoss/dh_{index}
-                delta = upstream * _slope(self.activation, run.pre[index - 1], h)  # dLoss/dz_{index}
+                delta = _back_through(self.activation, upstream, run.pre[index - 1], h)  # dLoss/dz_{index}
         return loss, grad
 
     def grad(self, x: np.ndarray) -> np.ndarray:

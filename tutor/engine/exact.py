@@ -22,31 +22,39 @@ from __future__ import annotations
 
 import numpy as np
 
+try:  # einsum's C function: its Python wrapper costs a few microseconds a call, 20 calls an update of the network
+    from numpy._core.multiarray import c_einsum as _einsum
+except ImportError:  # another numpy's layout
+    _einsum = np.einsum
+
 MASK64 = (1 << 64) - 1
 GOLDEN = 0x9E3779B97F4A7C15
 
 
-def _sum_first_axis(a: np.ndarray) -> np.ndarray:
+def _sum_first_axis(a: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """Sum over axis 0 in order. numpy reduces an axis in order as long as it is not the one fastest in memory,
-    so the rest is laid out C-contiguous behind it, at least two wide (a 1-wide rest would make axis 0 the fastest)."""
+    so the rest is laid out C-contiguous behind it, at least two wide (a 1-wide rest would make axis 0 the fastest).
+    A single column is summed by a running sum, which adds in order too; the reduction starts from 0 (so a sum of
+    -0s is +0) and the running sum from a[0], so 0 is added to its end."""
     if a[0].size >= 2:
-        return np.add.reduce(np.ascontiguousarray(a), axis=0)
-    rest = a.shape[1:]
-    table = np.ascontiguousarray(a.reshape(a.shape[0], -1))
-    table = np.concatenate([table, np.zeros_like(table)], axis=1)
-    return np.add.reduce(table, axis=0)[: int(np.prod(rest, dtype=np.int64))].reshape(rest)
+        return np.add.reduce(np.ascontiguousarray(a), axis=0, out=out)
+    total = (np.add.accumulate(a.reshape(a.shape[0]))[-1:] + 0.0).reshape(a.shape[1:])
+    if out is None:
+        return total
+    out[...] = total
+    return out
 
 
-def ordered_sum(a: np.ndarray, axis: int) -> np.ndarray:
-    """Sum along `axis` in index order (a[0] + a[1] first, then + a[2], ...)."""
-    return _sum_first_axis(np.moveaxis(a, axis, 0) if axis else a)
+def ordered_sum(a: np.ndarray, axis: int, out: np.ndarray | None = None) -> np.ndarray:
+    """Sum along `axis` in index order (a[0] + a[1] first, then + a[2], ...), into `out` if given."""
+    return _sum_first_axis(np.moveaxis(a, axis, 0) if axis else a, out)
 
 
-def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """a @ b with the products of each output summed in order of k."""
+def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """a @ b with the products of each output summed in order of k, into `out` if given."""
     # products[k, i, j] = a[i, k] * b[k, j], k outermost in memory. einsum without a summed index makes each
     # element one rounded product (it adds it to a zero: a zero product comes out +0 where a * b gives -0).
-    return _sum_first_axis(np.einsum("ik,kj->kij", a, b, order="C"))
+    return _sum_first_axis(_einsum("ik,kj->kij", a, b, order="C"), out)
 
 
 # fdlibm e_exp.c
@@ -63,20 +71,33 @@ def exp(x: np.ndarray) -> np.ndarray:
     """e**x: x = k ln2 + r with |r| <= ln2/2, e**r from fdlibm's polynomial, times 2**k.
 
     x is first clipped to a little beyond the range where e**x is a finite non-zero double: there
-    ldexp overflows to inf (numpy warns, unless told not to) or underflows to 0 on its own. NaN stays NaN."""
-    inside = np.clip(x, _EXP_LOW - 1.0, _EXP_HIGH + 1.0)
-    k = np.rint(inside * _INV_LN2)
-    k = np.where(k == k, k, 0.0)  # NaN: any whole k (the NaN goes on through r); ldexp needs one
-    hi = inside - k * _LN2_HI
-    lo = k * _LN2_LO
+    ldexp overflows to inf (numpy warns, unless told not to) or underflows to 0 on its own. NaN stays NaN.
+    Each step writes into a buffer of the ones before (the same operations, without an array for each)."""
+    x = np.asarray(x, dtype=float)
+    inside = np.maximum(x, _EXP_LOW - 1.0, out=np.empty(x.shape))  # an array even for one number (out= below)
+    np.minimum(inside, _EXP_HIGH + 1.0, out=inside)
+    k = np.multiply(inside, _INV_LN2)
+    np.rint(k, out=k)
+    np.copyto(k, 0.0, where=k != k)  # NaN: any whole k (the NaN goes on through r); ldexp needs one
+    hi = np.multiply(k, _LN2_HI)
+    np.subtract(inside, hi, out=hi)  # hi = inside - k * ln2_hi
+    lo = np.multiply(k, _LN2_LO, out=inside)
     r = hi - lo
     t = r * r
-    poly = _P5
-    for coefficient in reversed(_P):
-        poly = coefficient + t * poly
-    c = r - t * poly
-    y = 1.0 - ((lo - (r * c) / (2.0 - c)) - hi)
-    return np.ldexp(y, k.astype(np.int64))
+    poly = np.multiply(t, _P5)
+    for coefficient in reversed(_P):  # poly = coefficient + t * poly
+        poly += coefficient
+        if coefficient is not _P[0]:
+            poly *= t
+    c = np.multiply(t, poly, out=poly)
+    np.subtract(r, c, out=c)  # c = r - t * poly
+    np.subtract(2.0, c, out=t)
+    np.multiply(r, c, out=c)
+    np.divide(c, t, out=c)  # (r * c) / (2 - c)
+    np.subtract(lo, c, out=c)
+    np.subtract(c, hi, out=c)
+    np.subtract(1.0, c, out=c)  # y = 1 - ((lo - (r * c) / (2 - c)) - hi)
+    return np.ldexp(c, k.astype(np.int64), out=c)
 
 
 # fdlibm e_log.c
@@ -97,19 +118,24 @@ def log(x: np.ndarray) -> np.ndarray:
     s = (m - 1) / (m + 1). 0 gives -inf, negative numbers and NaN give NaN, inf gives inf."""
     x = np.asarray(x, dtype=float)
     usable = (x > 0) & np.isfinite(x)
-    m, e = np.frexp(np.where(usable, x, 1.0))
+    every = bool(usable.all())  # the usual case (a loss's sums of exponentials): nothing to put back at the end
+    m, e = np.frexp(x if every else np.where(usable, x, 1.0))
     low = m < _SQRT_HALF
-    m = np.where(low, m * 2.0, m)
+    np.multiply(m, 2.0, out=m, where=low)
     k = (e - low).astype(float)
     f = m - 1.0
     s = f / (2.0 + f)
     z = s * s
-    poly = _LG[-1]
-    for coefficient in reversed(_LG[:-1]):
-        poly = coefficient + z * poly
-    r = z * poly
+    poly = np.multiply(z, _LG[-1])
+    for coefficient in reversed(_LG[:-1]):  # poly = coefficient + z * poly
+        poly += coefficient
+        if coefficient is not _LG[0]:
+            poly *= z
+    r = np.multiply(z, poly, out=poly)
     half_f2 = 0.5 * f * f
     result = k * _LN2_HI - ((half_f2 - (s * (half_f2 + r) + k * _LN2_LO)) - f)
+    if every:
+        return result
     result = np.where(x == 0, -np.inf, np.where(x == np.inf, np.inf, result))
     return np.where(usable | (x == 0) | (x == np.inf), result, np.nan)
 
