@@ -134,3 +134,26 @@ async def test_a_stop_that_waits_for_a_check_opens_once_it_is_answered(tmp_path:
         await pilot.press("f")
         await pilot.pause()
         assert visualizer.step == 5 and shown(visualizer, "#caption").startswith("Stop 2/2 (step 5): Five steps")
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+async def test_the_race_names_every_run_of_its_legend_beside_the_lesson_text(tmp_path: Path, size: tuple[int, int]) -> None:
+    """Beside a lesson's text the race's controls bar has no room for the speed and three names: it keeps
+    every run's name and loss (the chart's legend names three runs), as stop 2 shows them at step 300."""
+    from tutor.tui.widgets.panels import ControlsBar
+    from tutor.views.format import number
+
+    app = make_app(lessons_dir=LESSONS, progress_path=tmp_path / "progress.json", start_lesson="race")
+    async with app.run_test(size=size) as pilot:
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        visualizer = pilot.app.screen.query_one(Visualizer)
+        await pilot.press("f", "f")
+        await pilot.pause()
+        assert visualizer.step == 300
+        bar = visualizer.query_one(ControlsBar)
+        controls = shown(visualizer, "#controls")
+        assert controls.startswith("‖") and len(controls.rstrip()) <= bar.content_size.width  # it fits: nothing is cut off
+        for run in visualizer.runs:
+            assert f" {run.optimizer.label} {number(run.current.loss, 4)} " in controls
+        assert [run.optimizer.label for run in visualizer.runs] == ["gradient descent", "rmsprop", "rmsprop+momentum"]

@@ -393,12 +393,17 @@ class Visualizer(Widget, can_focus=True):
             text = Text("n: take the next update apart phase by phase   space: the whole update", style="dim")
         _update(self.query_one(NarrationBar), text)
 
-    def _controls_text(self, hints: bool) -> Text:
-        """Speed, each run's loss (named by its label, as the status line and the chart do), the chain's shape."""
+    def _controls_text(self, hints: bool, speed: bool = True) -> Text:
+        """Speed, each run's loss (named by its label, as the status line and the chart do), the chain's shape.
+        Without `speed` only the run state's sign is left, so that every run's loss fits, as the chart's legend
+        names every run."""
         text = Text()
-        text.append("▶ running " if self.running else "‖ paused ", style="bold")  # the space inside: see status_line
-        steps = f" step{'s' if self.speed != 1 else ''}/s (+/-)" if hints else "/s"
-        text.append(f"{self.speed}{steps}")
+        if speed:
+            text.append("▶ running " if self.running else "‖ paused ", style="bold")  # the space inside: see status_line
+            steps = f" step{'s' if self.speed != 1 else ''}/s (+/-)" if hints else "/s"
+            text.append(f"{self.speed}{steps}")
+        else:
+            text.append("▶" if self.running else "‖", style="bold")
         if len(self.runs) > 1:
             text.append(("   n narrates: " if self.is_surface else "   grids: ") if hints else " ")  # surface: no grids
             for index, run in enumerate(self.runs):
@@ -415,6 +420,8 @@ class Visualizer(Widget, can_focus=True):
         text, width = self._controls_text(hints=True), self.size.width - 2  # the bar's padding
         if 0 < width < text.cell_len:  # 80 columns: the runs' names before the key hints
             text = self._controls_text(hints=False)
+        if 0 < width < text.cell_len and len(self.runs) > 1:  # three runs beside a lesson's text: every loss, no speed
+            text = self._controls_text(hints=False, speed=False)
         _update(self.query_one(ControlsBar), text)
 
     # --- reactive state -------------------------------------------------------------
