@@ -106,7 +106,7 @@ async def test_lesson_flow_step_answer_wrong_then_right(app: TutorApp, progress_
         assert card.has_class("-wrong")
         assert not app.progress.has_passed("first", "decay")
 
-        card = await answer(pilot, "decay", "abc")  # malformed: asked again, not counted
+        card = await answer(pilot, "decay", "0.5.5")  # malformed: asked again, not counted
         assert card.has_class("-malformed") and "is not a number" in text_of(card.query_one(".check-feedback", Static))
 
         card = await answer(pilot, "decay", "0.9")
@@ -872,3 +872,41 @@ async def test_tab_in_a_lesson_goes_text_checks_visualizer_with_one_stop_for_the
             seen.append(type(app.focused).__name__ if app.focused is not None else None)
         # the text, the lesson's two check boxes, the visualizer (one stop), and round again
         assert seen == ["VerticalScroll", "AnswerBox", "AnswerBox", "Visualizer", "VerticalScroll"]
+
+
+def footer_keys(app: TutorApp) -> dict[str, tuple[str, bool]]:
+    """The footer's keys as drawn: key -> (label, enabled)."""
+    from textual.widgets._footer import FooterKey
+
+    return {key.key: (key.description, not key.has_class("-disabled")) for key in app.screen.query(FooterKey)}
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+async def test_an_answer_box_keeps_q_help_and_t_in_the_footer_and_working(app: TutorApp, size: tuple[int, int]) -> None:
+    """Issue 14: with a check's box focused the footer shrank to `^p palette`. A number box types only what a
+    number holds, so q, ? and t stay the app's keys there; a choice box types its choices' letters, so those
+    of q, ? and t that are in a choice are shown greyed (escape leaves the box), the others still work."""
+    async with app.run_test(size=size) as pilot:
+        screen = await open_first_lesson(pilot)
+        number_box = screen.query_one("#check-decay", CheckCard).query_one(Input)
+        number_box.focus()
+        await pilot.pause()
+        await pilot.pause()
+        keys = footer_keys(app)
+        assert keys["q"] == ("Quit", True) and keys["question_mark"] == ("Help", True) and keys["t"] == ("Text/steps", True)
+        assert keys["escape"] == ("Leave box", True)
+        await pilot.press("1", "e", "-", "3", "x", "question_mark")  # x: no number holds it, no key is bound to it
+        await pilot.pause()
+        assert number_box.value == "1e-3" and isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+
+        choice_box = screen.query_one("#check-divides", CheckCard).query_one(Input)  # "sqrt(v) + eps": q and t are typed
+        choice_box.focus()
+        await pilot.pause()
+        await pilot.pause()
+        keys = footer_keys(app)
+        assert keys["q"] == ("Quit", False) and keys["t"] == ("Text/steps", False) and keys["question_mark"] == ("Help", True)
+        await pilot.press(*"sqrt(v) + eps")
+        await pilot.pause()
+        assert choice_box.value == "sqrt(v) + eps" and app.screen is screen and not screen.has_class("-text-only")

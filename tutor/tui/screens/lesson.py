@@ -53,27 +53,42 @@ class LessonMarkdown(Markdown):
     BLOCKS = {**Markdown.BLOCKS, "fence": LessonFence, "code_block": LessonFence}
 
 
-class AnswerBox(Input):
-    """A check's answer box. In a number box `t` is not typed (no number has one): it stays the
-    lesson's text/steps key there, as everywhere else."""
+# What a number answer can hold (tutor.course.checks.read_number): digits, signs, exponents, arithmetic.
+NUMBER_CHARACTERS = frozenset("0123456789.eE+-*/^() \u2212\u00d7")
 
-    def __init__(self, *, numbers: bool, placeholder: str) -> None:
+
+def answer_characters(check: Check) -> frozenset[str]:
+    """The characters an answer to `check` can hold: a number's, or a choice's number and its text (either case)."""
+    if check.kind == "number":
+        return NUMBER_CHARACTERS
+    text = "".join(check.choices)
+    return frozenset("0123456789 " + text.lower() + text.upper())
+
+
+class AnswerBox(Input):
+    """A check's answer box. It types only what an answer can hold: any other key (q, ? and t in a number
+    box) stays the lesson's and the app's key, as everywhere else, and the footer shows it."""
+
+    def __init__(self, *, typed: frozenset[str], placeholder: str) -> None:
         super().__init__(placeholder=placeholder, classes="check-input")
-        self.numbers = numbers
+        self.typed = typed
+
+    def check_consume_key(self, key: str, character: str | None) -> bool:
+        # Textual leaves the bindings of the keys a focused widget consumes out of the footer and the key chain.
+        return character is not None and character in self.typed
 
     async def _on_key(self, event: events.Key) -> None:
-        # Textual calls each class's _on_key in turn: Input's comes next unless the default is prevented.
-        if self.numbers and event.character == "t":
+        # Textual calls each class's _on_key in turn: Input's (which types it) is skipped once the default is
+        # prevented, and the key goes on to the screen's and the app's bindings.
+        if event.is_printable and not self.check_consume_key(event.key, event.character):
             event.prevent_default()
-            event.stop()
-            await self.run_action("screen.cycle_layout")
 
 
 class CheckCard(Vertical):
     """One question: prompt, choices, an answer box and the verdict."""
 
-    # Escape leaves the answer box (to the text), not the lesson.
-    BINDINGS = [Binding("escape", "leave_box", "Leave the box", show=False)]
+    # Escape leaves the answer box (to the text), not the lesson: the footer says so while the box has the keys.
+    BINDINGS = [Binding("escape", "leave_box", "Leave box")]
 
     class Passed(Message):
         def __init__(self, check: Check) -> None:
@@ -101,7 +116,7 @@ class CheckCard(Vertical):
             choices = "\n".join(f"  {n}. {choice}" for n, choice in enumerate(self.check.choices, 1))
             yield Static(choices, classes="check-choices", markup=False)
         placeholder = "its number or its text, then enter" if self.check.kind == "choice" else "a number, then enter"
-        yield AnswerBox(numbers=self.check.kind == "number", placeholder=placeholder)
+        yield AnswerBox(typed=answer_characters(self.check), placeholder=placeholder)
         feedback = Static("", classes="check-feedback", markup=False)
         if self.passed:
             feedback.update(f"Passed. {self.check.explanation}".strip())

@@ -1,5 +1,5 @@
 """Textual's Footer, rebuilt only when the keys it shows have changed, at most once per frame, and
-showing only the keys whose labels fit whole (q, ? and t first and always)."""
+showing only the keys whose labels fit whole (q, ? and t first and always, greyed where a box types them)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.events import Resize
+from textual.keys import key_to_character
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
@@ -27,7 +28,8 @@ class KeyFooter(Footer):
     (focus set, screens stacked) and each rebuild cost 17-25 ms before the first frame. Here the
     signals of one frame share one rebuild, and a rebuild that would show the same keys is skipped.
     Textual's Footer also cuts the last label that does not fit mid-word (`g Jum`) and leaves a stray
-    letter past the palette hint: here a key is shown with its whole label or not at all.
+    letter past the palette hint: here a key is shown with its whole label or not at all. And where a
+    focused box types a key (a check's choice holds a t), Textual leaves that key out: here it is greyed.
     """
 
     _rebuild_pending = False
@@ -56,15 +58,32 @@ class KeyFooter(Footer):
             await self.recompose()
 
     def _key_signature(self) -> KeySignature:
-        """What the footer would draw: each binding's key, label, action, whether it applies (hidden ones
-        too: the palette hint is one), and the width. The key's display depends on the binding alone."""
-        return (
-            self.app.size.width,
-            *(
-                (binding.key, binding.key_display, binding.description, binding.action, enabled, tooltip)
-                for (_node, binding, enabled, tooltip) in self.screen.active_bindings.values()
-            ),
-        )
+        """What the footer would draw: each key, label, action, whether it applies, and the width."""
+        return (self.app.size.width, *((binding.key, binding.key_display, *rest) for binding, *rest in self._keys()))
+
+    def _keys(self) -> list[tuple[Binding, bool, str]]:
+        """Each shown action's binding, whether it applies now and its tooltip, q ? t and the share key first."""
+        by_action: dict[str, tuple[Binding, bool, str]] = {}
+        for _node, binding, enabled, tooltip in self.screen.active_bindings.values():
+            if binding.show:
+                by_action.setdefault(binding.action, (binding, enabled, tooltip))
+        for binding in self._typed_here():
+            by_action.setdefault(binding.action, (binding, False, f"{binding.key_display or binding.key} types into the box"))
+        first = {action: order for order, action in enumerate(FIRST_ACTIONS)}
+        return sorted(by_action.values(), key=lambda key: first.get(key[0].action, len(first)))  # stable: the rest in order
+
+    def _typed_here(self) -> list[Binding]:
+        """The first keys (q ? t ...) that the focused widget types (it consumes them) and that would apply."""
+        focused = self.screen.focused
+        if focused is None:
+            return []
+        typed = []
+        for node in focused.ancestors_with_self:
+            for key, binding in node._bindings:
+                if binding.show and binding.action in FIRST_ACTIONS and focused.check_consume_key(key, key_to_character(key)):
+                    if self.app._check_action_state(binding.action, node) is not False:
+                        typed.append(binding)
+        return typed
 
     def _width_of(self, binding: Binding) -> int:
         """Cells a key takes: ` key label ` (compact: `key label` and a one-cell gap)."""
@@ -74,15 +93,9 @@ class KeyFooter(Footer):
         if not self._bindings_ready:
             return
         active = self.screen.active_bindings
-        by_action: dict[str, tuple[Binding, bool, str]] = {}
-        for _node, binding, enabled, tooltip in active.values():
-            if binding.show:
-                by_action.setdefault(binding.action, (binding, enabled, tooltip))
-        first = {action: order for order, action in enumerate(FIRST_ACTIONS)}
-        keys = sorted(by_action.values(), key=lambda key: first.get(key[0].action, len(first)))  # stable: the rest in order
         palette = active.get(self.app.COMMAND_PALETTE_BINDING) if self.show_command_palette else None
         room = self.app.size.width - (self._width_of(palette[1]) + 1 if palette is not None else 0)
-        for binding, enabled, tooltip in keys:
+        for binding, enabled, tooltip in self._keys():
             width = self._width_of(binding)
             if width > room and binding.action not in FIRST_ACTIONS:
                 continue  # whole or not at all; a shorter one further on may still fit
