@@ -167,7 +167,19 @@ def test_the_inspector_after_a_step_writes_out_that_steps_phases_with_v_in_one_l
     assert element_update(run, 8) == by_phase
 
 
+def _digits_of(value: float) -> str:
+    """A pattern for `value` printed with four or more significant digits (in brackets if negative)."""
+    import re
+
+    from tutor.views.format import number
+
+    alternatives = "|".join(re.escape(number(value, d)) for d in range(17, 3, -1))
+    return rf"\(?(?:{alternatives})\)?"
+
+
 def test_the_inspector_writes_out_each_phase_with_the_phase_arrays_numbers() -> None:
+    import re
+
     from tutor.views.format import number
     from tutor.views.inspector import phase_update
 
@@ -181,10 +193,17 @@ def test_the_inspector_writes_out_each_phase_with_the_phase_arrays_numbers() -> 
     x0, x1 = float(run.current.x.flat[13]), float(phases[4].arrays["x"].flat[13])
     bracket = f"({number(g, 4)})" if g < 0 else number(g, 4)
     assert [phase.name for phase in phases] == ["gradient", "decay", "add", "step", "move"]
-    assert phase_update(run, phases, 1, 13)[-1] == f"v[2,3] = 0.9*{number(v0, 4)} = {number(decayed, 4)}"
-    assert phase_update(run, phases, 2, 13)[-1] == f"v[2,3] = {number(decayed, 4)} + 0.1*{bracket}^2 = {number(v1, 4)}"
-    assert phase_update(run, phases, 3, 13)[-1] == f"step[2,3] = 0.001/(sqrt({number(v1, 4)})+1e-08) = {number(step, 4)}"
-    assert phase_update(run, phases, 4, 13)[-1] == f"x[2,3] = {number(x0, 4)} - {number(step, 4)}*{bracket} = {number(x1, 4)}"
+    lines = phase_update(run, phases, 4, 13)
+    # Each number to at least four digits (more where the line needs them to add up as printed), the result to four.
+    patterns = [
+        rf"v\[2,3\] = 0\.9\*{_digits_of(v0)} = {re.escape(number(decayed, 4))}",
+        rf"v\[2,3\] = {_digits_of(decayed)} \+ 0\.1\*{_digits_of(g)}\^2 = {re.escape(number(v1, 4))}",
+        rf"step\[2,3\] = 0\.001/\(sqrt\({_digits_of(v1)}\)\+1e-08\) = {re.escape(number(step, 4))}",
+        rf"x\[2,3\] = {_digits_of(x0)} - {_digits_of(step)}\*{_digits_of(g)} = {re.escape(number(x1, 4))}",
+    ]
+    for line, pattern in zip(lines[1:], patterns, strict=True):
+        assert re.fullmatch(pattern, line), (line, pattern)
+    assert bracket in lines[2]
     assert len(phase_update(run, phases, 4, 13)) == 5  # the update so far, one line per phase
     assert v1 == 0.9 * v0 + 0.1 * g**2 or abs(v1 - (0.9 * v0 + 0.1 * g**2)) < 1e-12 * v1
 
@@ -222,3 +241,55 @@ def test_the_inspectors_arithmetic_adds_up_after_its_own_rounding_where_an_updat
     assert f"{x_before - lr * g:.2g}" == f"{x:.2g}"
     run.goto(11)  # no cancellation: four digits, as everywhere
     assert element_update(run, 0)[-1] == "x[0] = 4.5e-10 - 0.001*0.01 = (-1e-05)"
+
+
+def _printed_lines_add_up(lines: list[str]) -> list[str]:
+    """The lines whose printed operands, worked out and rounded to the printed result's four digits, do not give
+    the printed result: `x[0] = (-0.01338) - 0.03727*0.009987 = (-0.01376)` (that makes -0.013752)."""
+    import math
+    import re
+
+    wrong = []
+    for line in lines:
+        equation = re.fullmatch(r"(\w+)\[[^\]]*\] = (.*) = (\S+)", line)
+        bare = re.sub(r"sqrt|max|sign|(?<=\d)e[-+]\d+", "", equation[2]) if equation else ""
+        if equation is None or re.search("[a-z]", bare) or not re.search(r"[-+*/^]", bare):
+            continue  # `g[0] = 0.5 at x[0] = 0.1`, `step[0] = 0.001`: nothing to work out
+        expression, printed = equation[2].replace("^", "**"), float(equation[3].strip("()"))
+        names = {"sqrt": math.sqrt, "max": max, "sign": lambda v: float(np.sign(v)), "__builtins__": {}}
+        if not math.isfinite(printed) or "inf" in expression or "nan" in expression:
+            continue
+        worked_out = eval(expression, names)  # the test's own reading of the line, not the app's
+        if f"{worked_out:.3e}" != f"{printed:.3e}":
+            wrong.append(f"{line}   (the operands make {worked_out!r})")
+    return wrong
+
+
+@pytest.mark.parametrize("optimizer", list(OPTIMIZERS))
+def test_every_printed_line_of_every_optimizer_adds_up_after_its_own_rounding(optimizer: str) -> None:
+    """Issue 14: rmsprop's `x[0] = (-0.01338) - 0.03727*0.009987 = (-0.01376)` was off by one in the last digit.
+    At random steps and elements of several problems, each line the inspector shows after an update, each line of
+    the narrated phases (`n`) and the inspector mid-update is worked out again from its printed numbers."""
+    from tutor.engine.problems import make_problem
+    from tutor.views.inspector import element_update, phase_update
+
+    rng = np.random.default_rng(14)
+    problems = [
+        (MatrixInverse(), Hyperparameters()),
+        (MatrixInverse(), Hyperparameters(lr=0.05, decay=0.5, mu=0.5)),
+        (DeepChain(depth=12, scale=1.5, activation="tanh"), Hyperparameters(lr=0.01)),
+        (make_problem({"kind": "minibatch", "size": 0.01, "period": 10, "curvature": 0.001}), Hyperparameters(eps=1e-4)),
+    ]
+    checked = 0
+    for problem, hp in problems:
+        run = Run.create(problem, optimizer, hp)
+        for step in sorted(rng.choice(120, size=6, replace=False)):
+            run.goto(int(step) + 1)
+            for element in rng.choice(run.current.x.size, size=min(4, run.current.x.size), replace=False):
+                element = int(element)
+                phases = narrated_update(run, element)
+                lines = element_update(run, element) + phase_update(run, phases, len(phases) - 2, element)
+                lines += [phase.arithmetic(element) for phase in phases]
+                assert _printed_lines_add_up(lines) == []
+                checked += len(lines)
+    assert checked > 300

@@ -71,10 +71,15 @@ class Stage:
             state[name] = value
 
 
-def short_number(value: float) -> str:
+def short_number(value: float, digits: int = 4) -> str:
     """Numbers in narration: short, and negative ones in brackets so `-` reads as an operation."""
-    text = f"{float(value):.4g}"
+    text = f"{float(value):.{digits}g}"
     return f"({text})" if text.startswith("-") else text
+
+
+def as_typed(value: float) -> str:
+    """A hyperparameter or a constant of a rule as a person types it: 0.001, 0.9, 1e-08."""
+    return f"{value:g}"
 
 
 def fill(
@@ -86,16 +91,17 @@ def fill(
     element: int,
     where: str,
     number: Callable[[float], str] = short_number,
+    constant: Callable[[float], str] = as_typed,
 ) -> str:
     """A stage's template with element `element`'s numbers: quantities before and after the stage (written by
-    `number`), the hyperparameters and the constants the rules use (as typed: 0.001, 0.9, 1e-08); `where` is
-    the element's label ({at}: `[2,3]`)."""
+    `number`), the hyperparameters and the constants the rules use (written by `constant`: as typed, 0.001,
+    0.9, 1e-08); `where` is the element's label ({at}: `[2,3]`)."""
     text = {}
     for field_name in _fields(template):  # only what the template names: the inspector fills a few lines per key
         if field_name == "at":
             text[field_name] = where
         elif field_name in _CONSTANTS:
-            text[field_name] = f"{_CONSTANTS[field_name](hp, t):g}"
+            text[field_name] = constant(_CONSTANTS[field_name](hp, t))
         elif field_name.endswith("_before"):
             text[field_name] = number(before[_QUANTITIES[field_name.removesuffix("_before")]].flat[element])
         else:
@@ -328,7 +334,7 @@ RPROP_MOVE = Stage(
     "x <- x - sign(g) * step",
     lambda s, hp, t: s["x"] - np.sign(s["grad"]) * s["step_size"],
     say="Move x by sign(g)*step",
-    arithmetic="x{at} = {x_before} - sign(g)*{step} = {x}",
+    arithmetic="x{at} = {x_before} - sign({g})*{step} = {x}",
 )
 
 # -- Adam (Kingma & Ba 2015, beta1 = mu, beta2 = decay): RMSprop plus momentum as an average of gradients (not

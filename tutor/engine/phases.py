@@ -15,6 +15,7 @@ from functools import cached_property
 
 import numpy as np
 
+from tutor.engine.arithmetic import arithmetic_line
 from tutor.engine.hyper import Hyperparameters
 from tutor.engine.optimizers import GRADIENT, Optimizer, Stage, fill, short_number
 from tutor.engine.problems import Problem, element_label, step_loss_and_gradient
@@ -53,9 +54,11 @@ class Phase:
         where = element_label(self.problem, element, self.arrays["x"].shape)
         return fill(template, self.before, self.arrays, self.hp, self.t, element, where, number)
 
-    def arithmetic(self, element: int, number: Callable[[float], str] = short_number) -> str:
-        """The stage's arithmetic at `element`, such as `v[2,3] = 0.9*0.0123 = 0.0111`."""
-        return self.fill(self.stage.arithmetic, element, number)
+    def arithmetic(self, element: int, number: Callable[[float, int], str] = short_number) -> str:
+        """The stage's arithmetic at `element`, such as `v[2,3] = 0.9*0.0123 = 0.0111`, with the digits it needs
+        to add up as printed (engine/arithmetic.py)."""
+        where = element_label(self.problem, element, self.arrays["x"].shape)
+        return arithmetic_line(self.stage.arithmetic, self.before, self.arrays, self.hp, self.t, element, where, number)
 
     @cached_property
     def narration(self) -> str:

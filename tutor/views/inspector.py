@@ -6,39 +6,22 @@ inspector says what the engine computed, stage by stage, and agrees with the gri
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from itertools import groupby
 
 import numpy as np
 
 from tutor.engine import Run
-from tutor.engine.optimizers import SYMBOLS, combined_arithmetic, fill
+from tutor.engine.arithmetic import DIGITS, arithmetic_line
+from tutor.engine.optimizers import combined_arithmetic
 from tutor.engine.phases import Phase, update_phases
 from tutor.engine.problems import element_label
 from tutor.views import format as fmt
-
-DIGITS = 4  # significant digits of the inspector's numbers, more where an update cancels
 
 
 def _n(value: float, digits: int = DIGITS) -> str:
     text = fmt.number(value, digits)
     return f"({text})" if text.startswith("-") else text
-
-
-def _numbers_for(
-    template: str, before: Mapping[str, np.ndarray], after: Mapping[str, np.ndarray], writes: str, element: int
-) -> Callable[[float], str]:
-    """How a line's numbers are written: with four significant digits, or more where the line's result is far
-    smaller than the value it starts from (x = (-9e-05) - 0.001*(-0.09) cancels): one more per factor of ten,
-    so the printed result follows from the printed operands. The result itself keeps four."""
-    if "{" + SYMBOLS[writes] + "_before}" not in template:
-        return _n
-    start, result = abs(float(before[writes].flat[element])), abs(float(after[writes].flat[element]))
-    if not (math.isfinite(start) and math.isfinite(result)) or start <= 2 * result:
-        return _n
-    digits = min(DIGITS + (17 if result == 0 else math.ceil(math.log10(start / result))), 17)
-    return lambda value: _n(value, DIGITS if abs(value) == result else digits)
 
 
 def element_update(run: Run, flat_index: int) -> list[str]:
@@ -58,8 +41,7 @@ def element_update(run: Run, flat_index: int) -> list[str]:
         run_of = tuple(group)
         last = run_of[-1]
         template = combined_arithmetic(tuple(phase.stage for phase in run_of))
-        number = _numbers_for(template, run_of[0].before, last.arrays, last.stage.writes, flat_index)
-        lines.append(fill(template, run_of[0].before, last.arrays, last.hp, last.t, flat_index, where, number))
+        lines.append(arithmetic_line(template, run_of[0].before, last.arrays, last.hp, last.t, flat_index, where, _n))
     return lines
 
 
@@ -70,9 +52,4 @@ def phase_update(run: Run, phases: Sequence[Phase], index: int, flat_index: int)
     (add): each with the numbers the phases' arrays hold.
     """
     flat_index = int(np.clip(flat_index, 0, phases[0].arrays["x"].size - 1))
-    return [
-        phase.arithmetic(
-            flat_index, _numbers_for(phase.stage.arithmetic, phase.before, phase.arrays, phase.stage.writes, flat_index)
-        )
-        for phase in phases[: index + 1]
-    ]
+    return [phase.arithmetic(flat_index, _n) for phase in phases[: index + 1]]
