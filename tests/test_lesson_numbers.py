@@ -235,9 +235,10 @@ def valley_steps(angle, optimizer="rmsprop", lr=0.1):
     return r.step
 
 
-def rmsprop_overtakes_gd():
-    gd, rms = run(None, "gd").losses(), run(None, "rmsprop").losses()
-    return max(step for step in range(301) if rms[step] >= gd[step]) + 1
+def overtakes_gd(optimizer):
+    """The step from which `optimizer`'s loss stays below gradient descent's, up to 300."""
+    gd, other = run(None, "gd").losses(), run(None, optimizer).losses()
+    return max(step for step in range(301) if other[step] >= gd[step]) + 1
 
 
 def furthest_drift():
@@ -273,15 +274,18 @@ ANSWERS = {
     ("rmsprop", "first-step"): lambda: abs(float(run(None, "rmsprop", 1).current.x[0, 4])),
     ("rmsprop", "idle-count"): lambda: float(np.sum(SEED_A == 0)),
     ("momentum", "next-m"): lambda: float(run(None, "rmsprop-momentum", 2).current.momentum[0, 0]),
+    ("momentum", "larger-lr"): lambda: (
+        "above momentum's" if loss(None, "rmsprop", lr=0.01) > loss(None, "rmsprop-momentum") else "below momentum's"
+    ),
     ("momentum", "axis-aligned"): lambda: (
         "the diagonal A" if loss(DIAGONAL, "rmsprop", lr=0.01) < loss(None, "rmsprop", lr=0.01) else "the seed's A"
     ),
     ("valley", "straighter"): straighter_angle,
     ("valley", "gd-turned"): lambda: float(valley_steps(45, "gd", 0.09)),
     ("valley", "steps-at-0"): lambda: float(valley_steps(0)),
-    ("race", "winner"): lambda: min(("gd", "rmsprop", "rmsprop-momentum"), key=lambda key: loss(None, key)),
+    ("race", "momentum-passes"): lambda: float(overtakes_gd("rmsprop-momentum")),
     ("race", "long-run"): lambda: min(("gd", "rmsprop", "rmsprop-momentum"), key=lambda key: loss(None, key, 4000)),
-    ("race", "overtake"): lambda: float(rmsprop_overtakes_gd()),
+    ("race", "overtake"): lambda: float(overtakes_gd("rmsprop")),
     ("beyond", "drift"): furthest_drift,
     ("beyond", "eps-placement"): lambda: math.sqrt(0.1 * 0.01**2 + 1e-3) / (math.sqrt(0.1 * 0.01**2) + 1e-3),
     ("beyond", "centered"): lambda: min(("rmsprop", "rmsprop-centered"), key=lambda key: loss(None, key)),
@@ -449,6 +453,9 @@ def test_valley_claims():
 def test_race_claims():
     at_50 = {key: loss(None, key, 50) for key in ("gd", "rmsprop", "rmsprop-momentum")}
     assert at_50["rmsprop-momentum"] < at_50["gd"] < at_50["rmsprop"]  # the step-50 note
+    assert max(loss(None, "rmsprop"), loss(None, "rmsprop-momentum")) < loss(None, "gd")  # "at 300 both are ahead of it"
+    first_changes = np.abs(run(None, "rmsprop-momentum", 1).current.momentum)
+    assert np.allclose(first_changes[first_changes > 0], 0.001 / math.sqrt(0.1))  # "as timid as RMSprop's"
     product = SEED_A @ run(None, "rmsprop-momentum").current.x
     assert np.max(np.abs(product - np.eye(5))) < 0.02
     # "the long run": gradient descent lowest at 4000 and still falling; RMSprop stalls
