@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-import pytest
-from test_visualizer import VisualizerApp, screen_text, text_of, visualizer
+import re
+from pathlib import Path
 
+import pytest
+from rich.text import Text
+from test_visualizer import VisualizerApp, screen_text, text_of, visualizer, wait_until
+
+from tutor.cli import build_parser, sandbox_setup
 from tutor.engine import Hyperparameters, Run, make_problem
 from tutor.engine.digits import layer_statistics
+from tutor.tui.app import make_app
 from tutor.tui.widgets.network import NetworkPanel
+from tutor.tui.widgets.panels import ControlsBar
+from tutor.tui.widgets.visualizer import Visualizer
 from tutor.views.format import number
 
 SMALL_NET = {"kind": "digits", "depth": 2, "width": 16}
@@ -67,10 +75,15 @@ def test_in_run_mode_the_test_numbers_are_every_tenth_steps() -> None:
 
     run = Run.create(make_problem(SMALL_NET), "rmsprop", Hyperparameters(lr=0.01))
     run.goto(13)
-    text = "\n".join(line.plain for line in network_lines(run, 0, "W", 0, 120, 40, running=True))
     loss, accuracy = run.problem.evaluate(run.records[10].x)
-    assert f"test loss {number(loss, 4)}  accuracy {accuracy:.1%} (360 test digits at step 10)" in text
-    paused = "\n".join(line.plain for line in network_lines(run, 0, "W", 0, 120, 40))
+    numbers = f"test loss {number(loss, 4)}  accuracy {accuracy:.1%}"
+    beside = [line.plain.rstrip() for line in network_lines(run, 0, "W", 0, 120, 40, running=True)]  # 44 columns
+    assert any(line.endswith(numbers) for line in beside) and any(
+        line.endswith("(360 test digits at step 10)") for line in beside
+    )
+    under = "\n".join(line.plain for line in network_lines(run, 0, "W", 0, 80, 40, running=True))
+    assert f"{numbers} (360 test digits at step 10)" in under
+    paused = "\n".join(line.plain for line in network_lines(run, 0, "W", 0, 80, 40))
     loss, accuracy = run.problem.evaluate(run.current.x)
     assert f"test loss {number(loss, 4)}  accuracy {accuracy:.1%} (360 test digits)" in paused
 
@@ -110,3 +123,32 @@ async def test_during_the_narrated_phases_the_panel_shows_the_phase_arrays() -> 
         for line, layer, old in zip(shown[1:4], now, before, strict=True):
             assert number(layer.grad_rms, 2) in line and number(layer.sqrt_v_rms, 2) in line
             assert layer.grad_rms != old.grad_rms  # the next batch's gradient, not the shown record's
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+@pytest.mark.parametrize("opened", ["one-learning-rate", "minibatches", "sandbox"])
+async def test_no_label_is_cut_in_a_lesson_or_the_sandbox(opened: str, size: tuple[int, int], tmp_path: Path) -> None:
+    """Every line the network panel draws, and the controls bar (three runs in the mini-batch lesson), fits the
+    width it has: the two-pane lesson at 120 columns gives the panel about 70 of them."""
+    if opened == "sandbox":
+        setup = sandbox_setup(build_parser().parse_args(["sandbox", "--problem", "digits"]))
+        app = make_app(progress_path=tmp_path / "progress.json", sandbox=setup)
+    else:
+        app = make_app(progress_path=tmp_path / "progress.json", start_lesson=opened)
+    async with app.run_test(size=size) as pilot:
+        await wait_until(pilot, lambda: bool(app.screen.query(NetworkPanel)))
+        await pilot.press("space")
+        vis = app.screen.query_one(Visualizer)
+        await wait_until(pilot, lambda: vis.step == 1)
+        await pilot.pause()
+        panel = vis.query_one(NetworkPanel)
+        width = panel.content_size.width
+        drawn = panel.text_lines(panel.frame, width, panel.content_size.height)
+        assert [line.plain for line in drawn if line.cell_len > width] == []
+        shown = screen_text(panel)
+        assert "layer 1: weights W" in shown and ", . layer  m quantity" in shown  # the title keeps its keys
+        assert re.search(r"log10 (std\(dW\)/std\(W\)|dW/W)$", shown.splitlines()[0].rstrip())
+        controls = vis.query_one(ControlsBar)
+        text = controls.content
+        assert isinstance(text, Text) and text.cell_len <= controls.content_size.width and "…" not in text.plain
+        assert len(vis.runs) == 1 or all(f"{run.optimizer.label} " in text.plain for run in vis.runs)

@@ -42,12 +42,29 @@ def _bar(value: float | None, span: tuple[float, float], style: str, cells: int)
     return Text(text.ljust(cells), style=style)
 
 
+# The update-to-weight ratio's column heading, and a shorter one where the bars would get too short for it.
+RATIO_NAMES = ("log10 std(dW)/std(W)", "log10 dW/W")
+RATIO_NUMBER = 7  # " -12.34": the widest ratio a row prints after its bar
+
+
+def _bar_layout(width: int) -> tuple[int, str]:
+    """Cells per bar and the ratio's heading, so that the header and every row fit in `width` columns. Both start
+    with 'layer  ' and three columns of a bar and its number (7 + 3 * (cells + 12)); then the header has the
+    ratio's heading, a row its bar and number."""
+    start = 7 + 3 * 12
+    full, short = RATIO_NAMES
+    cells = min(BAR, (width - start - RATIO_NUMBER) // 4, (width - start - len(full)) // 3)
+    if cells >= 3:
+        return cells, full
+    return max(1, min(BAR, (width - start - RATIO_NUMBER) // 4, (width - start - len(short)) // 3)), short  # 60 columns: 1
+
+
 def layer_bars(run: Run, record: Record, selected: int, width: int = 100, before: np.ndarray | None = None) -> list[Text]:
     """A header and one line per layer: name, then each quantity as a bar (log scale) and its number, for the
     update that took the parameters from `before` (the previous record's if None) to `record`."""
     problem = as_network(run.problem)
-    cells = max(3, min(BAR, (width - 7 - 4 * 12) // 4))
-    names = ("gradient RMS", "sqrt(v) RMS", "median step", "log10 std(dW)/std(W)")
+    cells, ratio_name = _bar_layout(width)
+    names = ("gradient RMS", "sqrt(v) RMS", "median step", ratio_name)
     header = Text("layer  " + "".join(name.ljust(cells + 12) for name in names).rstrip(), style="bold")
     if before is None:
         if record.step == 0:
@@ -114,16 +131,26 @@ def _levels(grid: np.ndarray, signed: bool, scale: float, low: float, high: floa
     return np.where(np.isfinite(grid), np.nan_to_num(levels), NOT_FINITE).astype(int)
 
 
+def _heat_map_title(layer: Layer, quantity: str, width: int) -> Text:
+    """What the heat map shows and the keys that change it, in `width` columns: the longest wording that fits
+    (which way the inputs and units run before the arrow keys' hint, the keys , . m before the layer's shape)."""
+    label = f"layer {layer.name}: {QUANTITY_LABELS[quantity]}"
+    across = f" ({layer.inputs} inputs across x {layer.outputs} units down)"
+    shape = f" ({layer.inputs} inputs x {layer.outputs} units)"
+    keys, short_keys = "   , . layer  m quantity  arrows move", "  , . layer  m quantity"
+    wordings = [(across, keys), (across, short_keys), (shape, keys), (shape, short_keys), ("", short_keys), (shape, "")]
+    shown, hint = next(((s, k) for s, k in wordings if len(label) + len(s) + len(k) <= width), ("", ""))
+    title = Text(label + shown, style="bold")
+    title.append(hint, style="dim")
+    return title
+
+
 def heat_map(run: Run, record: Record, layer_index: int, quantity: str, cursor: int, width: int, height: int) -> list[Text]:
     """The selected layer's quantity, rows = units (outputs), columns = inputs, two rows per line."""
     problem = as_network(run.problem)
     layer = problem.layers[layer_index]
     values = _values(record, layer, quantity)
-    title = Text(
-        f"layer {layer.name}: {QUANTITY_LABELS[quantity]} ({layer.inputs} inputs across x {layer.outputs} units down)",
-        style="bold",
-    )
-    title.append("   , . layer  m quantity  arrows move", style="dim")
+    title = _heat_map_title(layer, quantity, width)
     if values is None:
         return [title, Text(f"({QUANTITY_LABELS[quantity]}: none at this step for {run.optimizer.label})", style="dim")]
     grid = values.T  # rows: units, columns: inputs
@@ -166,9 +193,10 @@ def _grey_pair(upper: float, lower: float) -> Style:
     return Style.parse(f"{grey(upper)} on {grey(lower)}")
 
 
-def digit_lines(run: Run, record: Record, judged: Record | None = None) -> list[Text]:
+def digit_lines(run: Run, record: Record, judged: Record | None = None, width: int | None = None) -> list[Text]:
     """The first test images, 8x8 in half blocks, each with the network's guess and the right answer, and the
-    test loss and accuracy at `judged` (the record shown if None; run mode judges every TEST_EVERY steps)."""
+    test loss and accuracy at `judged` (the record shown if None; run mode judges every TEST_EVERY steps), the
+    latter in two lines where one is wider than `width`."""
     problem = as_network(run.problem)
     pixels, labels = load_digits()
     _, test = split()
@@ -186,11 +214,19 @@ def digit_lines(run: Run, record: Record, judged: Record | None = None) -> list[
     for row, guess in zip(rows, guesses, strict=True):
         right = int(guess) == int(labels[row])
         verdict.append(f"{int(guess)} {'✓' if right else '✗'}".ljust(10), style="green" if right else "red")
+    return [*lines, verdict, *test_summary(run, record, judged, width)]
+
+
+def test_summary(run: Run, record: Record, judged: Record | None = None, width: int | None = None) -> list[Text]:
+    """The test loss and accuracy at `judged` (the record shown if None), in one line, or two where it is wider
+    than `width`."""
     judged = judged or record
-    loss, accuracy = problem.evaluate(judged.x)
-    at = "" if judged is record else f" at step {judged.step}"
-    summary = Text(f"test loss {fmt.number(loss, 4)}  accuracy {accuracy:.1%} (360 test digits{at})", style="bold")
-    return [*lines, verdict, summary]
+    loss, accuracy = as_network(run.problem).evaluate(judged.x)
+    numbers = f"test loss {fmt.number(loss, 4)}  accuracy {accuracy:.1%}"
+    of = f"(360 test digits{'' if judged is record else f' at step {judged.step}'})"
+    if width is not None and len(numbers) + 1 + len(of) > width:
+        return [Text(numbers, style="bold"), Text(of, style="bold")]
+    return [Text(f"{numbers} {of}", style="bold")]
 
 
 def network_lines(
@@ -211,7 +247,9 @@ def network_lines(
     record = record or current
     bars = layer_bars(run, record, layer_index, width, before=None if record is current else current.x)
     judged = run.records[record.step - record.step % TEST_EVERY] if running else record  # the test set costs ~10 updates
-    digits = digit_lines(run, record, judged)
+    digits = (
+        digit_lines(run, record, judged, DIGITS_WIDTH) if width >= DIGITS_BESIDE else test_summary(run, record, judged, width)
+    )
     heat = heat_map(run, record, layer_index, quantity, cursor, width, max(height - len(bars) - 1, 2))
     title, rows = heat[0], heat[1:]
     lines = [*bars, title]
@@ -223,5 +261,5 @@ def network_lines(
                 line.append_text(digits[i])
             lines.append(line)
     else:
-        lines += [*rows[: max(height - len(lines) - 1, 1)], digits[-1]]
+        lines += [*rows[: max(height - len(lines) - len(digits), 1)], *digits]
     return lines[:height]
