@@ -910,3 +910,57 @@ async def test_an_answer_box_keeps_q_help_and_t_in_the_footer_and_working(app: T
         await pilot.press(*"sqrt(v) + eps")
         await pilot.pause()
         assert choice_box.value == "sqrt(v) + eps" and app.screen is screen and not screen.has_class("-text-only")
+
+
+async def palette(pilot, command: str) -> None:  # type: ignore[no-untyped-def]
+    """Run a command of the palette as a teacher does: ctrl+p, its name, enter."""
+    await pilot.press("ctrl+p")
+    await pilot.pause()
+    await pilot.press(*command)
+    await ready(pilot)
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+def sandbox_moment(app: TutorApp) -> tuple[int, int, list[str], float]:
+    visualizer = app.screen.query_one(Visualizer)
+    return visualizer.step, visualizer.cursor, [run.optimizer.key for run in visualizer.runs], visualizer.run.current.loss
+
+
+@pytest.mark.parametrize("way_back", ["palette", "escape on the list"])
+@pytest.mark.parametrize("start", ["tutor sandbox, then escape", "the palette's sandbox, then a lesson, then escape"])
+async def test_a_sandbox_left_comes_back_as_it_was(progress_path: Path, start: str, way_back: str) -> None:
+    """Issue 14: `tutor sandbox`, escape, then the palette's "Open the sandbox" gave a fresh run."""
+    if start.startswith("tutor sandbox"):
+        app = sandbox_app("--compare", progress_path=progress_path)
+        app.lessons_dir = FIXTURES
+    else:
+        app = make_app(lessons_dir=FIXTURES, progress_path=progress_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        if not start.startswith("tutor sandbox"):
+            await palette(pilot, "compare mode")
+        await pilot.press(*["space"] * 6, "right", "o")
+        await pilot.pause()
+        left = sandbox_moment(app)
+        assert left[0] == 6 and left[1] == 1
+        if not start.startswith("tutor sandbox"):
+            await palette(pilot, "second lesson")
+            assert isinstance(app.screen, LessonScreen)
+        await pilot.press("escape")
+        await ready(pilot)
+        assert isinstance(app.screen, LessonListScreen)
+        said = text_of(app.screen.query_one("#lessons-sandbox", Static))
+        assert "sandbox is kept at step 6" in said and "escape" in said
+        assert footer_keys(app)["escape"] == ("Sandbox", True)
+        if way_back == "palette":
+            await palette(pilot, "open the sandbox")
+        else:
+            await pilot.press("escape")
+            await pilot.pause()
+        assert isinstance(app.screen, SandboxScreen)
+        assert sandbox_moment(app) == left and app.screen.query_one(Visualizer).selected == 1
+        await pilot.press("space")
+        await pilot.press("escape")
+        await ready(pilot)
+        assert "kept at step 7" in text_of(app.screen.query_one("#lessons-sandbox", Static))

@@ -247,8 +247,13 @@ class TutorApp(App[None]):
         keys = optimizers or tuple(state.get("optimizers", ("rmsprop",)))
         return SandboxSetup([Run.create(problem, key, hp) for key in keys], problem.view)
 
+    @property
+    def kept_sandbox(self) -> SandboxSetup | None:
+        """The sandbox the teacher left (escape, or a lesson opened over it), for coming back to it as it was."""
+        return self._kept_sandbox
+
     def action_sandbox(self) -> None:
-        """The sandbox as it was left (escape keeps it), else the seed's matrix problem with RMSprop."""
+        """The sandbox as it was left (leaving keeps it), else the seed's matrix problem with RMSprop."""
         from tutor.engine import Run, make_problem
 
         kept, self._kept_sandbox = self._kept_sandbox, None
@@ -258,12 +263,14 @@ class TutorApp(App[None]):
             return
         self._push_sandbox(SandboxSetup([Run.create(make_problem({"kind": "matrix"}), "rmsprop")]))
 
-    def _keep_sandbox(self) -> None:
-        """Escape from a sandbox opened over the lessons: its runs are kept for "Open the sandbox" (issue 14:
-        escape threw a teacher's run away without asking)."""
-        visualizer = self.visualizer_on_screen()
-        if visualizer is None or type(self.screen).__name__ != "SandboxScreen":
+    def _keep_sandbox(self, screens: list[Screen]) -> None:
+        """The topmost sandbox among `screens` (about to close) is kept as its moment, for "Open the sandbox" and
+        the lesson list's escape (issue 14: leaving threw a teacher's run away without asking)."""
+        sandbox = next((screen for screen in reversed(screens) if type(screen).__name__ == "SandboxScreen"), None)
+        visualizer = self.visualizer_on_screen(sandbox) if sandbox is not None else None
+        if visualizer is None:
             return
+        visualizer.running = False  # the first screen stays below the list: it must not step on unseen
         self._kept_sandbox = SandboxSetup(
             visualizer.runs,
             visualizer.view,
@@ -273,7 +280,6 @@ class TutorApp(App[None]):
             visualizer.selected,
             visualizer.speed,
         )
-        self.notify(f"Sandbox kept at step {visualizer.step}: ctrl+p, Open the sandbox, brings it back.", title="Sandbox")
 
     def action_compare(self) -> None:
         from tutor.engine.optimizers import SEED_OPTIMIZERS
@@ -281,16 +287,18 @@ class TutorApp(App[None]):
         self._push_sandbox(self.sandbox_runs(SEED_OPTIMIZERS))
 
     def action_lesson_list(self) -> None:
-        """Back to the lesson list: close the screens above it, or open it (after `tutor sandbox`)."""
+        """Back to the lesson list: close the screens above it, or open it (after `tutor sandbox` or `tutor
+        --lesson` it goes on top of the first screen, which Textual cannot replace). A sandbox left is kept."""
         from tutor.tui.screens.lessons import LessonListScreen
 
         if isinstance(self.screen, LessonListScreen):
             return
-        if any(isinstance(screen, LessonListScreen) for screen in self.screen_stack):
-            self._keep_sandbox()
-            while not isinstance(self.screen, LessonListScreen):
-                self.pop_screen()
-        else:  # started as `tutor sandbox`: the lesson list goes on top of it
+        stack = self.screen_stack
+        below = next((index for index in range(len(stack) - 1, -1, -1) if isinstance(stack[index], LessonListScreen)), 0)
+        self._keep_sandbox(stack[below:])
+        while len(self.screen_stack) > 1 and not isinstance(self.screen, LessonListScreen):
+            self.pop_screen()
+        if not isinstance(self.screen, LessonListScreen):
             self.push_screen(LessonListScreen())
 
     def action_help(self) -> None:

@@ -49,7 +49,11 @@ class LessonListScreen(Screen[None]):
 
     # Enter in the moment before the list is filled (0.1-0.3 s after the first paint) is kept, not lost:
     # a returning learner presses it at once to continue where they stopped.
-    BINDINGS = [Binding("enter", "open_when_filled", show=False, priority=True)]
+    BINDINGS = [
+        Binding("enter", "open_when_filled", show=False, priority=True),
+        # A sandbox left with escape comes back with escape (issue 14: a teacher's run was thrown away).
+        Binding("escape", "back_to_sandbox", "Sandbox", id="lessons-sandbox"),
+    ]
 
     _filled = False
     _open_when_filled = False
@@ -57,7 +61,12 @@ class LessonListScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "open_when_filled":
             return not self._filled  # once filled, enter goes to the list as usual
+        if action == "back_to_sandbox":
+            return self.app.kept_sandbox is not None
         return True
+
+    def action_back_to_sandbox(self) -> None:
+        self.app.action_sandbox()
 
     def action_open_when_filled(self) -> None:
         self._open_when_filled = True
@@ -69,11 +78,13 @@ class LessonListScreen(Screen[None]):
             yield Static("Lessons", id="lessons-title")
             yield OptionList(id="lesson-options")
             yield Static("Loading the lessons…", id="lessons-resume", markup=False)  # it quotes a lesson's title
+            yield Static("", id="lessons-sandbox")
             yield Static("", id="lessons-problems")
         yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()
+        self._show_kept_sandbox()
         self.watch(self.app, "course_prepared", lambda _: self.refresh_lessons(), init=False)
         if not self.app.loaded:
             self.watch(self.app, "loaded", lambda _: self._loaded(), init=False)
@@ -113,8 +124,18 @@ class LessonListScreen(Screen[None]):
             self.query_one("#lessons-resume", Static).update(one_line(event.worker.error))
 
     def on_screen_resume(self) -> None:
+        self._show_kept_sandbox()
+        self.refresh_bindings()  # escape's "Sandbox" comes and goes with the kept sandbox
         if self.app.loaded:
             self.refresh_lessons()
+
+    def _show_kept_sandbox(self) -> None:
+        kept = self.app.kept_sandbox
+        line = self.query_one("#lessons-sandbox", Static)
+        line.display = kept is not None
+        if kept is not None:
+            runs = ", ".join(run.optimizer.label for run in kept.runs)
+            line.update(f"The sandbox is kept at step {kept.step} ({runs}): escape, or ctrl+p Open the sandbox, goes back to it.")
 
     def refresh_lessons(self) -> None:
         """Redraw the list from the course and the learner's progress."""

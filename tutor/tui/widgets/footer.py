@@ -59,7 +59,13 @@ class KeyFooter(Footer):
 
     def _key_signature(self) -> KeySignature:
         """What the footer would draw: each key, label, action, whether it applies, and the width."""
-        return (self.app.size.width, *((binding.key, binding.key_display, *rest) for binding, *rest in self._keys()))
+        return (
+            self.app.size.width,
+            *(
+                (binding.key, binding.key_display, binding.description, binding.action, enabled, tooltip)
+                for binding, enabled, tooltip in self._keys()
+            ),
+        )
 
     def _keys(self) -> list[tuple[Binding, bool, str]]:
         """Each shown action's binding, whether it applies now and its tooltip, q ? t and the share key first."""
