@@ -514,3 +514,15 @@ def test_minibatches_claims():
     assert gaps[0] > 0 and gaps[1] < 0 and gaps[2] > 0 and max(map(abs, gaps)) < 0.05
     # "a tenth of RMSprop's"
     assert best(DIGITS6, "rmsprop-momentum").best.lr == pytest.approx(best(DIGITS6, "rmsprop").best.lr / 10)
+    # "an average of a few noisy squares jumps about with them": the first layer's sqrt(v) over updates 401-450
+    spreads = {}
+    for decay in (0.9, 0.99):
+        r = run(DIGITS6, "rmsprop", 450, lr=0.01, decay=decay)
+        weights = r.problem.layers[0].weights
+        sizes = [np.sqrt(np.mean(record.mean_square[weights])) for record in r.records[401:451]]
+        spreads[decay] = max(sizes) / min(sizes)
+        assert spreads[decay] == pytest.approx(FACTS["sqrt_v_range"](DIGITS6, 1, "rmsprop", 450, 50, 0.01, decay), rel=1e-12)
+    assert spreads[0.9] > 1.4 and spreads[0.99] < 1.2  # decay 0.9's estimate jumps several times as far
+    # "at RMSprop's lr it gets only ...": momentum at RMSprop's best lr does far worse than at its own
+    at_rmsprops = digits_accuracy("rmsprop-momentum", 450, lr=best(DIGITS6, "rmsprop").best.lr)
+    assert at_rmsprops < 0.5 * best(DIGITS6, "rmsprop-momentum").best.accuracy

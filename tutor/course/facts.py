@@ -561,6 +561,30 @@ def layer_gradient(
 
 
 @fact
+def sqrt_v_range(
+    problem: dict[str, Any] | None = None,
+    layer: str | int = 1,
+    optimizer: str = "rmsprop",
+    steps: int = 450,
+    over: int = 50,
+    lr: float | None = None,
+    decay: float | None = None,
+) -> float:
+    """The highest over the lowest sqrt(v) RMS of one layer (1.., or "out") of the digits network in the last `over` updates up to `steps`."""
+    from tutor.engine.digits import as_network, layer_statistics
+
+    if not 1 <= over <= steps:
+        raise ValueError(f"need 1 <= over <= steps, not {over} and {steps}")
+    run = experiments.run_for(problem or DIGITS, optimizer, steps, _hp(lr, decay, None, None))
+    network, records = as_network(run.problem), run.records
+    updates = range(steps - over + 1, steps + 1)
+    sizes = [_layer(layer_statistics(network, records[step - 1].x, records[step]), layer).sqrt_v_rms for step in updates]
+    if sizes[0] is None:
+        raise ValueError(f"{optimizer} keeps no mean square v")
+    return max(sizes) / min(sizes)
+
+
+@fact
 def layer_gradient_ratio(
     problem: dict[str, Any] | None = None, optimizer: str = "gd", step: int = 1, lr: float | None = None
 ) -> float:

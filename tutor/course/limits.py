@@ -121,7 +121,7 @@ def _sweep_work(arguments: Mapping[str, Any]) -> float:
 
 
 # Arguments that pick what a fact reads from its runs, not which runs it needs.
-SELECTING_ARGUMENTS = ("layer", "element", "index")
+SELECTING_ARGUMENTS = ("layer", "element", "index", "over")
 
 
 def work_key(function: Callable[..., Any], name: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> str:
