@@ -924,15 +924,27 @@ def test_the_loss_charts_legend_sits_above_the_plot_and_hides_no_curve() -> None
     assert plot[0].split("│")[1][0] != " "  # the first steps' cells, top left, show a curve
 
 
-@pytest.mark.parametrize(("layers", "width", "every"), [(20, 56, 2), (20, 36, 3), (6, 40, 1)])
-def test_the_layer_bar_chart_labels_every_bar_or_every_kth_evenly(layers: int, width: int, every: int) -> None:
-    """Issue 14: given the labels as strings plotext skipped some unevenly (1 2 3 ... 11 13 14 16, no 12, 15, 20)."""
+@pytest.mark.parametrize(
+    ("layers", "width", "every"), [(20, 56, 2), (20, 36, 3), (6, 40, 1), (20, 80, 1), (20, 118, 1), (12, 60, 1), (100, 56, 3)]
+)
+def test_the_layer_bar_chart_labels_every_bar_or_every_kth_evenly_with_even_gaps(layers: int, width: int, every: int) -> None:
+    """Issue 14: given the labels as strings plotext skipped some unevenly (1 2 3 ... 11 13 14 16, no 12, 15, 20), and
+    its rounded slots left gaps of 1 and 2 cells between bars. A 100-layer chain in 56 columns draws 2 layers a bar."""
+    import re
+
     from tutor.views.chart import log_bar_chart
 
     labels = [str(layer) for layer in range(1, layers + 1)]
-    lines = (
-        log_bar_chart(labels, np.geomspace(1e-6, 1, layers), width, 8, "gradient by layer", colour=False)
-        .plain.rstrip()
-        .split("\n")
-    )
-    assert lines[-1].split() == labels[::every], lines[-2:]
+    lines = log_bar_chart(labels, np.geomspace(1e-6, 1, layers), width, 10, "gradient by layer", colour=False).plain.split("\n")
+    per_bar = -(-layers // (width - 6))
+    assert lines[-1].split() == labels[::per_bar][::every], lines[-2:]
+    assert all(len(line) <= width for line in lines)
+    bottom = lines[-3]  # the lowest row of bars: every bar has a cell there
+    bars = [match.span() for match in re.finditer("█+", bottom)]
+    if len(bars) == 1:  # no room for gaps: one cell per bar, side by side
+        bars = [(column, column + 1) for column in range(*bars[0])]
+    gaps = {start - end for (_, end), (start, _) in zip(bars, bars[1:], strict=False)}
+    assert len(bars) == len(labels[::per_bar]) and len(gaps) == 1 and len({end - start for start, end in bars}) == 1, bottom
+    for index, label in enumerate(re.finditer(r"\S+", lines[-1])):  # each label under its bar
+        start, end = bars[index * every]
+        assert label.start() < end and label.end() > start, (label[0], lines[-3:])

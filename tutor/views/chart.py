@@ -220,6 +220,9 @@ def waiting_chart(width: int, height: int, message: str, title: str = "loss (log
     return text
 
 
+_EIGHTHS = " ▁▂▃▄▅▆▇█"  # a bar's top cell, in eighths of a row
+
+
 def log_bar_chart(
     labels: Sequence[str],
     values: Sequence[float] | np.ndarray,
@@ -228,28 +231,82 @@ def log_bar_chart(
     title: str,
     colour: bool = True,
 ) -> Text:
-    """Bars of |value| on a log axis (per-layer gradient magnitudes). Zero bars stay empty."""
+    """Bars of |value| on a log axis (per-layer gradient magnitudes), drawn here rather than by plotext:
+    plotext rounds its slots (gaps of 1 and 2 cells) and skips labels. Every bar gets a slot of the same width
+    and the same gap to the next; every label is shown under its bar, or every k-th where they do not fit side by
+    side. Zero, infinite and missing values leave their slot empty."""
     width, height = max(width, 20), max(height, 6)
     mags = np.abs(np.asarray(values, dtype=float))
     with np.errstate(divide="ignore", invalid="ignore"):
         logs = np.log10(mags)
     finite = logs[np.isfinite(logs)]
-    with _figure(width, height, title) as plt:
-        if finite.size:
-            floor = math.floor(float(finite.min())) - 1
-            top = math.ceil(float(finite.max()))
-            heights = [float(v - floor) if np.isfinite(v) else 0.0 for v in logs]
-            # Numbered slots and chosen ticks: given the labels as strings plotext drops some (no 12, 15) unevenly.
-            slots = list(range(len(labels)))
-            plt.bar(slots, heights, marker="█", width=0.5)
-            plt.xlim(-0.5, len(labels) - 0.5)
-            every = max(1, math.ceil(len(labels) * (max(map(len, labels), default=1) + 1) / max(width - 8, 1)))
-            plt.xticks(slots[::every], list(labels)[::every])
-            positions, tick_labels = _decade_ticks(floor, top)
-            plt.ylim(0, top - floor)
-            plt.yticks([p - floor for p in positions], tick_labels)
-        lines = plt.uncolorize(plt.build()).split("\n")
-    return _colour_text([line.rstrip() for line in lines], ["█"], [SERIES_COLOURS[0]], colour)
+    rows = height - 3  # the title, the axis, the labels
+    floor, top = (math.floor(float(finite.min())) - 1, math.ceil(float(finite.max()))) if finite.size else (0, 1)
+    positions, tick_labels = _decade_ticks(floor, top) if finite.size else ([], [])
+    axis_width = max((len(label) for label in tick_labels), default=0)
+    columns = max(width - axis_width - 2, 1)
+    labels = list(labels)
+    if len(labels) > columns:  # more bars than cells (a 100-layer chain in a narrow panel): k layers a bar
+        group = -(-len(labels) // columns)
+        with np.errstate(all="ignore"):
+            logs = np.array([_mean_of_finite(logs[k : k + group]) for k in range(0, len(logs), group)])
+        labels = labels[::group]
+        title = f"{title} ({group} layers a bar)"
+    count = max(len(labels), 1)
+    slot = max(1, columns // count)
+    bar = slot - max(1, slot // 3) if slot > 1 else 1  # a gap of a third of the slot, at least one cell
+    lead = (slot - bar + 1) // 2  # the gap split around the bar, so the first bar stands clear of the axis
+    tick_rows = {}
+    for position, label in zip(positions, tick_labels, strict=True):
+        # The row a bar of this value tops out in (the floor: the bottom row).
+        row = min(rows - 1, max(0, rows - 1 - math.floor((position - floor) / (top - floor) * rows + 1e-9)))
+        tick_rows.setdefault(row, label)  # the upper of two ticks on one row: the first, going up
+    eighths = [round(float(v - floor) / (top - floor) * rows * 8) if np.isfinite(v) else 0 for v in logs]
+    lines = [title.center(width).rstrip()]
+    for row in range(rows):
+        level = (rows - 1 - row) * 8  # eighths below this row
+        cells = "".join((" " * lead + _EIGHTHS[min(8, max(0, filled - level))] * bar).ljust(slot) for filled in eighths)
+        label = tick_rows.get(row)
+        lines.append(f"{label or '':>{axis_width}}{'┤' if label else '│'}{cells}".rstrip())
+    lines.append(" " * axis_width + "└" + "─" * (slot * count))
+    every = next(k for k in range(1, count + 1) if k * slot >= max(map(len, labels), default=1) + 1)
+    label_line = [" "] * (axis_width + 1 + slot * count + max(map(len, labels), default=1))
+    for index in range(0, len(labels), every):
+        centre = axis_width + 1 + index * slot + lead + (bar - 1) // 2
+        text = labels[index]
+        start = max(0, centre - (len(text) - 1) // 2)
+        label_line[start : start + len(text)] = text
+    lines.append("".join(label_line).rstrip())
+    return _colour_bars(lines) if colour else Text("\n".join(lines))
+
+
+def _mean_of_finite(logs: np.ndarray) -> float:
+    """The mean of the finite log-magnitudes (a geometric mean of the values), -inf if none is finite."""
+    finite = logs[np.isfinite(logs)]
+    return float(finite.mean()) if finite.size else -math.inf
+
+
+def _colour_bars(lines: list[str]) -> Text:
+    """The bars' cells in the first series colour (the title, axis and labels as they are)."""
+    text = Text("\n".join(lines))
+    offset = len(lines[0]) + 1
+    style = Style(color=SERIES_COLOURS[0])
+    for line in lines[1:-2]:
+        for start, end in _runs_of(line, set(_EIGHTHS[1:])):
+            text.stylize(style, offset + start, offset + end)
+        offset += len(line) + 1
+    return text
+
+
+def _runs_of(line: str, characters: set[str]) -> Iterator[tuple[int, int]]:
+    """(start, end) of each run of `characters` in `line`."""
+    start = None
+    for index, character in enumerate(line + "\0"):
+        if character in characters and start is None:
+            start = index
+        elif character not in characters and start is not None:
+            yield start, index
+            start = None
 
 
 # --- the 2-D surface view's contour chart -------------------------------------------
