@@ -256,18 +256,18 @@ def log_bar_chart(
     slot = max(1, columns // count)
     bar = slot - max(1, slot // 3) if slot > 1 else 1  # a gap of a third of the slot, at least one cell
     lead = (slot - bar + 1) // 2  # the gap split around the bar, so the first bar stands clear of the axis
-    tick_rows = {}
-    for position, label in zip(positions, tick_labels, strict=True):
+    tick_rows: dict[int, str] = {}
+    for position, tick in zip(positions, tick_labels, strict=True):
         # The row a bar of this value tops out in (the floor: the bottom row).
         row = min(rows - 1, max(0, rows - 1 - math.floor((position - floor) / (top - floor) * rows + 1e-9)))
-        tick_rows.setdefault(row, label)  # the upper of two ticks on one row: the first, going up
+        tick_rows.setdefault(row, tick)  # two ticks on one row (less than a row apart): the lower
     eighths = [round(float(v - floor) / (top - floor) * rows * 8) if np.isfinite(v) else 0 for v in logs]
     lines = [title.center(width).rstrip()]
     for row in range(rows):
         level = (rows - 1 - row) * 8  # eighths below this row
         cells = "".join((" " * lead + _EIGHTHS[min(8, max(0, filled - level))] * bar).ljust(slot) for filled in eighths)
-        label = tick_rows.get(row)
-        lines.append(f"{label or '':>{axis_width}}{'┤' if label else '│'}{cells}".rstrip())
+        tick_label = tick_rows.get(row, "")
+        lines.append(f"{tick_label:>{axis_width}}{'┤' if tick_label else '│'}{cells}".rstrip())
     lines.append(" " * axis_width + "└" + "─" * (slot * count))
     every = next(k for k in range(1, count + 1) if k * slot >= max(map(len, labels), default=1) + 1)
     label_line = [" "] * (axis_width + 1 + slot * count + max(map(len, labels), default=1))
