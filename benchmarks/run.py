@@ -13,9 +13,13 @@ Drives the real app in tmux at 120x40 (send-keys, poll the screen through a tmux
   launch   start -> the first paint (the app's content on screen: "step 0", the lesson list's title) and
            start -> the whole first frame (complete: the lesson list filled; then unchanged for 0.5 s),
            `tutor sandbox` and `tutor` (the lesson list) against benchmarks/bare_app.py, launches interleaved
-  lessons  start -> a lesson's text with its numbers and its step counter on screen, `tutor --lesson ID` for
-           the slowest lessons to open, against `tutor sandbox`'s first paint (`--only lessons`: these alone);
-           warm (its numbers kept by an earlier run) and cold (none kept, as just after installing)
+  lessons  every lesson (or --lessons ID,ID) to its text with its numbers and the step counter on screen:
+           `tutor --lesson ID` from its start, and enter on it in the lesson list (`tutor`, filled and still)
+           from the key; each warm (numbers kept by earlier runs) and cold (a fresh TUTOR_CACHE, as just
+           after installing); against `tutor sandbox`'s first paint, launched beside them (one launch
+           before each lesson's four cases, --lesson-rounds rounds; medians). The main table has the
+           slowest lesson of each case, the table after the engine's every lesson
+           (`--only lessons`: these alone, printed)
   key      `space` in `tutor sandbox` -> the whole new frame: the status shows "step N", the loss chart's
            braille changed, and the screen then stays unchanged for 0.1 s; median and p95 over the presses
   surface  `space` in `tutor sandbox --problem valley --angle 45 --compare` (the 2-D surface view) -> the whole
@@ -136,6 +140,8 @@ class Results:
     run_all_error: str | None = None
     engine: dict[str, float] = field(default_factory=dict)
     digits: dict[str, float] = field(default_factory=dict)
+    lessons: dict[tuple[str, str, bool], list[float]] = field(default_factory=dict)  # (id, route, cold) -> seconds
+    lesson_sandbox: list[float] = field(default_factory=list)  # `tutor sandbox`'s first paints beside the lessons
     errors: list[str] = field(default_factory=list)
 
 
@@ -412,41 +418,147 @@ def launch_rows(results: Results) -> list[str]:
     return lines
 
 
-# The lessons whose numbers took longest to compute (the race's three 300-step runs, the deep chain's).
-SLOW_LESSONS = ("race", "deep-chain")
+# --- lessons: every one opened from the command line and from the lesson list, cold and warm ------
+
+ROUTES = ("command line", "list")
+LESSON_CASES = tuple((route, cold) for route in ROUTES for cold in (False, True))
 
 
-def lesson_shown() -> dict[str, Ready]:
-    """For each of SLOW_LESSONS: the test that its text is on screen (its title heading: the text is shown
-    only with its numbers in) with the visualizer's step counter."""
+def lesson_headings() -> dict[str, str]:
+    """Every shipped lesson's id (in the course's order) -> the start of its text's first line: the text is
+    shown only with its numbers in, so that line on screen means the text with its numbers is painted."""
     from tutor.course import fill, load_course
 
     course = load_course(ROOT / "lessons")
-    tests: dict[str, Ready] = {}
-    for lesson_id in SLOW_LESSONS:
-        lesson = course.lesson(lesson_id)
-        assert lesson is not None, lesson_id
-        heading = fill(lesson).text.split("\n", 1)[0].lstrip("# ")[:30]
-        tests[lesson_id] = lambda text, heading=heading: heading in text and step_shown(text, 0)
-    return tests
+    return {lesson.id: fill(lesson).text.split("\n", 1)[0].lstrip("# ")[:30] for lesson in course.lessons}
+
+
+def lesson_painted(heading: str) -> Ready:
+    """The lesson's text (its first line) with the visualizer's step counter, and no longer the lesson list."""
+    return lambda text: heading in text and step_shown(text, 0) and "Lessons —" not in text
+
+
+def case_label(route: str, cold: bool) -> str:
+    return f"{'`tutor --lesson ID`' if route == 'command line' else 'enter in the list'}, {'cold' if cold else 'warm'}"
+
+
+def case_measure(route: str, cold: bool) -> str:
+    """A main-table row's measure: what is timed from what, in which case."""
+    if route == "command line":
+        return f"launch to a lesson's text with its numbers, `tutor --lesson ID`, {'cold' if cold else 'warm'}"
+    return f"enter in the lesson list to a lesson's text with its numbers, {'cold' if cold else 'warm'}"
+
+
+def lesson_command(lesson_id: str | None, cold: bool, data_dir: str) -> str:
+    """`tutor --lesson ID` (None: `tutor`, the list) with its numbers kept from earlier launches (warm) or none
+    kept (cold: a fresh TUTOR_CACHE, as just after installing). The list opens on fresh progress, so its
+    first lesson is highlighted."""
+    args = [*tutor_command(), *(["--lesson", lesson_id] if lesson_id else [])]
+    cache = f'"$(mktemp -d -p {data_dir})"' if cold else f"{data_dir}/cache"
+    progress = f' XDG_DATA_HOME="$(mktemp -d -p {data_dir})"' if lesson_id is None else ""
+    return shell(args, data_dir).replace(" exec ", f" TUTOR_CACHE={cache}{progress} exec ", 1)
+
+
+def open_from_list(tmux: Tmux, name: str, command: str, index: int, painted: Ready) -> float:
+    """Start the lesson list, wait until it is filled and still, move down to lesson `index`, press enter:
+    the time from enter to the lesson painted."""
+    started = tmux.start(name, command, WIDTH, HEIGHT)
+    tmux.wait_for(name, lambda text: "enter opens it" in text, started, timeout=30, settle=0.3)
+    if index:
+        tmux.keys(name, *["Down"] * index)
+        time.sleep(0.3)  # the highlight is only a colour: nothing in the screen's text to wait for
+    sent = tmux.keys(name, "Enter")
+    return tmux.first(name, painted, sent, timeout=30).at - sent
+
+
+def measure_lessons(
+    tmux: Tmux, headings: dict[str, str], wanted: list[str], rounds: int, data_dir: str, results: Results
+) -> None:
+    """Each lesson in `wanted` (of `headings`, lesson_headings()), each case (command line or list, warm or cold)
+    `rounds` times, interleaved with `tutor sandbox` launches (one before each lesson's cases), so a busy
+    moment hits them alike."""
+    order = list(headings)
+    sandbox = shell([*tutor_command(), "sandbox"], data_dir)
+    for round_ in range(rounds):
+        for lesson_id in wanted:
+            name = f"lessons-sandbox-{round_}-{lesson_id}"
+            try:
+                started = tmux.start(name, sandbox, WIDTH, HEIGHT)
+                results.lesson_sandbox.append(
+                    tmux.first(name, lambda text: step_shown(text, 0), started, timeout=30).at - started
+                )
+            except TmuxError as error:
+                results.errors.append(f"lessons: sandbox: {error}")
+            finally:
+                tmux.kill(name)
+            painted = lesson_painted(headings[lesson_id])
+            for route, cold in LESSON_CASES:
+                name = f"lesson-{lesson_id}-{round_}-{route.replace(' ', '-')}-{int(cold)}"
+                try:
+                    if route == "command line":
+                        started = tmux.start(name, lesson_command(lesson_id, cold, data_dir), WIDTH, HEIGHT)
+                        took = tmux.first(name, painted, started, timeout=30).at - started
+                    else:
+                        took = open_from_list(tmux, name, lesson_command(None, cold, data_dir), order.index(lesson_id), painted)
+                    results.lessons.setdefault((lesson_id, route, cold), []).append(took)
+                except TmuxError as error:
+                    results.errors.append(f"lesson {lesson_id} ({case_label(route, cold)}): {error}")
+                finally:
+                    tmux.kill(name)
+
+
+def _lesson_ratio(results: Results, times: list[float] | None) -> float | None:
+    sandbox = results.lesson_sandbox
+    return statistics.median(times) / statistics.median(sandbox) if times and sandbox else None
 
 
 def lesson_rows(results: Results) -> list[str]:
-    """Each slow lesson's launch to its text with its numbers, against the sandbox's first paint."""
-    sandbox = results.first_paint.get("tutor sandbox")
+    """For each case (command line or list, warm or cold) the slowest lesson's median against the sandbox's
+    first paint, measured beside them; every lesson's are in lesson_table."""
+    sandbox = results.lesson_sandbox
+    target = f"<= {TARGETS['lesson_ratio']}x sandbox"
     lines = []
-    for label in (f"tutor --lesson {lesson_id}{cold}" for lesson_id in SLOW_LESSONS for cold in ("", ", cold")):
-        times = results.first_paint.get(label)
-        target = f"<= {TARGETS['lesson_ratio']}x sandbox"
-        if not times or not sandbox:
-            lines.append(f"| launch to the lesson's text with its numbers, `{label}` | failed | | | {target} | not measured |")
+    for route, cold in LESSON_CASES:
+        measured = {key[0]: times for key, times in results.lessons.items() if key[1:] == (route, cold) and times}
+        if not measured or not sandbox:
+            lines.append(f"| {case_measure(route, cold)} | failed | | | {target} | not measured |")
             continue
-        ratio = statistics.median(times) / statistics.median(sandbox)
+        slowest = max(measured, key=lambda lesson_id: statistics.median(measured[lesson_id]))
+        times = measured[slowest]
+        ratio = _lesson_ratio(results, times)
+        assert ratio is not None
         lines.append(
-            f"| launch to the lesson's text with its numbers, `{label}` | {statistics.median(times):.2f} s ({_quartiles(times)})"
-            f" | sandbox {statistics.median(sandbox):.2f} s ({_quartiles(sandbox)}) | {ratio:.2f}x | {target}"
-            f" | {_met(ratio, TARGETS['lesson_ratio'], True, digits=2)} |"
+            f"| {case_measure(route, cold)} (slowest of {len(measured)}: {slowest})"
+            f" | {statistics.median(times):.2f} s ({_quartiles(times)}) | sandbox {statistics.median(sandbox):.2f} s"
+            f" ({_quartiles(sandbox)}) | {ratio:.2f}x | {target} | {_met(ratio, TARGETS['lesson_ratio'], True, digits=2)} |"
         )
+    return lines
+
+
+def lesson_table(results: Results) -> list[str]:
+    """Every lesson measured: its median in each case and the ratio to the sandbox's first paint beside them."""
+    if not results.lessons:
+        return []
+    ids = list(dict.fromkeys(key[0] for key in results.lessons))
+    rounds = max(len(times) for times in results.lessons.values())
+    lines = [
+        "",
+        f"Every lesson to its text with its numbers (median of {rounds}; ratio to `tutor sandbox`'s first paint,"
+        f" {statistics.median(results.lesson_sandbox):.2f} s over {len(results.lesson_sandbox)} launches beside them;"
+        " the list: from enter):"
+        if results.lesson_sandbox
+        else "Every lesson (the sandbox failed):",
+        "",
+        "| lesson | " + " | ".join(case_label(route, cold) for route, cold in LESSON_CASES) + " |",
+        "|---|" + "---|" * len(LESSON_CASES),
+    ]
+    for lesson_id in ids:
+        cells = []
+        for route, cold in LESSON_CASES:
+            times = results.lessons.get((lesson_id, route, cold))
+            ratio = _lesson_ratio(results, times)
+            cells.append(f"{statistics.median(times):.2f} s, {ratio:.2f}x" if times and ratio is not None else "failed")
+        lines.append(f"| {lesson_id} | " + " | ".join(cells) + " |")
     return lines
 
 
@@ -489,6 +601,7 @@ def report(results: Results, presses: int, launches: int, load: float) -> str:
     lines += ["", "Engine alone (the seed's 5x5 matrix problem, no screen):", "", "| optimizer | steps/s |", "|---|---|"]
     lines += [f"| {key} | {rate:,.0f} |" for key, rate in results.engine.items()]
     lines += digits_rows(results)
+    lines += lesson_table(results)
     for label, what in (("tutor sandbox", "the chart's pixels"), (SURFACE, "the paths")):
         if results.unchanged.get(label):
             lines += [
@@ -515,6 +628,13 @@ def main() -> int:
         default=25,
         help="launches per app, interleaved (default 25: one launch to the next varies by a third here)",
     )
+    parser.add_argument(
+        "--lesson-rounds",
+        type=int,
+        default=7,
+        help="rounds of the lessons' cases (default 7: every lesson, 4 cases and a sandbox launch each, ~1.5 min a round)",
+    )
+    parser.add_argument("--lessons", metavar="ID,ID", help="the lessons to open (default: every shipped lesson)")
     parser.add_argument(
         "--out", type=Path, default=HERE / "RESULTS.md", help="where to write the table (default benchmarks/RESULTS.md)"
     )
@@ -582,30 +702,29 @@ def main() -> int:
             "tutor sandbox": (sandbox, at_step_0, at_step_0),
             "tutor": (lessons, lesson_list_painted, lesson_list_filled),
         }
-        lesson_apps: dict[str, tuple[str, Ready, Ready]] = {}
-        for lesson_id, shown in lesson_shown().items():
-            command = shell([*tutor_command(), "--lesson", lesson_id], data_dir)
-            # Cold: no numbers kept from an earlier run (as just after installing); warm: the first launch kept them.
-            cold = command.replace(" exec ", ' TUTOR_CACHE="$(mktemp -d)" exec ', 1)
-            warm = command.replace(" exec ", f" TUTOR_CACHE={data_dir}/cache exec ", 1)
-            lesson_apps[f"tutor --lesson {lesson_id}, cold"] = (cold, shown, shown)
-            lesson_apps[f"tutor --lesson {lesson_id}"] = (warm, shown, shown)
+        headings = lesson_headings()
+        wanted = args.lessons.split(",") if args.lessons else list(headings)
+        if unknown := [lesson_id for lesson_id in wanted if lesson_id not in headings]:
+            print(f"--lessons: no lesson {', '.join(unknown)}; the lessons are: {', '.join(headings)}", file=sys.stderr)
+            return 2
         if args.only == "lessons":
-            apps = {"tutor sandbox": apps["tutor sandbox"], **lesson_apps}
-        elif args.only != "launch":
-            apps = {**apps, **lesson_apps}
-        print("launching...", file=sys.stderr)
-        measure_launches(tmux, apps, args.launches, results)
-        if args.only == "lessons":
-            print("\n".join(lesson_rows(results)))
+            print(f"lessons ({', '.join(wanted)})...", file=sys.stderr)
+            measure_lessons(tmux, headings, wanted, args.lesson_rounds, data_dir, results)
+            print(f"load average {load:.1f} at the start, {os.getloadavg()[0]:.1f} at the end, {os.cpu_count()} cores")
+            print("\n".join(["| measure | tutor | bare Textual app | ratio | target | met |", "|---|---|---|---|---|---|"]))
+            print("\n".join(lesson_rows(results) + lesson_table(results)))
             for error in results.errors:
                 print("error:", error.splitlines()[0], file=sys.stderr)
             return 0
+        print("launching...", file=sys.stderr)
+        measure_launches(tmux, apps, args.launches, results)
         if args.only == "launch":
             print("\n".join(launch_rows(results)))
             for error in results.errors:
                 print("error:", error.splitlines()[0], file=sys.stderr)
             return 0
+        print("lessons...", file=sys.stderr)
+        measure_lessons(tmux, headings, wanted, args.lesson_rounds, data_dir, results)
         print("keys...", file=sys.stderr)
         measure_keys(tmux, "bare", bare, args.presses, results)
         measure_keys(tmux, "tutor sandbox", sandbox, args.presses, results, picture=chart_of)

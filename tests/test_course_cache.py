@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from test_lessons import BASE, write
 
-from tutor.course import cache, filler, load_course, load_lesson
+from tutor.course import cache, filler, find_lesson, load_course, load_lesson, reader
 from tutor.headless import run_all
 from tutor.tui.app import make_app
 from tutor.tui.screens.lesson import LessonScreen
@@ -59,6 +59,50 @@ async def test_a_start_lesson_with_the_course_loaded_is_the_first_screen(tmp_pat
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, LessonListScreen)
+
+
+def test_find_lesson_gives_the_file_load_course_gives(tmp_path: Path) -> None:
+    """`tutor --lesson ID` reads one file: the one the whole course would give that id, duplicates and broken files too."""
+    write(tmp_path, "01-broken.md", BASE.replace("order = 1", 'order = "one"'))  # id "base", and a problem
+    write(tmp_path, "02-base.md", BASE.replace("# Base", "# Second file"))
+    write(tmp_path, "03-again.md", BASE.replace("# Base", "# Third file"))  # a duplicate: the course keeps 02
+    write(tmp_path, "04-escaped.md", BASE.replace('id = "base"', 'id = "o\\u0074her"'))  # TOML for "other"
+    course = load_course(tmp_path)
+    for lesson_id in ("base", "other"):
+        found, loaded = find_lesson(lesson_id, tmp_path), course.lesson(lesson_id)
+        assert found is not None and loaded is not None and found.path == loaded.path
+    assert find_lesson("base", tmp_path).path.name == "02-base.md"  # type: ignore[union-attr]
+    assert find_lesson("nope", tmp_path) is None
+    for lesson in load_course().lessons:  # the shipped course
+        assert find_lesson(lesson.id) is not None and find_lesson(lesson.id).path == lesson.path  # type: ignore[union-attr]
+
+
+def test_find_lesson_validates_only_its_own_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    read: list[str] = []
+    real = reader.read_lesson
+    monkeypatch.setattr(reader, "read_lesson", lambda path, source: read.append(path.name) or real(path, source))
+    lesson = find_lesson("race")
+    assert lesson is not None and read == [lesson.path.name] == ["07-race.md"]
+
+
+async def test_a_lesson_read_alone_paints_first_and_the_course_with_its_problems_comes_after(tmp_path: Path) -> None:
+    """The lesson list still has every lesson and the other files' problems, loaded once the lesson is on screen."""
+    write(tmp_path, "01-base.md", BASE)
+    write(tmp_path, "02-other.md", BASE.replace('id = "base"', 'id = "other"').replace("order = 1", "order = 2"))
+    write(tmp_path, "03-broken.md", BASE.replace('id = "base"', 'id = "broken"').replace("lr = 0.001", "lr = 0"))
+    lesson = find_lesson("base", tmp_path)
+    app = make_app(lessons_dir=tmp_path, progress_path=tmp_path / "progress.json", start_lesson="base", lesson=lesson)
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert isinstance(app.screen, LessonScreen) and app.screen.lesson is lesson
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.loaded and app.course.ids == ["base", "other"]
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, LessonListScreen)
+        problems = str(app.screen.query_one("#lessons-problems").render())
+        assert "03-broken.md:9" in problems and "lr" in problems
+        assert app.progress.last_lesson == "base"  # the progress the lesson started is the one kept
 
 
 def test_the_shipped_values_are_current() -> None:

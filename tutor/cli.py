@@ -409,31 +409,31 @@ def _run_tui(make: Any) -> int:
     return app.return_code or 0
 
 
-def _unknown_lesson(lesson_id: str, course: Any = None) -> str | None:
-    """Why `--lesson lesson_id` cannot open (in `course`, else the shipped lessons), or None."""
+def _unknown_lesson(lesson_id: str) -> str | None:
+    """Why `--lesson lesson_id` cannot open (the shipped lessons and a teacher's), or None."""
     from tutor.course import load_course
 
-    course = course or load_course()
+    course = load_course()
     return None if course.lesson(lesson_id) else f"no lesson {lesson_id!r}; the lessons are: {', '.join(course.ids)}"
 
 
 def _lessons(lesson_id: str | None = None) -> int:
-    course = None
-    if lesson_id is not None:  # loaded here (the app opens on the lesson, its numbers kept from the last run)
-        from tutor.course import load_course
+    lesson = None
+    if lesson_id is not None:  # read here (the app opens on it, its numbers kept from the last run)
+        from tutor.course import find_lesson
         from tutor.course.cache import cache_dir
         from tutor.course.filler import keep_values_in
 
         keep_values_in(cache_dir())
-        course = load_course()
-        if unknown := _unknown_lesson(lesson_id, course):
-            print(f"tutor: {unknown}", file=sys.stderr)
+        lesson = find_lesson(lesson_id)  # its file alone: the course loads after the first paint
+        if lesson is None:
+            print(f"tutor: {_unknown_lesson(lesson_id)}", file=sys.stderr)
             return 2
 
     def make() -> Any:
         from tutor.tui.app import make_app
 
-        return make_app(start_lesson=lesson_id, course=course, keep_values=True)
+        return make_app(start_lesson=lesson_id, lesson=lesson, keep_values=True)
 
     return _run_tui(make)
 

@@ -9,7 +9,7 @@ from tutor.course.checks import Check, Verdict
 from tutor.course.filler import Filled, fill, prepare
 from tutor.course.model import Course, Lesson, LessonError, LessonProblem, ScriptStep, Setup
 from tutor.course.progress import Progress
-from tutor.course.reader import lessons_directory, load_course, load_lesson
+from tutor.course.reader import find_lesson, lessons_directory, load_course, load_lesson
 
 __all__ = [
     "Check",
@@ -23,6 +23,7 @@ __all__ = [
     "Setup",
     "Verdict",
     "fill",
+    "find_lesson",
     "lessons_directory",
     "load_course",
     "load_lesson",

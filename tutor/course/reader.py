@@ -105,26 +105,10 @@ def load_course(directory: Path | None = None, evaluate: bool = False) -> Course
     """
     if directory is None and not evaluate and _preloaded is not None:
         return _preloaded
-    if directory is None:
-        teacher = teacher_directory()
-        places = [lessons_directory(), *([teacher] if teacher else [])]
-    else:
-        places = [Path(directory)]
-    lessons: list[Lesson] = []
-    problems: list[LessonProblem] = []
-    files: list[Path] = []
-    for place in places:
-        if place.is_file():
-            files.append(place)
-        elif place.is_dir():
-            found = lesson_files(place)
-            if not found:  # `/`, /proc, an empty folder: said, not an empty list that looks like success
-                problems.append(LessonProblem(place, None, NO_LESSON_FILES))
-            files += found
-        else:
-            problems.append(LessonProblem(place, None, "no such lessons directory"))
+    files, problems = _course_files(directory)
     if problems and not files:
         return Course([], problems)
+    lessons: list[Lesson] = []
     seen: dict[str, Lesson] = {}
     for path in files:
         try:
@@ -142,6 +126,67 @@ def load_course(directory: Path | None = None, evaluate: bool = False) -> Course
         lessons.append(lesson)
     lessons.sort(key=lambda lesson: (lesson.order, lesson.path.name))
     return Course(lessons, problems)
+
+
+def find_lesson(lesson_id: str, directory: Path | None = None) -> Lesson | None:
+    """The lesson `load_course(directory)` would give as `lesson_id`, reading only the files that may be it:
+    `tutor --lesson ID` opens it without validating every other lesson first (the course loads after the
+    first paint). None: no file reads as that lesson (load_course then says which lessons there are).
+
+    The same file as load_course's: the first in its order that reads without a problem and has the id.
+    Another file is read only as far as its id, and not even that when its front matter cannot spell
+    `lesson_id` (the id nowhere in it, and no backslash to escape one of its letters)."""
+    if directory is None and _preloaded is not None:
+        return _preloaded.lesson(lesson_id)
+    for path in _course_files(directory)[0]:
+        if _front_matter_id(path, lesson_id) != lesson_id:
+            continue
+        try:
+            lesson = load_lesson(path)
+        except LessonError:
+            continue  # a problem, as in load_course: a later file with the id is the lesson
+        if lesson.id == lesson_id:
+            return lesson
+    return None
+
+
+def _front_matter_id(path: Path, wanted: str) -> str | None:
+    """The id in a lesson file's front matter, read without checking anything else; None when it has none
+    or it cannot be `wanted`."""
+    try:
+        front = _Reader(path, read_file(path)).split()[0]
+    except LessonError:
+        return None
+    if wanted not in front and "\\" not in front:
+        return None
+    try:
+        data = tomllib.loads(front)
+    except (tomllib.TOMLDecodeError, RecursionError, ValueError):
+        return None
+    found = data.get("id")
+    return found if isinstance(found, str) else None
+
+
+def _course_files(directory: Path | None) -> tuple[list[Path], list[LessonProblem]]:
+    """The lesson files load_course reads, in its order, and the folders that hold none."""
+    if directory is None:
+        teacher = teacher_directory()
+        places = [lessons_directory(), *([teacher] if teacher else [])]
+    else:
+        places = [Path(directory)]
+    problems: list[LessonProblem] = []
+    files: list[Path] = []
+    for place in places:
+        if place.is_file():
+            files.append(place)
+        elif place.is_dir():
+            found = lesson_files(place)
+            if not found:  # `/`, /proc, an empty folder: said, not an empty list that looks like success
+                problems.append(LessonProblem(place, None, NO_LESSON_FILES))
+            files += found
+        else:
+            problems.append(LessonProblem(place, None, "no such lessons directory"))
+    return files, problems
 
 
 def load_lesson(path: Path, evaluate: bool = False) -> Lesson:

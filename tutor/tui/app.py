@@ -19,6 +19,7 @@ from textual.binding import Binding
 from textual.geometry import Size
 from textual.markup import escape
 from textual.reactive import reactive, var
+from textual.worker import Worker, WorkerState
 
 from tutor.tui.screens.dialogs import TooSmallScreen
 from tutor.tui.themes import DEFAULT_THEME, HIGH_CONTRAST, THEMES, is_high_contrast
@@ -73,7 +74,9 @@ class TutorApp(App[None]):
     high_contrast: reactive[bool] = reactive(False)
     """True while the high-contrast theme is on; the Visualizer draws its grids to match."""
     loaded: var[bool] = var(False)
-    """True once the course and the progress are in memory (the lesson list loads them in a thread)."""
+    """True once the course and the progress are in memory (read in a thread: load_in_background)."""
+    load_error: var[str | None] = var(None)
+    """Why the course could not be read (the lesson list says it), or None."""
     course_prepared: var[bool] = var(False)
     """True once every lesson's numbers are computed (the lesson list does it in a thread)."""
 
@@ -86,10 +89,12 @@ class TutorApp(App[None]):
         start_lesson: str | None = None,
         course: Course | None = None,
         keep_values: bool = False,
+        lesson: Lesson | None = None,
     ) -> None:
         super().__init__()
-        # `tutor --lesson ID`: the first screen when the course comes loaded, else opened once it loads
+        # `tutor --lesson ID`: the first screen when the lesson or the course comes read, else opened once it loads
         self.start_lesson = start_lesson
+        self._first_lesson = lesson  # read alone by the command line: the course loads after the first paint
         self.keep_values = keep_values  # lessons' numbers kept between runs (tutor.course.cache)
         self.lessons_dir = lessons_dir
         self.progress_path = progress_path
@@ -98,6 +103,7 @@ class TutorApp(App[None]):
         self._theme_before_contrast = DEFAULT_THEME
         self._course: Course | None = course
         self._progress: Progress | None = None
+        self._loading = False  # the course is being read in a thread
         self._started = False  # resize events can come before on_mount has pushed the first screen
         self.crash_message: str | None = None
         self._kept_sandbox: SandboxSetup | None = None  # the sandbox escape left (Open the sandbox reopens it)
@@ -108,7 +114,9 @@ class TutorApp(App[None]):
         # The first screen is the base of the stack (one screen less to draw before the first paint).
         if self.sandbox is not None:
             return self._sandbox_screen(self.sandbox)
-        lesson = self.lesson(self.start_lesson) if self.start_lesson and self._course is not None else None
+        lesson = self._first_lesson
+        if lesson is None and self.start_lesson and self._course is not None:
+            lesson = self.lesson(self.start_lesson)
         if lesson is not None:  # escape puts the lesson list on top of it, as after `tutor sandbox`
             from tutor.tui.screens.lesson import LessonScreen
 
@@ -125,6 +133,8 @@ class TutorApp(App[None]):
         self._check_size(self.size)
         if not self.is_headless:  # tests run many headless apps in one process: frozen objects would pile up
             self.call_after_refresh(self._freeze_start_up_objects)
+        if self._first_lesson is not None:  # the rest of the course (the list, other files' problems) after the lesson paints
+            self.call_after_refresh(self.load_in_background)
 
     def _freeze_start_up_objects(self) -> None:
         """Move what start-up allocated out of the collector's reach: full collections that walk
@@ -153,23 +163,52 @@ class TutorApp(App[None]):
     # --- the course and the learner's progress ----------------------------------------
 
     def load(self) -> tuple[Course, Progress]:
-        """Read the lessons and the learner's progress (slow: numpy and every lesson file; any thread)."""
+        """Read the lessons, and the learner's progress if not read yet (slow: numpy and every lesson file; any thread)."""
         from tutor.course import load_course
-        from tutor.course.progress import Progress
 
         if self.keep_values:
             from tutor.course.cache import cache_dir
             from tutor.course.filler import keep_values_in
 
             keep_values_in(cache_dir())
-        course = self._course or load_course(self.lessons_dir)  # `tutor --lesson ID` hands its course over
-        return course, Progress.load(self.progress_path)
+        course = self._course or load_course(self.lessons_dir)  # `tutor --lesson ID` may hand its course over
+        return course, self._progress or self._read_progress()
+
+    def _read_progress(self) -> Progress:
+        from tutor.course.progress import Progress
+
+        return Progress.load(self.progress_path)
+
+    def load_in_background(self) -> None:
+        """Read the course (and the progress, if not read yet) in a thread, once: `loaded` turns True when it is in."""
+        if self.loaded or self._loading:
+            return
+        self._loading = True
+        self.run_worker(self._load_in_thread, thread=True, exit_on_error=False, name="load-lessons")
+
+    def _load_in_thread(self) -> None:
+        self.call_from_thread(self._take, *self.load())
 
     def _take(self, course: Course, progress: Progress) -> None:
-        self._course, self._progress = course, progress
+        self._course, self._loading = course, False
+        if self._progress is None:  # never a second copy: the one in memory may have news not yet saved
+            self._take_progress(progress)
+        self.loaded = True
+        if self.start_lesson:  # `tutor --lesson ID`, opened once the course is in
+            lesson_id, self.start_lesson = self.start_lesson, None
+            self.open_lesson(lesson_id)
+
+    def _take_progress(self, progress: Progress) -> None:
+        self._progress = progress
         if progress.warning:  # a damaged file was moved aside: say so, start anyway
             self.notify(progress.warning, title="Progress", severity="warning", timeout=12)
-        self.loaded = True
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.name == "load-lessons" and event.state == WorkerState.ERROR and event.worker.error is not None:
+            from tutor.crash import one_line
+
+            self._loading = False
+            self.load_error = one_line(event.worker.error)
 
     @property
     def course(self) -> Course:
@@ -180,16 +219,11 @@ class TutorApp(App[None]):
 
     @property
     def progress(self) -> Progress:
+        """The learner's progress, read on first use (a lesson opened first needs it before the course)."""
         if self._progress is None:
-            self._take(*self.load())
+            self._take_progress(self._read_progress())
         assert self._progress is not None
         return self._progress
-
-    def on_lesson_list_screen_course_loaded(self, message: LessonListScreen.CourseLoaded) -> None:
-        self._take(message.course, message.progress)
-        if self.start_lesson:  # `tutor --lesson ID`
-            lesson_id, self.start_lesson = self.start_lesson, None
-            self.open_lesson(lesson_id)
 
     def on_lesson_list_screen_course_prepared(self) -> None:
         self.course_prepared = True
@@ -407,6 +441,7 @@ def make_app(
     start_lesson: str | None = None,
     course: Course | None = None,
     keep_values: bool = False,
+    lesson: Lesson | None = None,
 ) -> TutorApp:
     """The app as `tutor` starts it; tests pass their own lesson folder and progress file."""
     return TutorApp(
@@ -417,4 +452,5 @@ def make_app(
         start_lesson=start_lesson,
         course=course,
         keep_values=keep_values,
+        lesson=lesson,
     )

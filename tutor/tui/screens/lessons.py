@@ -17,8 +17,7 @@ from textual.worker import Worker, WorkerState
 from tutor.tui.widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
-    from tutor.course import Course, Lesson
-    from tutor.course.progress import Progress
+    from tutor.course import Lesson
     from tutor.tui.app import TutorApp
 
 DONE = "✓"
@@ -28,16 +27,12 @@ RESUME = "▸"
 class LessonListScreen(Screen[None]):
     """Choose a lesson: enter or a click opens it.
 
-    It loads the course in a thread and tells the app (messages up: CourseLoaded, CoursePrepared,
-    LessonChosen); it redraws when the app's `loaded` and `course_prepared` change (state down).
+    It has the app load the course in a thread, prepares its lessons and tells the app (messages up:
+    CoursePrepared, LessonChosen); it redraws when the app's `loaded`, `load_error` and `course_prepared`
+    change (state down).
     """
 
     app: TutorApp
-
-    class CourseLoaded(Message):
-        def __init__(self, course: Course, progress: Progress) -> None:
-            super().__init__()
-            self.course, self.progress = course, progress
 
     class CoursePrepared(Message):
         """Every lesson's numbers are computed."""
@@ -88,15 +83,17 @@ class LessonListScreen(Screen[None]):
         self.watch(self.app, "course_prepared", lambda _: self.refresh_lessons(), init=False)
         if not self.app.loaded:
             self.watch(self.app, "loaded", lambda _: self._loaded(), init=False)
+            self.watch(self.app, "load_error", self._load_failed, init=False)
             # Paint first, then load (numpy and the lesson files) in a thread.
-            self.call_after_refresh(self.run_worker, self._load, thread=True, exit_on_error=False, name="load-lessons")
+            self.call_after_refresh(self.app.load_in_background)
             return
         self.refresh_lessons()
         if not self.app.course_prepared:
             self._start_preparing()
 
-    def _load(self) -> None:
-        self.post_message(self.CourseLoaded(*self.app.load()))  # post_message is safe from a thread
+    def _load_failed(self, reason: str | None) -> None:
+        if reason:
+            self.query_one("#lessons-resume", Static).update(reason)
 
     def _loaded(self) -> None:
         self.refresh_lessons()
@@ -116,7 +113,7 @@ class LessonListScreen(Screen[None]):
         self.post_message(self.CoursePrepared())
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.name not in ("load-lessons", "prepare-lessons"):
+        if event.worker.name != "prepare-lessons":
             return
         if event.state == WorkerState.ERROR and event.worker.error is not None:
             from tutor.crash import one_line

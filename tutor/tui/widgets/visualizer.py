@@ -205,6 +205,8 @@ class Visualizer(Widget, can_focus=True):
         return self.runs[self.selected]
 
     def compose(self) -> ComposeResult:
+        # Before the panels are mounted: set in on_mount, the class restyled every panel again (~30 ms of a first paint).
+        self.set_class(self.is_chain, "-chain")
         yield Static("", id="caption", markup=False)
         yield StatusLine(id="status")
         yield NarrationBar(id="narration")
@@ -225,7 +227,6 @@ class Visualizer(Widget, can_focus=True):
 
     def on_mount(self) -> None:
         self.query_one("#caption").display = False
-        self.set_class(self.is_chain, "-chain")
         self._apply_hidden()
         if hasattr(self.app, "high_contrast"):  # TutorApp's; a test's bare app may not have it
             self.watch(self.app, "high_contrast", lambda _: self._show(), init=False)
