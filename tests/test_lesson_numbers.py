@@ -217,6 +217,16 @@ def first_gradients(spec):
     return [float(np.sqrt(np.mean(grad[layer.weights] ** 2))) for layer in problem.layers]
 
 
+def first_update_ratio(spec, layer, lr):
+    """log10(std(change) / std(W after it)) of one layer's weights in gradient descent's first update."""
+    problem = make_problem(spec)
+    start = problem.start()
+    _, grad = problem.batch_loss_and_grad(start, 0)
+    weights = problem.layers[layer].weights
+    change = -lr * grad[weights]
+    return math.log10(np.std(change) / np.std(start[weights] + change))
+
+
 def straighter_angle():
     def detour(angle):
         r = Run.create(turned_valley(angle), "rmsprop", Hyperparameters(lr=0.1))
@@ -267,6 +277,7 @@ ANSWERS = {
     ("one-learning-rate", "gradient-ratio"): lambda: (
         10.0 ** round(math.log10(first_gradients(DIGITS6)[-1] / first_gradients(DIGITS6)[0]))
     ),
+    ("one-learning-rate", "ten-times-the-lr"): lambda: first_update_ratio(DIGITS6, -1, 0.3),
     ("gradient-descent", "first-x"): lambda: 0.001 * 2 * SEED_A[0, 0],
     ("gradient-descent", "steep-factor"): lambda: 1 - 2 * 0.002 * np.linalg.svd(SEED_A, compute_uv=False)[0] ** 2,
     ("gradient-descent", "diverging-lr"): lambda: lr_that_diverges(None, [0.001, 0.002, 0.0035, 0.0036], 300),
