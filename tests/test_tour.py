@@ -33,31 +33,34 @@ def shown(visualizer: Visualizer, selector: str) -> str:
 
 @pytest.mark.parametrize("size", [(120, 40), (80, 24)])
 async def test_the_tour_reaches_each_stop_with_the_numbers_run_all_prints(tmp_path: Path, size: tuple[int, int]) -> None:
-    sections = snapshot_sections("rmsprop")  # its stops: plain steps, two narrated phases, another problem and lr
+    sections = snapshot_sections("rmsprop")  # its stops: plain steps, three narrated phases, another problem and lr
     app = make_app(lessons_dir=LESSONS, progress_path=tmp_path / "progress.json", start_lesson="rmsprop")
     async with app.run_test(size=size) as pilot:
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
         screen = pilot.app.screen
         assert isinstance(screen, LessonScreen)
+        for check in screen.filled.checks:  # answered: no stop waits
+            pilot.app.progress.passed("rmsprop", check.id)
         visualizer = screen.query_one(Visualizer)
         script = screen.filled.script
-        assert len(sections) == len(script) == 5
+        stops = len(script)
+        assert len(sections) == stops == 6
         for number, (script_step, section) in enumerate(zip(script, sections, strict=True)):
             await pilot.press("f")
             await pilot.pause()
             caption = shown(visualizer, "#caption")
-            assert caption.startswith(f"Stop {number + 1}/5 (step {script_step.step}")
+            assert caption.startswith(f"Stop {number + 1}/{stops} (step {script_step.step}")
             assert script_step.note[:40] in caption.replace("\n", " ")
             inspector = shown(visualizer, "#inspector").splitlines()
             printed = section.split("inspector\n")[1].split("\n\n")[0].splitlines()
             assert inspector == printed  # the same arithmetic at the same element, to the last digit
             if script_step.phase:
                 narration = shown(visualizer, "#narration")
-                heading = re.search(r"phase (\d+)/(\d+): (\w+)\n(.*)\n", section)
+                heading = re.search(r"phase (\d+)/(\d+): (\w+)\n(.*?)\n\n", section, re.DOTALL)
                 assert heading is not None and heading[3] == script_step.phase
                 assert narration.startswith(f"phase {heading[1]}/{heading[2]} {heading[3]}: ")
-                assert narration.endswith(heading[4])
+                assert narration.endswith(heading[4].replace("\n", " "))  # wrapped at 100 columns there
                 assert visualizer.step == script_step.step  # mid-update: the step is not taken yet
             else:
                 status_line = next(line for line in section.splitlines() if line.startswith("step "))
@@ -66,14 +69,14 @@ async def test_the_tour_reaches_each_stop_with_the_numbers_run_all_prints(tmp_pa
         assert visualizer.run.problem.spec()["kind"] == "deep-chain" and visualizer.run.hp.lr == 0.01  # the last stop's
         await pilot.press("f")  # no stop after the last: nothing moves
         await pilot.pause()
-        assert shown(visualizer, "#caption").startswith("Stop 5/5")
-        await pilot.press("F", "F", "F", "F")  # back to the first stop: the setup's problem again
-        await pilot.pause()
-        assert shown(visualizer, "#caption").startswith("Stop 1/5 (step 1)")
-        assert visualizer.run.problem.spec()["kind"] == "matrix" and visualizer.step == 1
-        assert visualizer.cursor == 0
+        assert shown(visualizer, "#caption").startswith(f"Stop {stops}/{stops}")
         footer = " ".join(str(key.render()) for key in screen.query("FooterKey"))
         assert "f Next stop" in footer and "b Back" in footer  # whatever the width (F is in ? help)
+        await pilot.press(*"F" * (stops - 1))  # back to the first stop: the setup's problem again
+        await pilot.pause()
+        assert shown(visualizer, "#caption").startswith(f"Stop 1/{stops} (step 0, phase gradient)")
+        assert visualizer.run.problem.spec()["kind"] == "matrix" and visualizer.step == 0
+        assert visualizer.cursor == 4
 
 
 WAITING_LESSON = """+++
