@@ -152,3 +152,21 @@ async def test_no_label_is_cut_in_a_lesson_or_the_sandbox(opened: str, size: tup
         text = controls.content
         assert isinstance(text, Text) and text.cell_len <= controls.content_size.width and "…" not in text.plain
         assert len(vis.runs) == 1 or all(f"{run.optimizer.label} " in text.plain for run in vis.runs)
+
+
+def test_charting_the_test_loss_again_recomputes_no_update() -> None:
+    """Run mode charts every 10th step's test loss on each frame; past the last 64 steps those records are kept
+    only as checkpoints every 64 steps, and recomputing their stretches each frame cost 3 updates a step shown."""
+    from tutor.views.visualizer import test_loss_series
+
+    run = Run.create(make_problem(SMALL_NET), "rmsprop", Hyperparameters(lr=0.01))
+    run.goto(250)
+    recomputed: list[int] = []
+    recompute = run.records._recompute
+    run.records._recompute = lambda record, hp: recomputed.append(record.step) or recompute(record, hp)  # type: ignore[method-assign]
+    first = test_loss_series(run)
+    assert first.steps == list(range(0, 251, 10)) and len(recomputed) > 100  # stretches of 63 updates from checkpoints
+    recomputed.clear()
+    again = test_loss_series(run)
+    assert recomputed == [] and again.values == first.values
+    assert first.values == [run.problem.evaluate(run.records[step].x)[0] for step in first.steps]

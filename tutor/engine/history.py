@@ -96,6 +96,10 @@ class History(Sequence["Record"]):
     def diverged(self, index: int) -> bool:
         return self._entries[index].diverged
 
+    def entry(self, index: int) -> Record | Summary:
+        """What is kept of step `index`: its record, or its Summary (the same object until an edit replaces it)."""
+        return self._entries[index]
+
     def kept_whole(self) -> int:
         """How many records are held whole right now (the checkpoints, the tail, recomputed stretches)."""
         whole = sum(not isinstance(entry, Summary) for entry in self._entries)

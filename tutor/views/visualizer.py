@@ -7,6 +7,7 @@ show the same grids, chart and status for the same state.
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -17,7 +18,8 @@ from rich.table import Table
 from rich.text import Text
 
 from tutor.engine import Record, Run
-from tutor.engine.digits import as_network
+from tutor.engine.digits import Digits, as_network
+from tutor.engine.history import Summary
 from tutor.engine.phases import Phase
 from tutor.engine.problems import LayeredProblem
 from tutor.views.chart import Series, log_bar_chart, loss_chart, waiting_chart
@@ -131,8 +133,30 @@ def test_loss_series(run: Run, last: int | None = None) -> Series:
     stride = 10 if last <= 10 * TEST_POINTS else 64 * math.ceil(last / (64 * TEST_POINTS))
     steps = list(range(0, last + 1, stride))
     network = as_network(run.problem)
-    losses = [network.evaluate(run.records[step].x)[0] for step in steps]
-    return Series(f"{run.optimizer.label} test", losses, steps)
+    return Series(f"{run.optimizer.label} test", [_test_loss(run, network, step) for step in steps], steps)
+
+
+# Each charted step's test loss, asked for again on every frame: by record (no digest of its parameters), and
+# for a record not kept whole by the id of its Summary (held here, so the id stays its own), which would
+# otherwise recompute its stretch from a checkpoint every time.
+_RECORD_TEST_LOSS: weakref.WeakKeyDictionary[Record, float] = weakref.WeakKeyDictionary()
+_SUMMARIZED_TEST_LOSS: dict[int, tuple[Summary, float]] = {}
+MAX_SUMMARIZED = 20_000
+
+
+def _test_loss(run: Run, network: Digits, step: int) -> float:
+    entry = run.records.entry(step)
+    if not isinstance(entry, Summary):
+        loss = _RECORD_TEST_LOSS.get(entry)
+        if loss is None:
+            loss = _RECORD_TEST_LOSS[entry] = network.evaluate(entry.x)[0]
+        return loss
+    known = _SUMMARIZED_TEST_LOSS.get(id(entry))
+    if known is None or known[0] is not entry:
+        if len(_SUMMARIZED_TEST_LOSS) >= MAX_SUMMARIZED:
+            _SUMMARIZED_TEST_LOSS.clear()
+        known = _SUMMARIZED_TEST_LOSS[id(entry)] = (entry, network.evaluate(run.records[step].x)[0])
+    return known[1]
 
 
 def snapshot(

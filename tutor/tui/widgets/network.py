@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rich.text import Text
+from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.reactive import var
 
@@ -35,8 +36,17 @@ class NetworkPanel(TextLinesPanel, can_focus=True):
         """As tall as it has lines for, leaving RESERVED_ROWS of the screen to the rest (the loss chart among them)."""
         return len(self.text_lines(self.frame, width, max(viewport.height - RESERVED_ROWS, 4)))
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._drawn: LRUCache[tuple[NetworkFrame, int, int], Sequence[Text]] = LRUCache(4)  # the frame drawn ahead, too
+
     def text_lines(self, frame: NetworkFrame | None, width: int, height: int) -> Sequence[Text]:
+        """The frame's lines, drawn once per size: the frame drawn ahead (the next step's) is then a lookup."""
         if frame is None or width <= 0:
             return ()
-        layer = as_network(frame.run.problem).layer_of(frame.cursor)
-        return network_lines(frame.run, layer, frame.quantity, frame.cursor, width, height, frame.running, frame.record)
+        lines = self._drawn.get((frame, width, height))
+        if lines is None:
+            layer = as_network(frame.run.problem).layer_of(frame.cursor)
+            lines = network_lines(frame.run, layer, frame.quantity, frame.cursor, width, height, frame.running, frame.record)
+            self._drawn.set((frame, width, height), lines)
+        return lines

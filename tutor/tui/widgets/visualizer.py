@@ -196,6 +196,7 @@ class Visualizer(Widget, can_focus=True):
         self._prefetch_pending = False
         self._prefetched_once = False
         self._run_started, self._run_taken = 0.0, 0  # run mode's clock and the steps it has taken
+        self._last_due = 1  # steps the last tick took: more than one when frames come late
 
     # --- composition ----------------------------------------------------------------
 
@@ -347,9 +348,18 @@ class Visualizer(Widget, can_focus=True):
             records = [run.record_at(self.step + ahead) for run in self.runs]
         except Exception:  # noqa: BLE001 (the engine's fault, met again and reported if the learner steps there)
             return
+        if self.running and self._last_due > ahead:  # frames late (the network): the next is not the one drawn ahead
+            return
         self.query_one(LossChart).warm(self._chart_frame(records))
-        if self._mid_update_phase() is None and not self.is_network:
+        if self._mid_update_phase() is not None:
+            return
+        if not self.is_network:
             self.query_one(GridsPanel).warm(replace(self._grids_frame(), record=records[self.selected]))
+        elif ahead == 1:  # its bars are of the update from the step on screen to the one ahead
+            from tutor.tui.widgets.network import NetworkFrame, NetworkPanel
+
+            frame = NetworkFrame(self.run, records[self.selected], self.quantity, self.cursor, self.running)
+            self.query_one(NetworkPanel).warm(frame)
 
     def _update_footer(self) -> None:
         """Refresh the footer's keys only when which keys apply has changed: rebuilding it costs a frame."""
@@ -502,6 +512,7 @@ class Visualizer(Widget, can_focus=True):
         if due <= 0:
             return
         self._run_taken += due
+        self._last_due = due
         self.step += due
         if self.step >= MAX_STEPS:  # no run goes further: say so, rather than "running" on the spot
             self.running = False
