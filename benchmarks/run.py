@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/run.py --only surface    # one case's rows, printed only (nothing written)
     .venv/bin/python benchmarks/run.py --only launch     # the launch rows only, printed only
     .venv/bin/python benchmarks/run.py --only keys       # `space` in the sandbox against the bare app, printed only
+    .venv/bin/python benchmarks/run.py --only network    # the network view's key and run-mode rows, printed only
 
 tutor's bytecode is compiled first (compileall), as `pip install` does for an installed package: where
 PYTHONDONTWRITEBYTECODE is set (this machine sets it) an editable install would otherwise compile ~30
@@ -24,6 +25,9 @@ Drives the real app in tmux at 120x40 (send-keys, poll the screen through a tmux
            braille changed, and the screen then stays unchanged for 0.1 s; median and p95 over the presses
   surface  `space` in `tutor sandbox --problem valley --angle 45 --compare` (the 2-D surface view) -> the whole
            new frame: "step N", the three paths' markers changed, then still for 0.1 s; median and p95
+  network  `space` in `tutor sandbox --problem digits` (the network view: layer bars, heat map, test digits) ->
+           the whole new frame: "step N", the loss chart's braille changed, then still for 0.1 s; median and p95;
+           and run mode there at 30 steps/s (steps shown and screen updates per second over 5 s)
   run mode `r` at 30 and at 300 steps/s, the step counter read over 5 s; and how long `r` takes to pause
   run-all  `tutor --run-all` wall time (all lessons, output thrown away)
   engine   steps/s of each optimizer on the seed's matrix problem, no screen
@@ -69,6 +73,7 @@ TARGETS = {
     "key_median_ms": 20.0,
     "key_p95_ms": 40.0,
     "surface_key_median_ms": 35.0,  # issue 7: stepping the 2-D surface view
+    # issue 12: stepping the network view within the matrix view's figures (key_median_ms, key_p95_ms), run mode >= 30
     "run_steps_per_s": 30.0,
     "run_all_s": 5.0,
     "digits_update_ms": 1.0,  # issue 12: one update of the default network at batch 32
@@ -135,6 +140,7 @@ class Results:
     keys: dict[str, list[float]] = field(default_factory=dict)
     unchanged: dict[str, int] = field(default_factory=dict)  # presses whose picture looked the same, per app
     run_rates: dict[int, tuple[float, float]] = field(default_factory=dict)  # speed -> (steps/s, updates/s)
+    network_run_rates: dict[int, tuple[float, float]] = field(default_factory=dict)  # the same, in the network view
     pause_ms: list[float] = field(default_factory=list)
     run_all: list[float] = field(default_factory=list)
     run_all_error: str | None = None
@@ -250,22 +256,25 @@ def run_for(tmux: Tmux, name: str, seconds: float) -> tuple[float, float]:
     return (last_step - first_step) / elapsed, (len(changes) - 1) / elapsed
 
 
-def measure_run_mode(tmux: Tmux, command: str, results: Results) -> None:
-    """Run mode at 30 steps/s (every step drawn) and at the top speed (several steps a frame)."""
-    name = "run-mode"
+def measure_run_mode(tmux: Tmux, command: str, results: Results, view: str = "") -> None:
+    """Run mode at 30 steps/s (every step drawn) and at the top speed (several steps a frame); in the network
+    `view`, at 30 steps/s only (into results.network_run_rates)."""
+    name = f"run-mode{'-' if view else ''}{view}"
+    rates, speeds = (results.network_run_rates, (30,)) if view == "network" else (results.run_rates, (30, 300))
     try:
         started = tmux.start(name, command, WIDTH, HEIGHT)
         tmux.wait_for(name, lambda text: step_shown(text, 0), started, timeout=30, settle=0.5)
-        for wanted in (30, 300):
+        for wanted in speeds:
             tmux.keys(name, "r")
             speed = set_speed(tmux, name, wanted)  # + and - work while running
-            results.run_rates[speed] = run_for(tmux, name, 5.0)
+            rates[speed] = run_for(tmux, name, 5.0)
             sent = tmux.keys(name, "r")
             # Paused once the counter stops: the first frame of the value it then keeps for 0.3 s.
             stopped = tmux.wait_for(name, lambda text: steps_on_screen(text) is not None, sent, timeout=10, settle=0.3)
-            results.pause_ms.append((stopped.at - sent) * 1000)
+            if not view:
+                results.pause_ms.append((stopped.at - sent) * 1000)
     except TmuxError as error:
-        results.errors.append(f"run mode: {error}")
+        results.errors.append(f"run mode{' in the ' + view + ' view' if view else ''}: {error}")
     finally:
         tmux.kill(name)
 
@@ -386,6 +395,27 @@ def surface_rows(results: Results) -> list[str]:
     return key_rows(
         results, SURFACE, f"key (space) to whole frame in the surface view (`{SURFACE}`)", "surface_key_median_ms", None
     )
+
+
+NETWORK = "tutor sandbox --problem digits"
+
+
+def run_mode_row(measure: str, rates: dict[int, tuple[float, float]]) -> str:
+    """Steps shown per second at 30 steps/s (and the screen's updates per second), against the target."""
+    rate, updates = rates.get(30, (None, None))
+    # Whole steps/s: the counter, read by polling over 5 s, is good to about a step (0.2 steps/s).
+    return (
+        f"| {measure} | {f'{rate:.0f} ({updates:.0f} screen updates/s)' if rate is not None else 'failed'}"
+        f" | | | >= {TARGETS['run_steps_per_s']:g} | {_met(rate, TARGETS['run_steps_per_s'], False, digits=0)} |"
+    )
+
+
+def network_rows(results: Results) -> list[str]:
+    """The network view (issue 12): key to whole frame within the matrix view's targets, and run mode at 30 steps/s."""
+    rows = key_rows(
+        results, NETWORK, f"key (space) to whole frame in the network view (`{NETWORK}`)", "key_median_ms", "key_p95_ms"
+    )
+    return [*rows, run_mode_row("run mode at 30 steps/s in the network view: steps shown per second", results.network_run_rates)]
 
 
 def _quartiles(times: list[float]) -> str:
@@ -580,12 +610,8 @@ def report(results: Results, presses: int, launches: int, load: float) -> str:
     if tutor_keys:
         lines.append(f"| key (space) to whole frame, max | {max(tutor_keys):.1f} ms | {max(bare_keys or [0]):.1f} ms | | | |")
     lines += surface_rows(results)
-    rate, updates = results.run_rates.get(30, (None, None))
-    lines.append(
-        # Whole steps/s: the counter, read by polling over 5 s, is good to about a step (0.2 steps/s).
-        f"| run mode at 30 steps/s: steps shown per second | {f'{rate:.0f} ({updates:.0f} screen updates/s)' if rate is not None else 'failed'}"
-        f" | | | >= {TARGETS['run_steps_per_s']:g} | {_met(rate, TARGETS['run_steps_per_s'], False, digits=0)} |"
-    )
+    lines += network_rows(results)
+    lines.append(run_mode_row("run mode at 30 steps/s: steps shown per second", results.run_rates))
     for speed, (rate, updates) in results.run_rates.items():
         if speed != 30:
             lines.append(
@@ -602,7 +628,7 @@ def report(results: Results, presses: int, launches: int, load: float) -> str:
     lines += [f"| {key} | {rate:,.0f} |" for key, rate in results.engine.items()]
     lines += digits_rows(results)
     lines += lesson_table(results)
-    for label, what in (("tutor sandbox", "the chart's pixels"), (SURFACE, "the paths")):
+    for label, what in (("tutor sandbox", "the chart's pixels"), (SURFACE, "the paths"), (NETWORK, "the chart's pixels")):
         if results.unchanged.get(label):
             lines += [
                 "",
@@ -643,7 +669,7 @@ def main() -> int:
     )
     parser.add_argument(
         "--only",
-        choices=["surface", "launch", "lessons", "digits", "keys"],
+        choices=["surface", "launch", "lessons", "digits", "keys", "network"],
         help="measure one case (with the bare app's keys beside it) and print its rows; nothing is written",
     )
     args = parser.parse_args()
@@ -665,11 +691,21 @@ def main() -> int:
         bare = shell([sys.executable, str(HERE / "bare_app.py")], data_dir)
         sandbox = shell([*tutor_command(), "sandbox"], data_dir)
         surface = shell([*tutor_command(), *SURFACE.split()[1:]], data_dir)
+        network = shell([*tutor_command(), *NETWORK.split()[1:]], data_dir)
         if args.only == "keys":
             measure_keys(tmux, "bare", bare, args.presses, results)
             measure_keys(tmux, "tutor sandbox", sandbox, args.presses, results, picture=chart_of)
             print("\n".join(["| measure | tutor | bare Textual app | ratio | target | met |", "|---|---|---|---|---|---|"]))
             print("\n".join(key_rows(results, "tutor sandbox", "key (space) to whole frame", "key_median_ms", "key_p95_ms")))
+            for error in results.errors:
+                print("error:", error.splitlines()[0], file=sys.stderr)
+            return 0
+        if args.only == "network":
+            measure_keys(tmux, "bare", bare, args.presses, results)
+            measure_keys(tmux, NETWORK, network, args.presses, results, picture=chart_of)
+            measure_run_mode(tmux, network, results, view="network")
+            print("\n".join(["| measure | tutor | bare Textual app | ratio | target | met |", "|---|---|---|---|---|---|"]))
+            print("\n".join(network_rows(results)))
             for error in results.errors:
                 print("error:", error.splitlines()[0], file=sys.stderr)
             return 0
@@ -730,8 +766,11 @@ def main() -> int:
         measure_keys(tmux, "tutor sandbox", sandbox, args.presses, results, picture=chart_of)
         print("surface view keys...", file=sys.stderr)
         measure_keys(tmux, SURFACE, surface, args.surface_presses, results, picture=paths_of)
+        print("network view keys...", file=sys.stderr)
+        measure_keys(tmux, NETWORK, network, args.presses, results, picture=chart_of)
         print("run mode...", file=sys.stderr)
         measure_run_mode(tmux, sandbox, results)
+        measure_run_mode(tmux, network, results, view="network")
         print("run-all...", file=sys.stderr)
         measure_run_all(3, data_dir, results)
     measure_engine(2000, results)
