@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import math
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import numpy as np
 from rich.style import Style
@@ -198,23 +198,30 @@ def digit_lines(run: Run, record: Record, judged: Record | None = None, width: i
     test loss and accuracy at `judged` (the record shown if None; run mode judges every TEST_EVERY steps), the
     latter in two lines where one is wider than `width`."""
     problem = as_network(run.problem)
-    pixels, labels = load_digits()
+    _, labels = load_digits()
     _, test = split()
     rows = test[:SHOWN_DIGITS]
     guesses = problem.predictions(record.x, rows)
+    verdict = Text()
+    for row, guess in zip(rows, guesses, strict=True):
+        right = int(guess) == int(labels[row])
+        verdict.append(f"{int(guess)} {'✓' if right else '✗'}".ljust(10), style="green" if right else "red")
+    return [*(line.copy() for line in _digit_images()), verdict, *test_summary(run, record, judged, width)]
+
+
+@cache
+def _digit_images() -> tuple[Text, ...]:
+    """The shown test images side by side, four lines of half blocks: the same on every frame, drawn once."""
+    pixels, _ = load_digits()
     lines = [Text() for _ in range(4)]
-    for row in rows:
+    for row in split()[1][:SHOWN_DIGITS]:
         image = pixels[row].reshape(8, 8)
         for line_index in range(4):
             for column in range(8):
                 upper, lower = image[2 * line_index, column], image[2 * line_index + 1, column]
                 lines[line_index].append("▀", style=_grey_pair(float(upper), float(lower)))
             lines[line_index].append("  ")
-    verdict = Text()
-    for row, guess in zip(rows, guesses, strict=True):
-        right = int(guess) == int(labels[row])
-        verdict.append(f"{int(guess)} {'✓' if right else '✗'}".ljust(10), style="green" if right else "red")
-    return [*lines, verdict, *test_summary(run, record, judged, width)]
+    return tuple(lines)
 
 
 def test_summary(run: Run, record: Record, judged: Record | None = None, width: int | None = None) -> list[Text]:
