@@ -286,6 +286,7 @@ ANSWERS = {
     ("rmsprop", "first-step"): lambda: abs(float(run(None, "rmsprop", 1).current.x[0, 4])),
     ("rmsprop", "idle-count"): lambda: float(np.sum(SEED_A == 0)),
     ("momentum", "next-m"): lambda: float(run(None, "rmsprop-momentum", 2).current.momentum[0, 0]),
+    ("momentum", "next-x"): lambda: float(run(None, "rmsprop-momentum", 2).current.x[0, 0]),
     ("momentum", "larger-lr"): lambda: (
         "above momentum's" if loss(None, "rmsprop", lr=0.01) > loss(None, "rmsprop-momentum") else "below momentum's"
     ),
@@ -411,6 +412,9 @@ def test_rmsprop_claims():
 def test_momentum_claims():
     two = run(None, "rmsprop-momentum", 2).current
     assert abs(two.momentum[0, 0]) > 0.001 / math.sqrt(0.1)  # "already bigger than a single step"
+    first_change = abs(run(None, "rmsprop-momentum", 1).current.momentum[0, 0])
+    ahead = two.x[0, 0] - run(None, "rmsprop", 2).current.x[0, 0]
+    assert ahead == pytest.approx(0.9 * first_change, rel=1e-9)  # "momentum is ahead by mu times the first change"
     assert loss(None, "rmsprop-momentum") < loss(None, "rmsprop")  # "momentum ends far lower"
     assert loss(DIAGONAL, "gd") == pytest.approx(loss(None, "gd"), abs=1e-12)  # "does not care about rotation"
     assert loss(DIAGONAL, "rmsprop", lr=0.01) < loss(None, "rmsprop", lr=0.01)  # "does care"

@@ -673,7 +673,6 @@ def test_a_stop_that_waits_for_no_check_of_the_lesson_is_reported_with_its_line(
 NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?(?![\w.]*\d)", re.IGNORECASE)
 # Lessons whose checks are another helper's (checks-b's) to rework: remove a lesson from here once it passes.
 ANSWERS_ON_SCREEN = {
-    "momentum": "checks-b reworks lessons 5-9 (issue 13): next-m's answer is in the m grid before it is asked",
     "beyond": "checks-b reworks lessons 5-9 (issue 13): one number check only whose answer is not on screen",
 }
 
