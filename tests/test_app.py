@@ -7,6 +7,7 @@ temporary file, so nothing here touches the learner's real progress.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -964,3 +965,41 @@ async def test_a_sandbox_left_comes_back_as_it_was(progress_path: Path, start: s
         await pilot.press("escape")
         await ready(pilot)
         assert "kept at step 7" in text_of(app.screen.query_one("#lessons-sandbox", Static))
+
+
+@pytest.mark.parametrize(("lesson", "chart"), [("rmsprop", "#chart"), ("race", "#chart"), ("deep-chain", "#layers")])
+async def test_a_lesson_at_80x24_keeps_the_chart_it_talks_about_in_view(progress_path: Path, lesson: str, chart: str) -> None:
+    """Issue 14: at 80x24 the lesson's lower pane drew no chart (the grids pushed it off). Too short for both, the grids
+    and the inspector fold into one line; m shows them (and pages, then folds again), hiding the chart unfolds them."""
+    from tutor.tui.widgets.panels import FOLDED_NOTE, GridsPanel
+
+    app = make_app(progress_path=progress_path, start_lesson=lesson)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        screen = pilot.app.screen
+        assert isinstance(screen, LessonScreen)
+        visualizer = screen.query_one(Visualizer)
+        await pilot.press("space", "space")
+        await pilot.pause()
+        panel, grids = visualizer.query_one(chart), visualizer.query_one(GridsPanel)
+        region = panel.region
+        assert panel.display and region.bottom <= 23 and region.height >= 8  # whole, above the footer, plot rows and all
+        plot = "\n".join(panel.render_line(y).text for y in range(panel.content_size.height))
+        assert re.search("[\u2801-\u28ff▁▂▃▄▅▆▇█]", plot), plot  # a curve or bars, not only a title
+        assert [grids.render_line(y).text.strip() for y in range(grids.content_size.height)] == [FOLDED_NOTE]
+        assert not visualizer.query_one("#inspector").display
+        await pilot.press("m")  # the grids, all the same
+        await pilot.pause()
+        assert grids.pages >= 1 and "of" in grids.render_line(grids.content_size.height - 1).text
+        assert visualizer.query_one("#inspector").display
+        for _ in range(grids.pages):  # paged through, they fold again
+            await pilot.press("m")
+            await pilot.pause()
+        assert visualizer.grids_folded and not visualizer.query_one("#inspector").display
+        visualizer.action_toggle_panel("chart")  # hidden from the palette: the grids have the room
+        await pilot.pause()
+        assert not visualizer.grids_folded and grids.render_line(0).text.strip() != FOLDED_NOTE
+        await pilot.press("t", "t")  # the visualizer alone: tall enough for grids and chart
+        visualizer.action_toggle_panel("chart")
+        await pilot.pause()
+        assert not visualizer.grids_folded and visualizer.query_one(chart).region.bottom <= 23

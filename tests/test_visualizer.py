@@ -479,27 +479,31 @@ async def test_an_overflowing_run_is_drawn_without_a_traceback() -> None:
 
 
 async def test_small_terminal_shows_fewer_grids_and_pages_through_them() -> None:
+    """At 80 columns one grid a page: seven-character cells keep two significant digits, and two 5x5 grids of them
+    are 80 columns wide. What RMSprop adds comes first (v, the step size), x and AX last."""
     app = matrix_app("rmsprop-momentum")
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         vis = visualizer(app)
         grids = vis.query_one(GridsPanel)
-        assert grids.pages > 1 and vis.check_action("more_grids", ()) is True
-        titles = [g.title for g in grids.grids()]
-        shown = grids.layout_info.shown  # type: ignore[union-attr]
-        # The first page shows what RMSprop adds: v and the step size; x and AX come last.
-        assert shown == 2 and "mean square v" in screen_text(grids) and "step size lr/(sqrt(v)+eps)" in screen_text(grids)
-        assert "AX (goal: I)" not in screen_text(grids)
-        await pilot.press("m")
-        await pilot.pause()
-        assert grids.page == 1
-        assert "gradient g" in screen_text(grids) and "momentum m" in screen_text(grids)
-        assert "mean square v" not in screen_text(grids)
-        assert f"grids 3-4 of {len(titles)}" in screen_text(grids)
-        await pilot.press("m")
-        await pilot.pause()
-        assert "AX (goal: I)" in screen_text(grids)
-        assert vis.query_one(LossChart).size.height >= 5
+        assert grids.pages == 6 and vis.check_action("more_grids", ()) is True
+        assert grids.layout_info.shown == 1  # type: ignore[union-attr]
+        pages = []
+        for _ in range(grids.pages):
+            text = screen_text(grids)
+            pages.append(text.split("\n")[0].strip())
+            assert f"grid {grids.page + 1} of 6" in text
+            await pilot.press("m")
+            await pilot.pause()
+        assert pages == [
+            "mean square v",
+            "step size lr/(sqrt(v)+eps)",
+            "gradient g (none yet)",
+            "momentum m",
+            "x",
+            "AX (goal: I)",
+        ]
+        assert grids.page == 0 and vis.query_one(LossChart).size.height >= 5
 
 
 def test_state_has_what_a_share_code_needs() -> None:
@@ -667,7 +671,7 @@ def test_the_surface_panel_mid_update_shows_no_lr_over_eps_as_a_step() -> None:
 
     added = rows("add")  # v is 0.9 and 40 now, the steps are not computed yet
     assert all(row.rstrip().endswith("idle") and "e+06" not in row for row in added)
-    assert " 40 " in added[1] and abs(float(phases["add"].arrays["mean_square"][1]) - 40.0) < 1e-9  # 0.1*20^2
+    assert " 40.0 " in added[1] and abs(float(phases["add"].arrays["mean_square"][1]) - 40.0) < 1e-9  # 0.1*20^2
     stepped = rows("step")
     assert "idle" not in "".join(stepped)
     assert f"{float(phases['step'].arrays['effective_step'][0]):.3g} " in stepped[0]  # 0.0527 = 0.05/sqrt(0.9)
@@ -903,11 +907,13 @@ def test_grid_cells_keep_two_significant_digits() -> None:
         "1.6e-4",
         "-1757",
         "0.0015",
-        "-0.09",
+        "-0.090",
         "1.23e7",
         "0",
     ]
-    assert cell(1.596e-4, 7) == "1.6e-4" and cell(4.5e-10, 7) == "4.5e-10" and cell(0.1234, 7) == "0.123"
+    assert cell(1.596e-4, 7) == "1.60e-4" and cell(4.5e-10, 7) == "4.5e-10" and cell(0.1234, 7) == "0.123"
+    # Trailing zeros are digits: 0.0090, not 0.009; 2.0e-6, not 2e-6; and two of them even where 6 cells are too few.
+    assert [cell(v, 6) for v in (-0.00898, 2e-6, 0.4, 10.0, -3.815e-6)] == ["-0.0090", "2.0e-6", "0.400", "10.0", "-3.8e-6"]
 
 
 def test_the_loss_charts_legend_sits_above_the_plot_and_hides_no_curve() -> None:
@@ -948,3 +954,51 @@ def test_the_layer_bar_chart_labels_every_bar_or_every_kth_evenly_with_even_gaps
     for index, label in enumerate(re.finditer(r"\S+", lines[-1])):  # each label under its bar
         start, end = bars[index * every]
         assert label.start() < end and label.end() > start, (label[0], lines[-3:])
+
+
+_CELL = re.compile(r"-?(?:\d+\.?\d*|\.\d+)(?:e-?\d+)?|idle")
+
+
+def significant_digits(text: str) -> int:
+    """The significant digits a cell shows: 0.0090 has 2, 10.0 has 3, 1.6e-4 has 2, 1757 has 4."""
+    mantissa = text.lstrip("-").split("e")[0].replace(".", "")
+    return len(mantissa.lstrip("0"))
+
+
+def grid_cells_on_screen(panel: GridsPanel) -> list[str]:
+    """Every cell the grids panel shows, read off the screen: the rows made of numbers (or idle) only."""
+    cells = []
+    for line in screen_text(panel).split("\n"):
+        tokens = line.replace("▸", " ").split()
+        if tokens and all(_CELL.fullmatch(token) for token in tokens):
+            cells += tokens
+    return cells
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+@pytest.mark.parametrize(
+    ("problem", "optimizer", "view"),
+    [
+        (MatrixInverse(), "rmsprop", "matrix"),
+        (MatrixInverse(), "rmsprop-momentum", "matrix"),
+        (DeepChain(depth=20), "gd", "chain"),
+    ],
+)
+async def test_every_grid_cell_on_screen_keeps_two_significant_digits(size, problem, optimizer: str, view: str) -> None:  # type: ignore[no-untyped-def]
+    """Issue 14: at 80x24 the grids fell to one digit (`-4e-06` beside the inspector's `-3.815e-06`, x's `2e-6`), at
+    120 the x grid showed `-0.009`. Every page of grids, at several steps, read off the screen."""
+    app = VisualizerApp([Run.create(problem, optimizer)], view=view)
+    async with app.run_test(size=size) as pilot:
+        vis, panel = visualizer(app), app.screen.query_one(GridsPanel)
+        for steps in (1, 4, 25):
+            while vis.step < steps:
+                await pilot.press("space")
+            await pilot.pause()
+            seen = 0
+            for _ in range(panel.pages):
+                cells = grid_cells_on_screen(panel)
+                assert all(significant_digits(cell) >= 2 for cell in cells if cell not in ("0", "idle")), cells
+                seen += len(cells)
+                await pilot.press("m")
+                await pilot.pause()
+            assert seen == sum(grid.values.size for grid in panel.grids())  # every grid's every cell was read

@@ -29,29 +29,49 @@ def number(value: float, digits: int = 3) -> str:
 
 
 def cell(value: float, width: int = 7, digits: int = 3) -> str:
-    """A number that fits a grid cell of `width` characters with at least two significant digits
-    where it can (1.6e-4 rather than 2e-04 beside the inspector's 1.596e-04; -1757, not -2e+03)."""
+    """A number for a grid cell of `width` characters: with the most significant digits, up to `digits`, that fit,
+    and never fewer than two, trailing zeros kept (0.0090, not 0.009; 2.0e-6, not 2e-6; 0.400 where it fits).
+    Where even two do not fit `width`, the text is wider: the grid widens its cells rather than lose a digit."""
     value = float(value)
-    plain = value == 0 or 1e-3 <= abs(value) < 1e4 or not math.isfinite(value)
-    for d in range(digits, 1, -1):
-        # One style in a grid: small and huge values all as 1.6e-4 (not 2.1e-04 beside 2.08e-4).
-        for text in (number(value, d), _whole(value)) if plain else (_whole(value), _short(value, d)):
-            if text and len(text) <= width:
-                return text
-    return number(value, 1)
+    if not math.isfinite(value) or value == 0:
+        return number(value)
+    texts = [text for d in range(digits, 1, -1) for text in _cell_forms(value, d)]
+    return next((text for text in texts if len(text) <= width), min(texts[-2:], key=len))
+
+
+def significant(value: float, digits: int = 2) -> str:
+    """`value` with `digits` significant digits, trailing zeros kept, as a grid cell writes it (the grid legends)."""
+    value = float(value)
+    if not math.isfinite(value) or value == 0:
+        return number(value)
+    return min(_cell_forms(value, digits), key=len)
+
+
+def _cell_forms(value: float, digits: int) -> tuple[str, ...]:
+    """The ways a cell may write `value` with `digits` significant digits (or more, as a whole number), best first.
+    One style in a grid: small and huge values all as 1.6e-4 (not 2.1e-04 beside 2.08e-4)."""
+    magnitude = abs(value)
+    if 1e-3 <= magnitude < 1e4:
+        return (_fixed(value, digits), _short(value, digits))
+    if magnitude >= 1e4:
+        return (_whole(value), _short(value, digits)) if magnitude < 1e15 else (_short(value, digits),)
+    return (_short(value, digits),)
+
+
+def _fixed(value: float, digits: int) -> str:
+    """0.0090, 0.400, 10.0, 123: `digits` significant digits in plain notation, zeros kept (whole numbers whole)."""
+    exponent = int(f"{value:.{digits - 1}e}".split("e")[1])  # of the rounded value: 9.996 -> 10.0, not 10.00
+    return f"{value:.{max(digits - 1 - exponent, 0)}f}"
 
 
 def _whole(value: float) -> str:
-    """1757 and -1757 as they are (4 digits and more), or "" below 1000 or where not finite."""
-    return f"{value:.0f}" if math.isfinite(value) and 1e3 <= abs(value) < 1e15 else ""
+    """1757 and -1757 as they are (4 digits and more)."""
+    return f"{value:.0f}"
 
 
 def _short(value: float, digits: int) -> str:
-    """The exponent without its sign and zeros: 1.6e-4, -1.8e3 (inf and nan as `number` writes them)."""
-    if not math.isfinite(value) or value == 0:
-        return number(value)
+    """The exponent without its sign and zeros: 1.6e-4, -1.8e3, 2.0e-6 (the mantissa's zeros are digits: kept)."""
     mantissa, exponent = f"{value:.{digits - 1}e}".split("e")
-    mantissa = mantissa.rstrip("0").rstrip(".") if "." in mantissa else mantissa
     return f"{mantissa}e{int(exponent)}"
 
 

@@ -25,8 +25,9 @@ SIGNED_PALETTE = ("#2166ac", "#4393c3", "#92c5de", "#d1e5f0", "#3a3a3a", "#fddbc
 HIGH_CONTRAST_LOG = ("#000000", "#1a1a1a", "#333333", "#4d4d4d", "#808080", "#b3b3b3", "#d9d9d9", "#f0f0f0", "#ffffff")
 HIGH_CONTRAST_SIGNED = ("#0000ff", "#0000ff", "#5555ff", "#aaaaff", "#000000", "#ffaaaa", "#ff5555", "#ff0000", "#ff0000")
 
+# Seven characters hold two significant digits of any number a grid meets, negative ones too (-0.0090,
+# -3.8e-6); a cell that needs more (-1.2e-10) widens every cell of its grid.
 CELL_WIDTH = 7
-COMPACT_CELL_WIDTH = 6
 
 
 def _foreground(hex_colour: str) -> str:
@@ -67,8 +68,9 @@ class GridView:
     colour: bool = True
     high_contrast: bool = False
     show_legend: bool = True
-    compact: bool = False  # narrower cells (6 characters, one space apart) so three 5x5 grids fit 120 columns
-    _range: tuple[float, float] | None = field(default=None, init=False, repr=False)
+    compact: bool = False  # cells one space apart (not two), the cursor marked by ▸ rather than brackets
+    cell_width: int = CELL_WIDTH  # at least this wide (grids side by side share their cells' width)
+    _texts: list[str] | None = field(default=None, init=False, repr=False)
 
     HEADER_LINES: ClassVar[int] = 1  # the title
 
@@ -118,12 +120,20 @@ class GridView:
         offset = round(abs(value) / high * half)
         return palette[half + offset if value > 0 else half - offset]
 
-    def _cell_width(self) -> int:
-        return COMPACT_CELL_WIDTH if self.compact else CELL_WIDTH
+    def texts(self) -> list[str]:
+        """Each cell's text, with two significant digits at least and three where they fit CELL_WIDTH."""
+        if self._texts is None:
+            idle = self._idle_flat()
+            self._texts = [fmt.IDLE if idle[k] else fmt.cell(v, self.cell_width) for k, v in enumerate(self._flat().tolist())]
+        return self._texts
+
+    def needed_cell_width(self) -> int:
+        """The width its cells need: `cell_width`, or more where a number's two digits need more."""
+        return max(self.cell_width, *map(len, self.texts()))
 
     def _append_cell(self, row: Text, flat_index: int, value: float, idle: bool, low: float, high: float) -> None:
         """Append one cell to `row` (appending, not adding Texts: a grid redraws on every step)."""
-        text = fmt.IDLE if idle else fmt.cell(value, self._cell_width())
+        text = self.texts()[flat_index]
         style = _PLAIN
         if self.colour and not idle:
             bg = self._colour_of(value, low, high)
@@ -133,7 +143,7 @@ class GridView:
             style = _IDLE_STYLE
         if not math.isfinite(value) and not idle:
             style = _OVERFLOW_STYLE if self.colour else _BOLD
-        label = text.rjust(self._cell_width())
+        label = text.rjust(self.needed_cell_width())
         cursor = flat_index == self.cursor
         if cursor:
             style = style + _CURSOR_STYLE
@@ -153,21 +163,21 @@ class GridView:
                 return Text("log scale: no values yet", style="dim")
             text = Text("log ")
             palette = self._palette()
-            text.append(fmt.number(10**low, 2) + " ")
+            text.append(fmt.significant(10**low) + " ")
             for colour in palette:
                 text.append("█" if self.colour else "", style=Style(color=colour) if self.colour else Style())
             if not self.colour:
                 text.append("..")
-            text.append(" " + fmt.number(10**high, 2))
+            text.append(" " + fmt.significant(10**high))
             return text
         text = Text("")
         palette = self._palette()
-        text.append(fmt.number(-high, 2) + " ")
+        text.append(fmt.significant(-high) + " ")
         for colour in palette:
             text.append("█" if self.colour else "", style=Style(color=colour) if self.colour else Style())
         if not self.colour:
             text.append("..")
-        text.append(" " + fmt.number(high, 2))
+        text.append(" " + fmt.significant(high))
         return text
 
     def lines(self) -> list[Text]:
@@ -194,7 +204,7 @@ class GridView:
         yield from self.lines()
 
     def width(self) -> int:
-        return self._columns() * (self._cell_width() + (1 if self.compact else 2))
+        return self._columns() * (self.needed_cell_width() + (1 if self.compact else 2))
 
     def measure_width(self) -> int:
         """The columns the grid needs: its cells, its title line or its legend, whichever is widest."""

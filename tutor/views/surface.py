@@ -307,8 +307,10 @@ def axis_panel(
                 if key != "grad" and shown_idle is not False and np.ravel(shown_idle)[axis]:
                     row.append(fmt.IDLE.ljust(column), style="dim" if colour else "")
                     continue
-                row.append(fmt.cell(v, number_width, 3).rjust(number_width) + " ")
-                row.append(_bar(v, *scales[key], bar_width) + " ", style=colour_name if colour else "")
+                text = fmt.cell(v, number_width, 3)  # wider than number_width where two digits need it:
+                wider = max(len(text) - number_width, 0)  # its bar gives way, so the next column stays put
+                row.append(text.rjust(number_width) + " ")
+                row.append(_bar(v, *scales[key], bar_width - wider) + " ", style=colour_name if colour else "")
             lines.append(row)
     for line in lines:
         line.truncate(width)

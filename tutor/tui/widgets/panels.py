@@ -40,6 +40,7 @@ GRID_PANELS = {
     "momentum m": "momentum",
 }
 GRID_GAP = 2
+FOLDED_NOTE = "grids, inspector folded for the chart   m: show them   t: visualizer alone"
 
 
 def _grid_panel_name(grid: GridView) -> str:
@@ -186,6 +187,7 @@ class GridsFrame:
     hidden: frozenset[str] = frozenset()
     max_rows: int = 2  # rows of grids that fit the screen's height
     page: int = 0  # asked for; shown modulo the pages there are
+    folded: bool = False  # too short for grids and chart: one line says where the grids went
 
 
 class GridsPanel(TextLinesPanel, can_focus=True):
@@ -222,9 +224,12 @@ class GridsPanel(TextLinesPanel, can_focus=True):
             record=frame.record,
             compact=True,
         )
+        grids = [grid for grid in grids if _grid_panel_name(grid) not in frame.hidden]
+        width = max((grid.needed_cell_width() for grid in grids), default=0)
         for grid in grids:
             grid.show_legend = "legend" not in frame.hidden
-        return [grid for grid in grids if _grid_panel_name(grid) not in frame.hidden]
+            grid.cell_width = width  # one cell width on screen: a click finds its cell in any grid
+        return grids
 
     def drawing(self, frame: GridsFrame | None, width: int) -> GridDrawing:
         """`frame` drawn at `width` (kept: stepping back, or to a step drawn ahead, costs a lookup)."""
@@ -256,6 +261,8 @@ class GridsPanel(TextLinesPanel, can_focus=True):
         grids = self.grids(frame)
         if not grids:
             return GridDrawing([], None, 1, 0)
+        if frame.folded:
+            return GridDrawing([Text(FOLDED_NOTE, style="dim", no_wrap=True, overflow="ellipsis")], None, 1, 0)
         blocks = [grid.lines() for grid in grids]
         column_width = max(line.cell_len for block in blocks for line in block)
         per_row = max(1, (width + GRID_GAP) // (column_width + GRID_GAP))
@@ -289,8 +296,8 @@ class GridsPanel(TextLinesPanel, can_focus=True):
                 lines.append(line)
         if pages > 1:
             first_shown = page * per_page + 1
-            note = f"grids {first_shown}-{first_shown + len(shown) - 1} of {len(grids)}  (m: more grids)"
-            lines.append(Text(note, style="dim"))
+            which = f"grid {first_shown}" if len(shown) == 1 else f"grids {first_shown}-{first_shown + len(shown) - 1}"
+            lines.append(Text(f"{which} of {len(grids)}  (m: more grids)", style="dim"))
         return GridDrawing(lines, layout, pages, page)
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:

@@ -94,6 +94,13 @@ VALLEY_ACTIONS = ("turn", "condition")  # `(` `)` turn the valley, `{` `}` its c
 # Below these the layout goes compact: one row of grids, the inspector under the chart.
 WIDE_ENOUGH = 110
 TALL_ENOUGH = 34
+# Wide and this tall (the sandbox at 120x40): three rows of grids, two a row (seven-character cells keep two
+# significant digits, so three no longer fit 120 columns), and the chart under them.
+ROOMY = 38
+# Shorter than this (a lesson's lower pane at 80x24), a row of grids would push the chart the lesson talks about
+# off the screen: the grids and the inspector fold into one line, and `m` (or hiding the chart, or `t`) brings
+# them back.
+FOLD_GRIDS_BELOW = 20
 
 
 # A narrated phase's record is drawn from one frame to the next: made once per phase.
@@ -193,6 +200,9 @@ class Visualizer(Widget, can_focus=True):
         self._warned: set[int] = set()  # runs whose divergence already paused run mode
         self._applicable: tuple[object, ...] = ()  # what decided the footer's keys last time
         self._grid_rows = 2  # rows of grids that fit the screen's height
+        self._short_of_room = False  # grids and a chart do not both fit the height: the grids fold
+        self._unfolded = False  # the learner asked for the grids all the same (`m`)
+        self._folded_shown = False  # whether the panels on screen are folded
         self._prefetch_pending = False
         self._prefetched_once = False
         self._run_started, self._run_taken = 0.0, 0  # run mode's clock and the steps it has taken
@@ -238,7 +248,8 @@ class Visualizer(Widget, can_focus=True):
         compact_height = event.size.height < TALL_ENOUGH  # one row of grids, and rows saved for the chart
         self.set_class(compact_width, "-narrow")
         self.set_class(compact_height, "-short")
-        self._grid_rows = 1 if compact_height else 2
+        self._grid_rows = 1 if compact_height else 3 if event.size.height >= ROOMY and not compact_width else 2
+        self._short_of_room = event.size.height < FOLD_GRIDS_BELOW
         self._show()
 
     @property
@@ -257,6 +268,9 @@ class Visualizer(Widget, can_focus=True):
         hidden = self.hidden
         for name in ("grids", "chart", "inspector", "status", "narration", "controls"):
             self.query_one(f"#{name}").display = name not in hidden
+        self._folded_shown = self.grids_folded
+        if self._folded_shown:  # the grids' panel says where they went; the inspector's lines give the chart room
+            self.query_one("#inspector").display = False
         if self.is_network:  # "grids" hides the network's panel, which stands in for them
             self.query_one("#grids").display = False
             self.query_one("#network").display = "grids" not in hidden
@@ -302,7 +316,13 @@ class Visualizer(Widget, can_focus=True):
             self.hidden,
             self._grid_rows,
             self.grid_page,
+            self.grids_folded,
         )
+
+    @property
+    def grids_folded(self) -> bool:
+        """The grids stand aside for the chart: too short for both, the chart shown, and not asked for (`m`)."""
+        return self._short_of_room and "chart" not in self.hidden and not self._unfolded
 
     def _chart_frame(self, records: list[Record]) -> ChartFrame:
         return ChartFrame(tuple(self.runs), tuple(records), self.high_contrast)
@@ -311,6 +331,8 @@ class Visualizer(Widget, can_focus=True):
         """Hand every panel its frame for the state on screen (a panel whose frame is unchanged draws nothing)."""
         if not self.children:  # not composed yet: on_mount shows
             return
+        if self.grids_folded != self._folded_shown:
+            self._apply_hidden()  # the inspector folds with the grids
         run = self.run
         if self.is_network:
             from tutor.tui.widgets.network import NetworkFrame, NetworkPanel
@@ -535,7 +557,7 @@ class Visualizer(Widget, can_focus=True):
         if action == "next_run":
             return len(self.runs) > 1
         if action == "more_grids":
-            return self.is_network or (bool(self.children) and self.query_one(GridsPanel).pages > 1)
+            return self.is_network or self.grids_folded or (bool(self.children) and self.query_one(GridsPanel).pages > 1)
         if action == "layer":
             return self.is_network
         if action in CHAIN_ACTIONS:
@@ -589,7 +611,15 @@ class Visualizer(Widget, can_focus=True):
 
             self.quantity = QUANTITIES[(QUANTITIES.index(self.quantity) + 1) % len(QUANTITIES)]
             return
-        self.grid_page = self.query_one(GridsPanel).page + 1
+        panel = self.query_one(GridsPanel)
+        if self._short_of_room and (self.grids_folded or panel.page == panel.pages - 1):
+            # Folded for the chart: `m` shows the grids (the chart goes below), page by page, then folds them again.
+            self._unfolded = not self._unfolded
+            self.grid_page = 0
+            self._show()
+            self.refresh_bindings()
+            return
+        self.grid_page = panel.page + 1
 
     def action_layer(self, delta: int) -> None:
         """The network's previous or next layer: the cursor goes to the same place in its W, clipped."""
