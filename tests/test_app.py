@@ -975,7 +975,10 @@ async def test_a_lesson_at_80x24_keeps_the_chart_it_talks_about_in_view(progress
 
     app = make_app(progress_path=progress_path, start_lesson=lesson)
     async with app.run_test(size=(80, 24)) as pilot:
-        await ready(pilot)
+        for _ in range(200):  # the lesson opens once the course has loaded and its numbers are in
+            await ready(pilot)
+            if isinstance(pilot.app.screen, LessonScreen):
+                break
         screen = pilot.app.screen
         assert isinstance(screen, LessonScreen)
         visualizer = screen.query_one(Visualizer)
