@@ -300,6 +300,7 @@ ANSWERS = {
     ("race", "long-run"): lambda: min(("gd", "rmsprop", "rmsprop-momentum"), key=lambda key: loss(None, key, 4000)),
     ("race", "overtake"): lambda: float(overtakes_gd("rmsprop")),
     ("beyond", "drift"): furthest_drift,
+    ("beyond", "first-step-size"): lambda: 0.001 / (math.sqrt(0.1 * 0.01**2) + 1e-8),
     ("beyond", "eps-placement"): lambda: math.sqrt(0.1 * 0.01**2 + 1e-3) / (math.sqrt(0.1 * 0.01**2) + 1e-3),
     ("beyond", "centered"): lambda: min(("rmsprop", "rmsprop-centered"), key=lambda key: loss(None, key)),
     ("minibatches", "noisiest"): noisiest_batch,

@@ -671,10 +671,6 @@ def test_a_stop_that_waits_for_no_check_of_the_lesson_is_reported_with_its_line(
 # -- no check's answer on screen before it is asked (issue 13) -------------------------------
 
 NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?(?![\w.]*\d)", re.IGNORECASE)
-# Lessons whose checks are another helper's (checks-b's) to rework: remove a lesson from here once it passes.
-ANSWERS_ON_SCREEN = {
-    "beyond": "checks-b reworks lessons 5-9 (issue 13): one number check only whose answer is not on screen",
-}
 
 
 def shown_before(lesson_id: str) -> list[tuple[Check, str]]:
@@ -705,15 +701,7 @@ def readable(check: Check) -> bool:
     return check.kind == "number" and not (float(check.answer).is_integer() and abs(float(check.answer)) < 100)
 
 
-@pytest.mark.parametrize(
-    "lesson_id",
-    [
-        pytest.param(lesson_id, marks=pytest.mark.xfail(reason=ANSWERS_ON_SCREEN[lesson_id], strict=True))
-        if lesson_id in ANSWERS_ON_SCREEN
-        else lesson_id
-        for lesson_id in load_course(ROOT / "lessons").ids
-    ],
-)
+@pytest.mark.parametrize("lesson_id", load_course(ROOT / "lessons").ids)
 def test_no_check_s_answer_is_on_screen_before_it_is_asked(lesson_id: str) -> None:
     """Predict, then see: no number a check accepts is in the text, a note, a stop's frame (the visualizer's grids,
     inspector, status and bars) or a prompt before the learner answers it, and each lesson asks at least two
