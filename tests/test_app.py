@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from pilot_helpers import until_lesson_open
 from textual.widgets import Input, OptionList, Static
 
 from tutor.cli import build_parser, main, sandbox_setup
@@ -543,9 +544,7 @@ async def test_a_number_that_fails_when_prepared_is_listed_and_the_lesson_still_
 async def test_start_lesson_opens_that_lesson_once_the_lessons_load(progress_path: Path) -> None:
     app = make_app(lessons_dir=FIXTURES, progress_path=progress_path, start_lesson="second")
     async with app.run_test(size=SIZE) as pilot:
-        await ready(pilot)
-        screen = pilot.app.screen
-        assert isinstance(screen, LessonScreen)
+        screen = await until_lesson_open(pilot)
         assert screen.lesson.id == "second"
         await pilot.press("escape")
         await pilot.pause()
@@ -975,12 +974,7 @@ async def test_a_lesson_at_80x24_keeps_the_chart_it_talks_about_in_view(progress
 
     app = make_app(progress_path=progress_path, start_lesson=lesson)
     async with app.run_test(size=(80, 24)) as pilot:
-        for _ in range(200):  # the lesson opens once the course has loaded and its numbers are in
-            await ready(pilot)
-            if isinstance(pilot.app.screen, LessonScreen):
-                break
-        screen = pilot.app.screen
-        assert isinstance(screen, LessonScreen)
+        screen = await until_lesson_open(pilot)
         visualizer = screen.query_one(Visualizer)
         await pilot.press("space", "space")
         await pilot.pause()

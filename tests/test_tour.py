@@ -7,12 +7,13 @@ import re
 from pathlib import Path
 
 import pytest
+from pilot_helpers import until_lesson_open
 from textual.widgets import Input
 
 from tutor.course import load_course
 from tutor.headless import lesson_snapshot
 from tutor.tui.app import make_app
-from tutor.tui.screens.lesson import CheckCard, LessonScreen
+from tutor.tui.screens.lesson import CheckCard
 from tutor.tui.widgets.visualizer import Visualizer
 
 LESSONS = Path(__file__).parent.parent / "lessons"
@@ -36,10 +37,7 @@ async def test_the_tour_reaches_each_stop_with_the_numbers_run_all_prints(tmp_pa
     sections = snapshot_sections("rmsprop")  # its stops: plain steps, three narrated phases, another problem and lr
     app = make_app(lessons_dir=LESSONS, progress_path=tmp_path / "progress.json", start_lesson="rmsprop")
     async with app.run_test(size=size) as pilot:
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
-        screen = pilot.app.screen
-        assert isinstance(screen, LessonScreen)
+        screen = await until_lesson_open(pilot)
         for check in screen.filled.checks:  # answered: no stop waits
             pilot.app.progress.passed("rmsprop", check.id)
         visualizer = screen.query_one(Visualizer)
@@ -115,10 +113,7 @@ async def test_a_stop_that_waits_for_a_check_opens_once_it_is_answered(tmp_path:
     (tmp_path / "01-waiting.md").write_text(WAITING_LESSON)
     app = make_app(lessons_dir=tmp_path, progress_path=tmp_path / "progress.json", start_lesson="waiting")
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
-        screen = pilot.app.screen
-        assert isinstance(screen, LessonScreen)
+        screen = await until_lesson_open(pilot)
         visualizer = screen.query_one(Visualizer)
         await pilot.press("f", "f")  # the second waits: the tour stays at stop 1 and says why
         await pilot.pause()
@@ -148,9 +143,7 @@ async def test_the_race_names_every_run_of_its_legend_beside_the_lesson_text(tmp
 
     app = make_app(lessons_dir=LESSONS, progress_path=tmp_path / "progress.json", start_lesson="race")
     async with app.run_test(size=size) as pilot:
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
-        visualizer = pilot.app.screen.query_one(Visualizer)
+        visualizer = (await until_lesson_open(pilot)).query_one(Visualizer)
         await pilot.press("f", "f")
         await pilot.pause()
         assert visualizer.step == 300
