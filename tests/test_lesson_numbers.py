@@ -280,7 +280,7 @@ ANSWERS = {
     ("one-learning-rate", "ten-times-the-lr"): lambda: first_update_ratio(DIGITS6, -1, 0.3),
     ("gradient-descent", "first-x"): lambda: 0.001 * 2 * SEED_A[2, 4],  # the first gradient is -2 A^T
     ("gradient-descent", "ax-at-another-lr"): lambda: (SEED_A @ (0.003 * 2 * SEED_A.T))[0, 0],
-    ("gradient-descent", "steep-factor"): lambda: 1 - 2 * 0.002 * np.linalg.svd(SEED_A, compute_uv=False)[0] ** 2,
+    ("gradient-descent", "steep-factor"): lambda: 1 - 2 * 0.003 * np.linalg.svd(SEED_A, compute_uv=False)[0] ** 2,
     ("gradient-descent", "diverging-lr"): lambda: lr_that_diverges(None, [0.001, 0.002, 0.0035, 0.0036], 300),
     ("rmsprop", "next-v"): lambda: float(run(None, "rmsprop", 2).current.mean_square[0, 0]),
     ("rmsprop", "first-step"): lambda: abs(float(run(None, "rmsprop", 1).current.x[0, 4])),
