@@ -872,6 +872,8 @@ async def test_tab_in_a_lesson_goes_text_checks_visualizer_with_one_stop_for_the
             seen.append(type(app.focused).__name__ if app.focused is not None else None)
         # the text, the lesson's two check boxes, the visualizer (one stop), and round again
         assert seen == ["VerticalScroll", "AnswerBox", "AnswerBox", "Visualizer", "VerticalScroll"]
+        await pilot.press("tab", "tab", "tab", "right", "down")  # the visualizer's own keys move within it
+        assert app.focused is app.screen.query_one(Visualizer) and app.screen.query_one(Visualizer).cursor == 6
 
 
 def footer_keys(app: TutorApp) -> dict[str, tuple[str, bool]]:

@@ -180,6 +180,15 @@ def test_the_loss_chart_draws_any_run(values: list[float], clipped: bool) -> Non
     assert len(text.splitlines()) == 15
 
 
+@pytest.mark.parametrize("width", [40, 54, 60])
+def test_a_clipped_charts_title_is_shown_at_any_width(width: int) -> None:
+    """The chart one cell narrower for the focus bar (54 at 120 columns) lost its whole title to plotext."""
+    from tutor.views.chart import Series, loss_chart
+
+    first = loss_chart([Series("gd", [5.0, 50.0, 5e9])], width, 15, colour=False).plain.splitlines()[0]
+    assert "loss (log scale)" in first and "clipped" in first
+
+
 def test_the_layer_chart_draws_vanished_and_overflowed_gradients() -> None:
     from tutor.views.chart import log_bar_chart
 

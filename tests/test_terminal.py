@@ -197,3 +197,25 @@ def test_the_readmes_screen_capture_is_what_the_app_shows(terminal: Terminal, tm
             "README.md's capture is out of date:\n"
             + "\n".join(difflib.unified_diff(expected, shown, "README.md", "the app", lineterm=""))
         ) from None
+
+
+def test_the_focused_pane_has_a_bar_that_tab_moves(terminal: Terminal, tmp_path: Path) -> None:
+    """Issue 14: a focused grid showed only as a background shade (233 -> 234), lost on a projector and without
+    colour. The focused panel gets a half-block bar down its left edge, a glyph that reads in any theme."""
+    terminal.start(f"{sys.executable} -m tutor sandbox", env=environment(tmp_path, NO_COLOR="1"))
+
+    def bar_beside(title: str) -> Callable[[str], bool]:
+        def found(screen: str) -> bool:
+            lines = screen.split("\n")
+            row = next((n for n, line in enumerate(lines) if title in line), None)
+            # the title's row and every row of the panel below it start with the bar; no other row does
+            return row is not None and lines[row].startswith("▌") and sum(line.startswith("▌") for line in lines) > 5
+
+        return found
+
+    screen = terminal.wait_for(bar_beside("mean square v"), "the bar beside the focused grids")
+    assert not any(line.startswith("▌") and "loss (log scale)" in line for line in screen.split("\n"))
+    terminal.keys("Tab")
+    screen = terminal.wait_for(bar_beside("loss (log scale)"), "the bar beside the chart after tab")
+    assert not any(line.startswith("▌ mean square v") for line in screen.split("\n"))
+    terminal.keys("q")

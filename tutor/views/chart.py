@@ -162,7 +162,9 @@ def loss_chart(
     steps = max((len(s.values) for s in series if s.steps is None), default=1) - 1
     # A short chart gives the x label's row to the plot: the title names the axis instead.
     shown_title = title + (" by step" if height < ROOMY_HEIGHT else "")
-    shown_title += "  (clipped: the loss ran off the top)" if clipped else ""
+    if clipped:  # plotext drops a title wider than the plot less 3 cells: the shorter note where the long one is
+        notes = ("  (clipped: the loss ran off the top)", "  (clipped at the top)", " (clipped)")
+        shown_title += next((note for note in notes if len(shown_title + note) <= width - 3), notes[-1])
     markers = MARKERS[: len(series)]
     colours = (HIGH_CONTRAST_COLOURS if high_contrast else SERIES_COLOURS)[: len(series)]
     legend = _legend([s.label for s in series], markers, width) if len(series) > 1 else None

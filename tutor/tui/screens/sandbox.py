@@ -41,7 +41,7 @@ class SandboxScreen(Screen):
             yield KeyFooter()
 
     def on_mount(self) -> None:
-        if self.focused is None:  # hidden grids (the surface view, --hide grids): its first focusable panel
-            self.focus_next()
+        if self.focused is None or not self.focused.display:  # hidden grids (the network, the surface, --hide grids)
+            self.set_focus(self.query_one(Visualizer))  # the keys are the visualizer's, and its focus shows
         if self.start_step:
             self.query_one(Visualizer).go_to_step(self.start_step)
