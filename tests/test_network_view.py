@@ -170,3 +170,19 @@ def test_charting_the_test_loss_again_recomputes_no_update() -> None:
     again = test_loss_series(run)
     assert recomputed == [] and again.values == first.values
     assert first.values == [run.problem.evaluate(run.records[step].x)[0] for step in first.steps]
+
+
+def test_the_layer_bars_numbers_keep_two_significant_digits() -> None:
+    """Issue 14: `tutor sandbox --problem digits` at step 2 read `6e-06`, `2e+02`, `2`, `0.03` beside the bars (one
+    significant digit); each now has two at least (6.0e-6, 2.0e2, 2.0, 0.030)."""
+    from tutor.views.network import layer_bars
+
+    run = Run.create(make_problem({"kind": "digits"}), "rmsprop")
+    run.goto(2)
+    numbers = []
+    for line in layer_bars(run, run.current, 0, 120)[1:]:
+        columns = re.split(r"[█▌·]+|\s{2,}", line.plain[6:])
+        numbers += [text.strip() for text in columns[:-1] if text.strip()]  # the last is log10 std(dW)/std(W), -1.81
+    assert len(numbers) == 3 * len(run.problem.layers), numbers
+    for text in numbers:
+        assert len(text.lstrip("-").split("e")[0].replace(".", "").lstrip("0")) >= 2, (text, numbers)

@@ -74,11 +74,11 @@ def layer_bars(run: Run, record: Record, selected: int, width: int = 100, before
     for index, stats in enumerate(layer_statistics(problem, before, record)):
         line = Text(f"{'▶' if index == selected else ' '}{stats.name:>4}  ", style="bold" if index == selected else "")
         line.append_text(_bar(stats.grad_rms, BAR_RANGES["grad"], "cyan", cells))
-        line.append(f" {fmt.number(stats.grad_rms, 2):<10} ")
+        line.append(f" {fmt.significant(stats.grad_rms):<10} ")
         line.append_text(_bar(stats.sqrt_v_rms, BAR_RANGES["sqrt_v"], "green", cells))
-        line.append(f" {'-' if stats.sqrt_v_rms is None else fmt.number(stats.sqrt_v_rms, 2):<10} ")
+        line.append(f" {'-' if stats.sqrt_v_rms is None else fmt.significant(stats.sqrt_v_rms):<10} ")
         line.append_text(_bar(stats.step_size, BAR_RANGES["step"], "yellow", cells))
-        line.append(f" {fmt.number(stats.step_size, 2):<10} ")
+        line.append(f" {fmt.significant(stats.step_size):<10} ")
         ratio = 10.0**stats.update_ratio if math.isfinite(stats.update_ratio) else None
         line.append_text(_bar(ratio, BAR_RANGES["ratio"], "magenta", cells))
         line.append(f" {stats.update_ratio:.2f}" if math.isfinite(stats.update_ratio) else " -")
@@ -179,7 +179,7 @@ def heat_map(run: Run, record: Record, layer_index: int, quantity: str, cursor: 
             spans[cursor_column] = Span(cursor_column, cursor_column + 1, _cell_style(level, level, signed, True))
         lines.append(Text("".join(chars), spans=spans))
     scale_text = (
-        f"colour: -{fmt.number(scale, 2)} blue .. 0 white .. +{fmt.number(scale, 2)} red"
+        f"colour: -{fmt.significant(scale)} blue .. 0 white .. +{fmt.significant(scale)} red"
         if signed
         else (f"colour: log scale, 1e{low:.1f} dark .. 1e{high:.1f} yellow")
     )
