@@ -16,7 +16,7 @@ from tutor.tui.app import make_app
 from tutor.tui.widgets.network import NetworkPanel
 from tutor.tui.widgets.panels import ControlsBar
 from tutor.tui.widgets.visualizer import Visualizer
-from tutor.views.format import number
+from tutor.views.format import number, significant
 
 SMALL_NET = {"kind": "digits", "depth": 2, "width": 16}
 
@@ -39,7 +39,7 @@ async def test_the_network_view_draws_each_layer_and_the_test_digits(size: tuple
         stats = layer_statistics(run.problem, run.records[1].x, run.current)
         for line, layer in zip(shown.splitlines()[1:4], stats, strict=True):  # one line per layer, its numbers on it
             assert line[1:5].strip() == layer.name
-            assert number(layer.grad_rms, 2) in line and f"{layer.update_ratio:.2f}" in line
+            assert significant(layer.grad_rms) in line and f"{layer.update_ratio:.2f}" in line
         loss, accuracy = run.problem.evaluate(run.current.x)
         if size[0] >= 120:
             assert f"test loss {number(loss, 4)}  accuracy {accuracy:.1%}" in shown
@@ -121,7 +121,7 @@ async def test_during_the_narrated_phases_the_panel_shows_the_phase_arrays() -> 
         now = layer_statistics(run.problem, run.current.x, phase_record(run, phases[index]))
         before = layer_statistics(run.problem, run.records[0].x, run.current)
         for line, layer, old in zip(shown[1:4], now, before, strict=True):
-            assert number(layer.grad_rms, 2) in line and number(layer.sqrt_v_rms, 2) in line
+            assert significant(layer.grad_rms) in line and significant(layer.sqrt_v_rms) in line
             assert layer.grad_rms != old.grad_rms  # the next batch's gradient, not the shown record's
 
 
