@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
+import weakref
 from pathlib import Path
 
 import pytest
@@ -33,7 +36,7 @@ def test_values_are_kept_for_the_next_run_and_read_back(tmp_path: Path, fact_cal
 def test_values_kept_by_other_code_are_not_used(tmp_path: Path, fact_calls: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
     filler.keep_values_in(tmp_path)
     filler.fill(load_lesson(write(tmp_path, "01-base.md", BASE)))
-    monkeypatch.setattr(cache, "code_digest", lambda: "another engine")
+    monkeypatch.setattr(cache, "digest_of", lambda modules: "another engine")
     filler.keep_values_in(tmp_path)
     filler.fill(load_lesson(write(tmp_path, "02-copy.md", BASE.replace('id = "base"', 'id = "copy"'))))
     assert fact_calls == ["final_loss", "final_loss"]
@@ -105,12 +108,83 @@ async def test_a_lesson_read_alone_paints_first_and_the_course_with_its_problems
         assert app.progress.last_lesson == "base"  # the progress the lesson started is the one kept
 
 
-def test_the_shipped_values_are_current() -> None:
-    """Stale after a change to tutor/engine, tutor/course or a lesson: write them again with the command in
-    tutor/course/data/README.md."""
+# In a fresh process that cannot import a module of tutor outside the values' key (cache.value_files),
+# every shipped value computed again from its placeholder as written: printed as JSON.
+RECOMPUTE = """
+import importlib.abc, json, sys
+from pathlib import Path
+from tutor.course import cache
+
+allowed = {str(path) for path in cache.value_files()}
+
+class OutsideTheKey(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name.startswith("tutor."):
+            base = Path(cache.__file__).resolve().parents[2].joinpath(*name.split("."))
+            if not {str(base.with_suffix(".py")), str(base / "__init__.py")} & allowed:
+                raise ImportError(f"{name} is not in the values' key (tutor/course/cache.py value_files)")
+        return None
+
+sys.meta_path.insert(0, OutsideTheKey())
+from tutor.course.facts import FACTS
+from tutor.course.placeholders import Placeholder, parse_text
+
+shipped = json.loads((cache.SHIPPED / cache.FILE_NAME).read_text(encoding="utf-8"))["values"]
+again = {}
+for key in shipped:
+    source, default_format = key.rsplit(" | ", 1)
+    parts, errors = parse_text(source, FACTS)
+    assert not errors, errors
+    [placeholder] = [part for part in parts if isinstance(part, Placeholder)]
+    again[key] = placeholder.render(FACTS, None if default_format == "None" else default_format)
+print(json.dumps(again))
+"""
+
+
+def test_the_shipped_values_are_current(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stale after a change to a file of the values' key or a lesson: write them again with the command in
+    tutor/course/data/README.md. Each value is computed again where nothing outside the key can be imported, from
+    its placeholder alone: a value that depends on a module the key leaves out fails here too."""
     shipped = json.loads((cache.SHIPPED / cache.FILE_NAME).read_text(encoding="utf-8"))
     assert shipped["code"] == cache.code_digest(), "stale: see tutor/course/data/README.md"
-    assert shipped["values"] == cache.keepable(filler.computed_values(load_course())), "stale: see tutor/course/data/README.md"
+    asked: list[str] = []
+    get = cache.ValueCache.get
+    monkeypatch.setattr(cache.ValueCache, "get", lambda self, key: asked.append(key) or get(self, key))
+    filler.keep_values_in(tmp_path)  # the shipped values, and none kept
+    monkeypatch.setattr(filler, "_filled", weakref.WeakKeyDictionary())  # equal lessons filled by earlier tests
+    for lesson in load_course().lessons:
+        assert not filler.fill(lesson).problems
+    # Nothing worth keeping was missing (it would be kept here), and nothing shipped is left over.
+    assert not (tmp_path / cache.FILE_NAME).exists(), "stale: see tutor/course/data/README.md"
+    assert set(shipped["values"]) <= set(asked), "stale: see tutor/course/data/README.md"
+    done = subprocess.run([sys.executable, "-c", RECOMPUTE], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr.strip().splitlines()[-1:]
+    assert json.loads(done.stdout) == shipped["values"], "stale: see tutor/course/data/README.md"
+
+
+def test_the_values_key_leaves_out_the_code_that_computes_no_value() -> None:
+    """Editing the reader, the checks, the model, the filler, the limits or the progress keeps the shipped values."""
+    course = Path(cache.__file__).parent
+    files = set(cache.value_files())
+    assert {course / name for name in ("facts.py", "placeholders.py", "cache.py")} <= files
+    assert not files & {course / f"{name}.py" for name in ("reader", "checks", "model", "filler", "limits", "progress")}
+    assert course.parent / "engine" / "run.py" in files and course.parent / "engine" / "data" / "digits.csv.gz" in files
+    assert cache.SHIPPED / cache.FILE_NAME not in files
+
+
+def test_a_file_of_values_names_only_tutors_modules(tmp_path: Path) -> None:
+    """A kept file is the user's, not tutor's code: one that lists other files to digest (/dev/zero would never
+    end) is ignored, never read through."""
+    modules = cache.value_modules()
+    for listed in (["/dev/zero"], ["tutor/../../etc/passwd.py"], [*modules, "tutor/no-such.py"], []):
+        (tmp_path / cache.FILE_NAME).write_text(
+            json.dumps({"code": cache.code_digest(), "modules": listed, "values": {"k": "v"}}), encoding="utf-8"
+        )
+        assert cache.ValueCache(tmp_path).get("k") is None, listed
+    (tmp_path / cache.FILE_NAME).write_text(
+        json.dumps({"code": cache.code_digest(), "modules": modules, "values": {"k": "v"}}), encoding="utf-8"
+    )
+    assert cache.ValueCache(tmp_path).get("k") == "v"
 
 
 def test_a_fresh_install_opens_a_shipped_lesson_without_the_engine(tmp_path: Path, fact_calls: list[str]) -> None:

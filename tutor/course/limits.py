@@ -27,8 +27,8 @@ MAX_CHECKS = 100
 # README's largest has 3 columns and 27 cells; 12 columns fill a wide terminal.
 MAX_TABLE_COLUMNS = 12
 MAX_TABLE_CELLS = 200
-# Width and precision of a format such as `| .3g` or `| >12.4f`: a number never needs more.
-MAX_FORMAT_DIGITS = 100
+# The width and precision of a format (`| .3g`, at most 100) is placeholders.MAX_FORMAT_DIGITS: formatting is
+# part of a value, and this module is outside the values' key (tutor/course/cache.py).
 # Engine work: updates of the problems' optimizers, each weighted by what it costs relative to
 # one update of the seed's 5x5 matrix, in time (20-40 microseconds here) and in the memory its
 # record keeps: at most a few seconds and about 300 MB.

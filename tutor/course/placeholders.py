@@ -19,7 +19,9 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from tutor.course.limits import MAX_FORMAT_DIGITS
+# Width and precision of a format such as `| .3g` or `| >12.4f`: a number never needs more (a limit of a
+# lesson file, docs/security.md; here, not in limits.py, as formatting is part of a value: cache.py).
+MAX_FORMAT_DIGITS = 100
 
 # Loading checks every placeholder's arguments against its fact: read each signature once.
 _signature = functools.lru_cache(maxsize=None)(inspect.signature)
