@@ -1002,3 +1002,37 @@ async def test_a_lesson_at_80x24_keeps_the_chart_it_talks_about_in_view(progress
         visualizer.action_toggle_panel("chart")
         await pilot.pause()
         assert not visualizer.grids_folded and visualizer.query_one(chart).region.bottom <= 23
+
+
+async def test_a_signal_caught_by_another_thread_wakes_the_app_at_once(progress_path: Path) -> None:
+    """Why the tiny-terminal tmux test failed under load: the kernel hands SIGWINCH to any thread, and when it
+    was one of Textual's, Python ran the resize handler only once the sleeping event loop woke for something
+    else (a key): "Enlarge the terminal" stayed on the enlarged terminal. The app makes any signal wake it."""
+    import asyncio
+    import signal
+    import threading
+    import time
+
+    app = make_app(progress_path=progress_path)
+    loop = asyncio.get_running_loop()
+    handled = loop.create_future()
+    sent: list[float] = []
+
+    def handler(signum: int, frame: object) -> None:  # Python runs it in the main thread, when that runs Python
+        if not handled.done():
+            handled.set_result(time.monotonic())
+
+    def from_another_thread() -> None:
+        sent.append(time.monotonic())
+        signal.pthread_kill(threading.get_ident(), signal.SIGUSR1)
+
+    before = signal.signal(signal.SIGUSR1, handler)
+    app._wake_on_signals()
+    try:
+        # The signal comes once this loop is asleep (0.3 s on), and nothing else wakes it before its 5 s timeout.
+        threading.Timer(0.3, from_another_thread).start()
+        handled_at = await asyncio.wait_for(asyncio.shield(handled), 5.0)
+        assert handled_at - sent[0] < 2.0, "the handler waited for the loop's next wake-up"
+    finally:
+        app.on_unmount()
+        signal.signal(signal.SIGUSR1, before)

@@ -130,6 +130,8 @@ def test_sandbox_steps_forward_and_back_then_quits(terminal: Terminal, tmp_path:
 
 
 def test_tiny_terminal_says_enlarge_then_recovers(terminal: Terminal, tmp_path: Path) -> None:
+    # It once failed under load with the pane at 120x40 and the 40x10 message still drawn: the kernel had handed
+    # SIGWINCH to one of Textual's threads and the app slept on (tests/test_app.py: the app now wakes on signals).
     terminal.start(f"{sys.executable} -m tutor sandbox", width=40, height=10, env=environment(tmp_path))
     terminal.wait_for(lambda screen: "Enlarge the terminal" in screen and "(now 40x10)" in screen, "the enlarge message")
     terminal.tmux("resize-window", "-t", terminal.target, "-x", "120", "-y", "40")

@@ -7,6 +7,8 @@ so `tutor` paints its first screen about as fast as a bare Textual app.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
@@ -25,6 +27,8 @@ from tutor.tui.screens.dialogs import TooSmallScreen
 from tutor.tui.themes import DEFAULT_THEME, HIGH_CONTRAST, THEMES, is_high_contrast
 
 if TYPE_CHECKING:
+    import socket
+
     from textual.screen import Screen
 
     from tutor.course import Course, Lesson
@@ -106,6 +110,7 @@ class TutorApp(App[None]):
         self._loading = False  # the course is being read in a thread
         self._started = False  # resize events can come before on_mount has pushed the first screen
         self.crash_message: str | None = None
+        self._wakeup: tuple[socket.socket, socket.socket] | None = None  # see _wake_on_signals
         self._kept_sandbox: SandboxSetup | None = None  # the sandbox escape left (Open the sandbox reopens it)
 
     # --- start and stop -------------------------------------------------------------
@@ -132,9 +137,49 @@ class TutorApp(App[None]):
         self._started = True
         self._check_size(self.size)
         if not self.is_headless:  # tests run many headless apps in one process: frozen objects would pile up
+            self._wake_on_signals()
             self.call_after_refresh(self._freeze_start_up_objects)
         if self._first_lesson is not None:  # the rest of the course (the list, other files' problems) after the lesson paints
             self.call_after_refresh(self.load_in_background)
+
+    def _wake_on_signals(self) -> None:
+        """A signal wakes the event loop, whichever thread the kernel hands it to. Textual catches SIGWINCH with
+        signal.signal, whose handler runs only once the main thread runs Python again: a resize the kernel gave
+        to one of Textual's threads waited, with the loop asleep, for the next key (the "Enlarge the terminal"
+        message stayed on an enlarged terminal: tests/test_terminal.py's tiny-terminal test failed under load)."""
+        import signal
+        import socket
+        import threading
+
+        if threading.current_thread() is not threading.main_thread():
+            return
+        reader, writer = socket.socketpair()
+        reader.setblocking(False)
+        writer.setblocking(False)
+        previous = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+        if previous != -1:  # the loop wakes already (textual-serve's driver set one): keep that one
+            signal.set_wakeup_fd(previous)
+            reader.close()
+            writer.close()
+            return
+        asyncio.get_running_loop().add_reader(reader.fileno(), self._drain_wakeup, reader)
+        self._wakeup = (reader, writer)
+
+    @staticmethod
+    def _drain_wakeup(reader: socket.socket) -> None:
+        with contextlib.suppress(OSError):  # waking was the point; the signal numbers are Python's to handle
+            reader.recv(4096)
+
+    def on_unmount(self) -> None:
+        if self._wakeup is not None:
+            import signal
+
+            reader, writer = self._wakeup
+            signal.set_wakeup_fd(-1)
+            asyncio.get_running_loop().remove_reader(reader.fileno())
+            reader.close()
+            writer.close()
+            self._wakeup = None
 
     def _freeze_start_up_objects(self) -> None:
         """Move what start-up allocated out of the collector's reach: full collections that walk
