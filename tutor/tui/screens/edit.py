@@ -38,12 +38,13 @@ class EditScreen(ModalScreen[Hyperparameters | None]):
         self.hp = hp
         self.names = names or list(Hyperparameters.NAMES)
         self.step = step
-        self.runs = runs  # the optimizers the values go to, when there are several (compare mode)
+        self.runs = runs  # the labels of the runs the values go to, when there are several (compare mode)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="edit-dialog", classes="dialog"):
-            runs = f", for every run: {', '.join(self.runs)}" if len(self.runs) > 1 else ""
-            yield Label(f"Hyperparameters from step {self.step} on{runs}", classes="dialog-title")
+            # The runs by the labels the controls bar and the chart give them; wrapped, never cut (issue 14)
+            runs = f", for every run: {', '.join(self.runs[:-1])} and {self.runs[-1]}" if len(self.runs) > 1 else ""
+            yield Static(f"Hyperparameters from step {self.step} on{runs}", classes="dialog-title", markup=False)
             for name in self.names:
                 with Horizontal(classes="edit-row"):
                     yield Label(f"{name:>10}", classes="edit-name", markup=False)

@@ -710,8 +710,8 @@ class Visualizer(Widget, can_focus=True):
         names = [name for name in Hyperparameters.NAMES if any(name in run.optimizer.uses for run in self.runs)]
         if "lr" in names:  # the lr schedule goes with the lr (rprop's steps do not read it)
             names.append("lr_halving")
-        keys = tuple(run.optimizer.key for run in self.runs)
-        self.app.push_screen(EditScreen(self.run.hp, names, self.step, keys), self.apply_hyperparameters)
+        labels = tuple(run.optimizer.label for run in self.runs)
+        self.app.push_screen(EditScreen(self.run.hp, names, self.step, labels), self.apply_hyperparameters)
 
     def apply_hyperparameters(self, hp: Hyperparameters | None) -> None:
         """Use `hp`'s changed values from the current step on, in every run (the future is recomputed)."""
