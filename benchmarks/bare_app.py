@@ -20,11 +20,11 @@ class BareApp(App[None]):
         self.step = 0
 
     def compose(self) -> ComposeResult:
-        yield Static("step 0", id="counter")
+        yield Static("update 0", id="counter")
 
     def action_step(self) -> None:
         self.step += 1
-        self.query_one("#counter", Static).update(f"step {self.step}")
+        self.query_one("#counter", Static).update(f"update {self.step}")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ PYTHONDONTWRITEBYTECODE is set (this machine sets it) an editable install would 
 modules from source on every launch (~80 ms), a cost no installed copy pays.
 
 Drives the real app in tmux at 120x40 (send-keys, poll the screen through a tmux control client):
-  launch   start -> the first paint (the app's content on screen: "step 0", the lesson list's title) and
+  launch   start -> the first paint (the app's content on screen: "update 0", the lesson list's title) and
            start -> the whole first frame (complete: the lesson list filled; then unchanged for 0.5 s),
            `tutor sandbox` and `tutor` (the lesson list) against benchmarks/bare_app.py, launches interleaved
   lessons  every lesson (or --lessons ID,ID) to its text with its numbers and the step counter on screen:
@@ -21,13 +21,13 @@ Drives the real app in tmux at 120x40 (send-keys, poll the screen through a tmux
            before each lesson's four cases, --lesson-rounds rounds; medians). The main table has the
            slowest lesson of each case, the table after the engine's every lesson
            (`--only lessons`: these alone, printed)
-  key      `space` in `tutor sandbox` -> the whole new frame: the status shows "step N", the loss chart's
+  key      `space` in `tutor sandbox` -> the whole new frame: the status shows "update N", the loss chart's
            braille changed, and the screen then stays unchanged for 0.1 s; median and p95 over the presses
   surface  `space` in `tutor sandbox --problem valley --angle 45 --compare` (the 2-D surface view) -> the whole
-           new frame: "step N", the three paths' markers changed, then still for 0.1 s; median and p95
+           new frame: "update N", the three paths' markers changed, then still for 0.1 s; median and p95
   network  `space` in `tutor sandbox --problem digits` (the network view: layer bars, heat map, test digits) ->
-           the whole new frame: "step N", the loss chart's braille changed, then still for 0.1 s; median and p95;
-           and run mode there at 30 steps/s (steps shown and screen updates per second over 5 s)
+           the whole new frame: "update N", the loss chart's braille changed, then still for 0.1 s; median and p95;
+           and run mode there at 30 updates/s (updates shown and frames per second over 5 s)
   run mode `r` at 30 and at 300 steps/s, the step counter read over 5 s; and how long `r` takes to pause
   run-all  `tutor --run-all` wall time (all lessons, output thrown away)
   engine   steps/s of each optimizer on the seed's matrix problem, no screen
@@ -93,11 +93,11 @@ def shell(args: list[str], data_dir: str) -> str:
 
 
 def step_shown(text: str, step: int) -> bool:
-    return re.search(rf"\bstep {step}\b", text) is not None
+    return re.search(rf"\bupdate {step}\b", text) is not None
 
 
 def steps_on_screen(text: str) -> int | None:
-    found = re.search(r"\bstep (\d+)\b", text)
+    found = re.search(r"\bupdate (\d+)\b", text)
     return int(found.group(1)) if found else None
 
 
@@ -178,7 +178,7 @@ Picture = Callable[[str], object]
 
 
 def measure_keys(tmux: Tmux, label: str, command: str, presses: int, results: Results, picture: Picture | None = None) -> None:
-    """Time `space` to the whole new frame: "step N" shown and, given a `picture` of the screen (the
+    """Time `space` to the whole new frame: "update N" shown and, given a `picture` of the screen (the
     loss chart's braille, the surface's paths), that picture changed; then the screen still for 0.1 s."""
     name = f"keys-{label.replace(' ', '-')}"
     try:
@@ -214,9 +214,9 @@ def measure_keys(tmux: Tmux, label: str, command: str, presses: int, results: Re
 
 
 def set_speed(tmux: Tmux, name: str, wanted: int) -> int:
-    """Press + or - (while running) until the controls show `wanted` steps/s, or the nearest the app offers."""
+    """Press + or - (while running) until the controls show `wanted` updates/s, or the nearest the app offers."""
     for _ in range(12):
-        found = re.search(r"(\d+) steps/s", tmux.capture(name).text)
+        found = re.search(r"(\d+) updates/s", tmux.capture(name).text)
         if found is None:
             raise TmuxError("no speed on the screen")
         speed = int(found.group(1))
@@ -224,10 +224,10 @@ def set_speed(tmux: Tmux, name: str, wanted: int) -> int:
             return speed
         key = "+" if speed < wanted else "-"
         sent = tmux.keys(name, key)
-        tmux.wait_for(name, lambda text, s=speed: f"{s} steps/s" not in text, sent, timeout=5, settle=0.05)
-        if (key == "+") != (int(re.search(r"(\d+) steps/s", tmux.capture(name).text).group(1)) < wanted):
+        tmux.wait_for(name, lambda text, s=speed: f"{s} updates/s" not in text, sent, timeout=5, settle=0.05)
+        if (key == "+") != (int(re.search(r"(\d+) updates/s", tmux.capture(name).text).group(1)) < wanted):
             break
-    return int(re.search(r"(\d+) steps/s", tmux.capture(name).text).group(1))
+    return int(re.search(r"(\d+) updates/s", tmux.capture(name).text).group(1))
 
 
 def run_for(tmux: Tmux, name: str, seconds: float) -> tuple[float, float]:
@@ -405,7 +405,7 @@ def run_mode_row(measure: str, rates: dict[int, tuple[float, float]]) -> str:
     rate, updates = rates.get(30, (None, None))
     # Whole steps/s: the counter, read by polling over 5 s, is good to about a step (0.2 steps/s).
     return (
-        f"| {measure} | {f'{rate:.0f} ({updates:.0f} screen updates/s)' if rate is not None else 'failed'}"
+        f"| {measure} | {f'{rate:.0f} ({updates:.0f} frames/s)' if rate is not None else 'failed'}"
         f" | | | >= {TARGETS['run_steps_per_s']:g} | {_met(rate, TARGETS['run_steps_per_s'], False, digits=0)} |"
     )
 
@@ -415,7 +415,10 @@ def network_rows(results: Results) -> list[str]:
     rows = key_rows(
         results, NETWORK, f"key (space) to whole frame in the network view (`{NETWORK}`)", "key_median_ms", "key_p95_ms"
     )
-    return [*rows, run_mode_row("run mode at 30 steps/s in the network view: steps shown per second", results.network_run_rates)]
+    return [
+        *rows,
+        run_mode_row("run mode at 30 updates/s in the network view: updates shown per second", results.network_run_rates),
+    ]
 
 
 def _quartiles(times: list[float]) -> str:
@@ -611,11 +614,11 @@ def report(results: Results, presses: int, launches: int, load: float) -> str:
         lines.append(f"| key (space) to whole frame, max | {max(tutor_keys):.1f} ms | {max(bare_keys or [0]):.1f} ms | | | |")
     lines += surface_rows(results)
     lines += network_rows(results)
-    lines.append(run_mode_row("run mode at 30 steps/s: steps shown per second", results.run_rates))
+    lines.append(run_mode_row("run mode at 30 updates/s: updates shown per second", results.run_rates))
     for speed, (rate, updates) in results.run_rates.items():
         if speed != 30:
             lines.append(
-                f"| run mode at {speed} steps/s: steps shown per second | {rate:.0f} ({updates:.0f} screen updates/s) | | | | |"
+                f"| run mode at {speed} updates/s: updates shown per second | {rate:.0f} ({updates:.0f} frames/s) | | | | |"
             )
     if results.pause_ms:
         lines.append(f"| run mode: `r` again to the counter standing still (worst) | {max(results.pause_ms):.0f} ms | | | | |")

@@ -7,7 +7,7 @@
 
 Each "browser" speaks what textual-serve's page speaks: it opens the websocket `/ws?width=120&height=40`
 and reads the app's output (escape codes removed) until the first frame is on screen: the lesson list
-filled ("enter opens it"), or "step 0" for the sandbox. Measured:
+filled ("enter opens it"), or "update 0" for the sandbox. Measured:
   first frame  from opening the websocket to that frame, per browser (median and worst)
   alone        one browser at a time (median of --alone), against `tutor` launched directly with
                Textual's web driver on a pipe, the same first frame (median of --alone): the launch cost
@@ -47,7 +47,7 @@ ANSI = re.compile(rb"\x1b\[[0-9;?<>=]*[a-zA-Z]|\x1b[()][0-9A-B]")
 
 
 def first_frame_pattern(app_args: list[str]) -> bytes:
-    return rb"step 0\b" if app_args[:1] == ["sandbox"] else rb"enter opens it|Enter continues"
+    return rb"update 0\b" if app_args[:1] == ["sandbox"] else rb"enter opens it|Enter continues"
 
 
 def free_port() -> int:

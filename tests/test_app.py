@@ -427,7 +427,7 @@ async def test_escape_from_a_command_line_sandbox_opens_the_lesson_list(progress
         (["--state", "hello!"], "a share code has only digits and letters"),
         (["--state", "04C0", "--lr", "0.1"], "--state already holds"),
         (["--hide", "grids,sidebar"], "unknown panel or control 'sidebar'"),
-        (["--compare", "--optimizer", "gd"], "--compare steps gd, rmsprop and rmsprop-momentum together"),
+        (["--compare", "--optimizer", "gd"], "--compare runs gd, rmsprop and rmsprop-momentum together"),
         (["--lr", "nan"], "lr cannot be NaN"),
     ],
 )
@@ -672,7 +672,7 @@ async def test_a_share_code_brings_back_the_moment_after_an_edit(progress_path: 
         await pilot.press(*["space"] * 5, "e", "0", ".", "0", "1", "enter", *["space"] * 5)
         await pilot.pause()
         shown = numbers_on_screen(first)
-        assert shown["status"].startswith("step 10  loss 2.143")
+        assert shown["status"].startswith("update 10  loss 2.143")
         code = await share_code_of(pilot)
         runs = first.screen.query_one(Visualizer).runs
     second = sandbox_app("--state", code, progress_path=progress_path)
@@ -727,7 +727,7 @@ async def test_a_lesson_saved_far_ahead_opens_at_once_and_computes_behind_a_prog
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, ComputingScreen)
-        assert "Computing up to step 100000" in text_of(app.screen.query_one(".dialog-title", Static))
+        assert "Computing up to update 100000" in text_of(app.screen.query_one(".dialog-title", Static))
         await pilot.press("escape")
         for _ in range(500):
             if isinstance(app.screen, LessonScreen):
@@ -895,7 +895,7 @@ async def test_an_answer_box_keeps_q_help_and_t_in_the_footer_and_working(app: T
         await pilot.pause()
         await pilot.pause()
         keys = footer_keys(app)
-        assert keys["q"] == ("Quit", True) and keys["question_mark"] == ("Help", True) and keys["t"] == ("Text/steps", True)
+        assert keys["q"] == ("Quit", True) and keys["question_mark"] == ("Help", True) and keys["t"] == ("Layout", True)
         assert keys["escape"] == ("Leave box", True)
         await pilot.press("1", "e", "-", "3", "x", "question_mark")  # x: no number holds it, no key is bound to it
         await pilot.pause()
@@ -908,7 +908,7 @@ async def test_an_answer_box_keeps_q_help_and_t_in_the_footer_and_working(app: T
         await pilot.pause()
         await pilot.pause()
         keys = footer_keys(app)
-        assert keys["q"] == ("Quit", False) and keys["t"] == ("Text/steps", False) and keys["question_mark"] == ("Help", True)
+        assert keys["q"] == ("Quit", False) and keys["t"] == ("Layout", False) and keys["question_mark"] == ("Help", True)
         await pilot.press(*"sqrt(v) + eps")
         await pilot.pause()
         assert choice_box.value == "sqrt(v) + eps" and app.screen is screen and not screen.has_class("-text-only")
@@ -953,7 +953,7 @@ async def test_a_sandbox_left_comes_back_as_it_was(progress_path: Path, start: s
         await ready(pilot)
         assert isinstance(app.screen, LessonListScreen)
         said = text_of(app.screen.query_one("#lessons-sandbox", Static))
-        assert "sandbox is kept at step 6" in said and "escape" in said
+        assert "sandbox is kept at update 6" in said and "escape" in said
         assert footer_keys(app)["escape"] == ("Sandbox", True)
         if way_back == "palette":
             await palette(pilot, "open the sandbox")
@@ -965,7 +965,7 @@ async def test_a_sandbox_left_comes_back_as_it_was(progress_path: Path, start: s
         await pilot.press("space")
         await pilot.press("escape")
         await ready(pilot)
-        assert "kept at step 7" in text_of(app.screen.query_one("#lessons-sandbox", Static))
+        assert "kept at update 7" in text_of(app.screen.query_one("#lessons-sandbox", Static))
 
 
 @pytest.mark.parametrize(("lesson", "chart"), [("rmsprop", "#chart"), ("race", "#chart"), ("deep-chain", "#layers")])

@@ -120,7 +120,7 @@ BROKEN = [
         "unknown view 'heatmap'; known: matrix, chain, surface, race, network",
     ),
     ("bad lr", "lr = 0.001", "lr = -1", 9, "lr must be > 0 and <= 1000, not -1"),
-    ("bad decay", "lr = 0.001", "decay = 1.5", 9, "decay must be in [0, 1), not 1.5: it is the share of v kept each step"),
+    ("bad decay", "lr = 0.001", "decay = 1.5", 9, "decay must be in [0, 1), not 1.5: it is the share of v kept each update"),
     (
         "answer not among choices",
         'answer = "a"',
@@ -656,7 +656,7 @@ def test_a_stop_that_waits_for_a_check_comes_after_it(tmp_path: Path) -> None:
     assert [(step.step, step.after) for step in fill(lesson).script] == [(2, None), (1, None), (5, "choose")]
     snapshot = lesson_snapshot(lesson)
     check_at = snapshot.index("check 1/1: choose")
-    assert snapshot.index("script 2/3: step 1") < check_at < snapshot.index("script 3/3: step 5, after check 1")
+    assert snapshot.index("script 2/3: update 1") < check_at < snapshot.index("script 3/3: update 5, after check 1")
     assert snapshot.index("Five steps: the run the check predicts.") > check_at
 
 

@@ -44,7 +44,7 @@ async def test_the_network_view_draws_each_layer_and_the_test_digits(size: tuple
         if size[0] >= 120:
             assert f"test loss {number(loss, 4)}  accuracy {accuracy:.1%}" in shown
         assert "layer 1: weights W (64 inputs across x 16 units down)" in shown
-        assert text_of(app, "#status").startswith("step 2  loss ")
+        assert text_of(app, "#status").startswith("update 2  loss ")
 
 
 async def test_keys_pick_the_layer_the_quantity_and_the_weight_the_inspector_reads() -> None:
@@ -79,10 +79,10 @@ def test_in_run_mode_the_test_numbers_are_every_tenth_steps() -> None:
     numbers = f"test loss {number(loss, 4)}  accuracy {accuracy:.1%}"
     beside = [line.plain.rstrip() for line in network_lines(run, 0, "W", 0, 120, 40, running=True)]  # 44 columns
     assert any(line.endswith(numbers) for line in beside) and any(
-        line.endswith("(360 test digits at step 10)") for line in beside
+        line.endswith("(360 test digits at update 10)") for line in beside
     )
     under = "\n".join(line.plain for line in network_lines(run, 0, "W", 0, 80, 40, running=True))
-    assert f"{numbers} (360 test digits at step 10)" in under
+    assert f"{numbers} (360 test digits at update 10)" in under
     paused = "\n".join(line.plain for line in network_lines(run, 0, "W", 0, 80, 40))
     loss, accuracy = run.problem.evaluate(run.current.x)
     assert f"test loss {number(loss, 4)}  accuracy {accuracy:.1%} (360 test digits)" in paused

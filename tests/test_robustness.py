@@ -306,12 +306,12 @@ def quit_cleanly(tmux: Tmux, name: str, status: Path) -> None:
 
 
 def step_of(text: str) -> int | None:
-    found = re.search(r"\bstep (\d+)\b", text)
+    found = re.search(r"\bupdate (\d+)\b", text)
     return int(found.group(1)) if found else None
 
 
 def advancing(tmux: Tmux, name: str, beyond: int) -> int:
-    """Wait until the step counter passes `beyond` (the run goes on); returns the step seen."""
+    """Wait until the update counter passes `beyond` (the run goes on); returns the step seen."""
     frame = tmux.wait_for(name, lambda text: (step_of(text) or -1) > beyond, time.perf_counter(), timeout=30, settle=0)
     return step_of(frame.text) or 0
 
@@ -321,7 +321,7 @@ def test_resizing_mid_run_keeps_running(tmux: Tmux, quiet_home: dict[str, str], 
     """Run mode through 120x40 -> 80x24 -> 40x10 (too small) -> 100x30: the run goes on, nothing breaks."""
     name = "resize"
     with running(tmux, name, app_command(quiet_home, tmp_path / "status", "sandbox")):
-        screen(tmux, name, "step 0")
+        screen(tmux, name, "update 0")
         tmux.keys(name, "r")
         seen = advancing(tmux, name, 2)
         tmux.resize(name, 80, 24)
@@ -339,7 +339,7 @@ def test_resizing_mid_run_keeps_running(tmux: Tmux, quiet_home: dict[str, str], 
     ("keys", "shown"),
     [
         (["r"], "running"),  # run mode
-        (["e"], "Hyperparameters from step 2 on"),  # the edit dialog, an input focused
+        (["e"], "Hyperparameters from update 2 on"),  # the edit dialog, an input focused
         (["?"], "Keys and panels"),  # help
         (["s"], "tutor sandbox --state"),  # the share code dialog
         (["C-p"], "Search for commands"),  # the command palette
@@ -351,9 +351,9 @@ def test_ctrl_c_anywhere_exits_cleanly(
 ) -> None:
     name = f"ctrl-c-{len(shown)}"
     with running(tmux, name, app_command(quiet_home, tmp_path / "status", "sandbox")):
-        screen(tmux, name, "step 0")
+        screen(tmux, name, "update 0")
         tmux.keys(name, "Space", "Space")
-        screen(tmux, name, "step 2 ")
+        screen(tmux, name, "update 2 ")
         tmux.keys(name, *keys)
         screen(tmux, name, shown, settle=0)  # run mode never stands still
         tmux.keys(name, "C-c")
@@ -370,7 +370,7 @@ def test_ctrl_c_while_steps_are_computed_exits_at_once(tmux: Tmux, quiet_home: d
     code = encode({"problem": {"kind": "matrix"}, "optimizers": ["gd", "rmsprop", "rmsprop-momentum"], "hp": {}, "step": 100_000})
     name = "ctrl-c-computing"
     with running(tmux, name, app_command(quiet_home, tmp_path / "status", "sandbox", "--state", code)):
-        screen(tmux, name, "Computing up to step 100000", settle=0)
+        screen(tmux, name, "Computing up to update 100000", settle=0)
         pressed = time.monotonic()
         tmux.keys(name, "C-c")
         assert exit_status(tmux, name, tmp_path / "status") in (0, 130)
@@ -390,9 +390,9 @@ def test_the_app_runs_in_a_non_utf8_terminal(
     exports = " ".join(f"{key}={value}" for key, value in locale.items())
     name = f"locale-{len(locale)}"
     with running(tmux, name, f"export {exports}; " + app_command(quiet_home, tmp_path / "status", "sandbox")):
-        screen(tmux, name, "step 0")
+        screen(tmux, name, "update 0")
         tmux.keys(name, "Space")
-        screen(tmux, name, "step 1 ")
+        screen(tmux, name, "update 1 ")
         quit_cleanly(tmux, name, tmp_path / "status")
 
 

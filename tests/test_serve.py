@@ -139,9 +139,9 @@ def test_a_browser_session_runs_the_app_and_answers_a_key() -> None:
             received = bytearray()
             async with aiohttp.ClientSession() as client:
                 async with client.ws_connect(f"ws://127.0.0.1:{port}/ws?width=120&height=40") as ws:
-                    await read_until(ws, rb"step 0 ", received)
+                    await read_until(ws, rb"update 0 ", received)
                     await ws.send_str(json.dumps(["stdin", " "]))
-                    await read_until(ws, rb"step 1 ", received)
+                    await read_until(ws, rb"update 1 ", received)
             return bytes(received)
 
         screen = ANSI.sub(b"", asyncio.run(session())).decode("utf-8", "replace")
@@ -247,9 +247,9 @@ def test_each_browser_has_progress_of_its_own_and_leaves_no_folder_behind(lesson
         first, second = browsers
         await first.shows(rb"enter opens it")
         await first.types("\r")  # the first lesson
-        await first.shows(rb"step 0")
+        await first.shows(rb"update 0")
         await first.types(" ")
-        await first.shows(rb"step 1")  # saved soon after, in this session's own folder
+        await first.shows(rb"update 1")  # saved soon after, in this session's own folder
         assert wait_until(lambda: [path.name for path in sessions.glob("*/progress.json")] == ["progress.json"])
         await first.types("\x1b")  # back to the list
         assert "You stopped in" in await first.shows(rb"Enter continues")
@@ -367,9 +367,9 @@ def test_without_the_fork_server_each_browser_still_gets_its_app(tmp_path: Path)
         os.kill(forks, signal.SIGKILL)
 
         async def session(browsers: list[Browser]) -> str:
-            await browsers[0].shows(rb"step 0 ")
+            await browsers[0].shows(rb"update 0 ")
             await browsers[0].types(" ")
-            return await browsers[0].shows(rb"step 1 ")
+            return await browsers[0].shows(rb"update 1 ")
 
         assert "gradient descent" in open_browsers(port, 1, session)
         assert "gradient descent" in open_browsers(port, 1, session)

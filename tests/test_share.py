@@ -264,7 +264,7 @@ def test_a_code_from_another_version_says_so() -> None:
         (bytes([2, 0b1000, 1, 0x90, 0x06]), r"damaged \(a number is out of range\)"),  # lr = -1e392
         (
             bytes([2, 0b10000, 0xA1, 0x8D, 0x06]),
-            r"cannot be opened: the step must be a whole number from 0 to 100000, not 100001",
+            r"cannot be opened: the update must be a whole number from 0 to 100000, not 100001",
         ),
         (bytes([2, 0b0001, 1, 0b1, 0x80 + 1]), r"damaged \(it ends too early\)"),
     ],
@@ -291,7 +291,7 @@ def test_a_deep_chain_too_deep_is_refused_with_the_engines_reason() -> None:
         (state(lr=-1.0), "lr must be > 0"),
         (state(optimizers=["sgd"]), "unknown optimizer 'sgd'"),
         ({**state(), "problem": {"kind": "torus"}}, "unknown problem 'torus'"),
-        (state(step=-1), "the step must be a whole number from 0 to 100000, not -1"),
+        (state(step=-1), "the update must be a whole number from 0 to 100000, not -1"),
         (state(step=2.5), "not 2.5"),
         (state(hidden=["x" * 41]), "short plain name"),
         ({**state(), "colour": "red"}, "unknown field 'colour'"),
@@ -412,10 +412,10 @@ EDITS, CURSOR, SPEED, SELECTED = (1 << share.FIELD_BITS.index(name) for name in 
         (payload_with(EDITS, 2, 0, 0), r"the edits are one list per run \(1\)"),
         (
             payload_with(EDITS, 1, 1, 100_001 << 4 | 1, 2, 0),
-            r"an edit's step must be a whole number from 0 to 100000, not 100001",
+            r"an edit's update must be a whole number from 0 to 100000, not 100001",
         ),
-        (payload_with(EDITS, 1, 2, 5 << 4 | 1, 2, 0, 0 << 4 | 1, 2, 0), r"an edit's step must be a whole number from 6 to"),
-        (payload_with(EDITS, 1, 1, 5 << 4 | 1, 4, 6), r"an edit at step 5: lr must be > 0 and <= 1000, not 2000"),
+        (payload_with(EDITS, 1, 2, 5 << 4 | 1, 2, 0, 0 << 4 | 1, 2, 0), r"an edit's update must be a whole number from 6 to"),
+        (payload_with(EDITS, 1, 1, 5 << 4 | 1, 4, 6), r"an edit at update 5: lr must be > 0 and <= 1000, not 2000"),
         (payload_with(EDITS, 1, 1, 5 << 4 | 1, 2), r"damaged \(it ends too early\)"),
     ],
 )
@@ -429,11 +429,11 @@ def test_the_edit_history_and_what_is_on_screen_are_checked_too(payload: bytes, 
     [
         (
             state(optimizers=["adam"] * 8, step=100_000),
-            r"8 runs to step 100000 would keep about 1\.4 GB of steps, more than the 512 MB a share code may ask for",
+            r"8 runs to update 100000 would keep about 1\.4 GB of records, more than the 512 MB a share code may ask for",
         ),
         (
             state(problem={"kind": "digits"}, step=20_000),
-            r"1 run to step 20000 on 7690 numbers is about 1,978,640 updates of the seed's matrix in work, more than the"
+            r"1 run to update 20000 on 7690 numbers is about 1,978,640 updates of the seed's matrix in work, more than the"
             r" 1,500,000",
         ),
     ],

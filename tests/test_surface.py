@@ -241,14 +241,14 @@ async def test_the_surface_view_steps_three_paths_together_and_back(tmp_path):
         vis, runs, start = shown(app)
         assert [run.optimizer.key for run in runs] == ["gd", "rmsprop", "rmsprop-momentum"]
         assert all(not vis.query_one(f"#{name}").display for name in ("grids", "bottom"))
-        assert start.startswith("step 0  valley: condition 20, floor at 45 degrees")
+        assert start.startswith("update 0  valley: condition 20, floor at 45 degrees")
         frames = [start]
         for step in (1, 2, 3):
             await pilot.press("space")
             await pilot.pause()
             vis, runs, text = shown(app)
             assert [run.step for run in runs] == [step] * 3
-            assert text.startswith(f"step {step} ") and text != frames[-1]
+            assert text.startswith(f"update {step} ") and text != frames[-1]
             frames.append(text)
         note = "( ) turn the valley  { } its condition"
         expected = surface_view(runs, 120, len(frames[-1].splitlines()), colour=False, note=note).plain.splitlines()
@@ -351,12 +351,12 @@ async def test_turning_the_valley_and_changing_its_condition_start_the_runs_agai
         assert runs[0].problem == Valley(20.0, 60.0) and all(run.step == 0 for run in runs)
         assert [run.optimizer.key for run in runs] == ["gd", "rmsprop", "rmsprop-momentum"]
         assert [run.hp.lr for run in runs] == [0.09] * 3
-        assert text.startswith("step 0  valley: condition 20, floor at 60 degrees")
+        assert text.startswith("update 0  valley: condition 20, floor at 60 degrees")
         await pilot.press(*["left_parenthesis"] * 4, "left_curly_bracket", "space")
         await pilot.pause()
         vis, runs, text = shown(app)
         assert runs[0].problem == Valley(10.0, 0.0) and all(run.step == 1 for run in runs)
-        assert text.startswith("step 1  valley: condition 10, floor at 0 degrees")
+        assert text.startswith("update 1  valley: condition 10, floor at 0 degrees")
         assert vis.state()["problem"] == {"kind": "valley", "condition": 10.0, "angle": 0.0}
         enabled = {binding.action for _, binding, on, _ in app.screen.active_bindings.values() if on}
         assert {"turn(-15)", "condition(2)"} <= enabled
@@ -378,7 +378,7 @@ async def test_run_mode_and_the_editor_drive_the_surface_view(tmp_path):
     app = sandbox_app(tmp_path, *COMPARE)
     async with app.run_test(size=(120, 40)) as pilot:
         vis, runs, _ = shown(app)
-        await pilot.press("r", "plus", "plus")  # 30 steps/s
+        await pilot.press("r", "plus", "plus")  # 30 updates/s
         for _ in range(400):
             if vis.step >= 5:
                 break
@@ -387,7 +387,7 @@ async def test_run_mode_and_the_editor_drive_the_surface_view(tmp_path):
         await pilot.pause()
         stopped = vis.step
         assert stopped >= 5 and not vis.running
-        assert shown(app)[2].startswith(f"step {stopped} ")
+        assert shown(app)[2].startswith(f"update {stopped} ")
         await pilot.press("e")
         assert isinstance(app.screen, EditScreen)
         await pilot.press("0", ".", "0", "5", "enter")

@@ -110,7 +110,7 @@ def wait_for_exit(exit_file: Path) -> str:
 
 
 def shows_step(step: int) -> Callable[[str], bool]:
-    pattern = re.compile(rf"\bstep {step}(?!\d)")
+    pattern = re.compile(rf"\bupdate {step}(?!\d)")
     return lambda screen: bool(pattern.search(screen))
 
 
@@ -232,7 +232,7 @@ def test_the_compare_edit_dialog_names_the_runs_whole_as_the_screen_does(
     terminal.start(f"{sys.executable} -m tutor sandbox --compare", width=width, height=height, env=environment(tmp_path))
     terminal.wait_for(shows_step(0), "compare mode at step 0")
     terminal.keys("e")
-    screen = terminal.wait_for(lambda screen: "Hyperparameters from step 0 on" in screen, "the edit dialog")
+    screen = terminal.wait_for(lambda screen: "Hyperparameters from update 0 on" in screen, "the edit dialog")
     screen = terminal.wait_for(lambda screen: "rmsprop+momentum" in screen and "enter: apply" in screen, "the runs named")
     assert "…" not in screen and "rmsprop-momentum" not in screen
     lines = screen.split("\n")

@@ -24,7 +24,7 @@ def snapshot_sections(lesson_id: str) -> list[str]:
     lesson = load_course(LESSONS, evaluate=True).lesson(lesson_id)
     assert lesson is not None
     text = lesson_snapshot(lesson)
-    parts = re.split(r"─+ script \d+/\d+: step \d+(?:, after check \d+)? ─+\n", text)[1:]
+    parts = re.split(r"─+ script \d+/\d+: update \d+(?:, after check \d+)? ─+\n", text)[1:]
     return [re.split(r"─+ check \d+/", part)[0] for part in parts]
 
 
@@ -48,7 +48,7 @@ async def test_the_tour_reaches_each_stop_with_the_numbers_run_all_prints(tmp_pa
             await pilot.press("f")
             await pilot.pause()
             caption = shown(visualizer, "#caption")
-            assert caption.startswith(f"Stop {number + 1}/{stops} (step {script_step.step}")
+            assert caption.startswith(f"Stop {number + 1}/{stops} (update {script_step.step}")
             assert script_step.note[:40] in caption.replace("\n", " ")
             inspector = shown(visualizer, "#inspector").splitlines()
             printed = section.split("inspector\n")[1].split("\n\n")[0].splitlines()
@@ -61,7 +61,7 @@ async def test_the_tour_reaches_each_stop_with_the_numbers_run_all_prints(tmp_pa
                 assert narration.endswith(heading[4].replace("\n", " "))  # wrapped at 100 columns there
                 assert visualizer.step == script_step.step  # mid-update: the step is not taken yet
             else:
-                status_line = next(line for line in section.splitlines() if line.startswith("step "))
+                status_line = next(line for line in section.splitlines() if line.startswith("update "))
                 assert shown(visualizer, "#status").startswith(status_line)
                 assert visualizer.step == script_step.step
         assert visualizer.run.problem.spec()["kind"] == "deep-chain" and visualizer.run.hp.lr == 0.01  # the last stop's
@@ -69,10 +69,10 @@ async def test_the_tour_reaches_each_stop_with_the_numbers_run_all_prints(tmp_pa
         await pilot.pause()
         assert shown(visualizer, "#caption").startswith(f"Stop {stops}/{stops}")
         footer = " ".join(str(key.render()) for key in screen.query("FooterKey"))
-        assert "f Next stop" in footer and "b Back" in footer  # whatever the width (F is in ? help)
+        assert "f/F Tour" in footer and "b Back" in footer  # whatever the width (F is in ? help)
         await pilot.press(*"F" * (stops - 1))  # back to the first stop: the setup's problem again
         await pilot.pause()
-        assert shown(visualizer, "#caption").startswith(f"Stop 1/{stops} (step 0, phase gradient)")
+        assert shown(visualizer, "#caption").startswith(f"Stop 1/{stops} (update 0, phase gradient)")
         assert visualizer.run.problem.spec()["kind"] == "matrix" and visualizer.step == 0
         assert visualizer.cursor == 4
 
@@ -118,7 +118,7 @@ async def test_a_stop_that_waits_for_a_check_opens_once_it_is_answered(tmp_path:
         await pilot.press("f", "f")  # the second waits: the tour stays at stop 1 and says why
         await pilot.pause()
         assert visualizer.step == 1
-        assert shown(visualizer, "#caption") == "Stop 1/2 (step 1): One step. (the next stop waits for check 1)"
+        assert shown(visualizer, "#caption") == "Stop 1/2 (update 1): One step. (the next stop waits for check 1)"
         box = screen.query_one("#check-predict .check-input", Input)
         for number, text in enumerate(answers, 1):
             assert screen.check_action("next_stop", ()) is None
@@ -127,11 +127,11 @@ async def test_a_stop_that_waits_for_a_check_opens_once_it_is_answered(tmp_path:
             await pilot.press(text, "enter")
             await pilot.pause()
             assert screen.query_one("#check-predict", CheckCard).tries == number
-        assert shown(visualizer, "#caption") == "Stop 1/2 (step 1): One step."
+        assert shown(visualizer, "#caption") == "Stop 1/2 (update 1): One step."
         visualizer.focus()
         await pilot.press("f")
         await pilot.pause()
-        assert visualizer.step == 5 and shown(visualizer, "#caption").startswith("Stop 2/2 (step 5): Five steps")
+        assert visualizer.step == 5 and shown(visualizer, "#caption").startswith("Stop 2/2 (update 5): Five steps")
 
 
 @pytest.mark.parametrize("size", [(120, 40), (80, 24)])
@@ -153,3 +153,31 @@ async def test_the_race_names_every_run_of_its_legend_beside_the_lesson_text(tmp
         for run in visualizer.runs:
             assert f" {run.optimizer.label} {number(run.current.loss, 4)} " in controls
         assert [run.optimizer.label for run in visualizer.runs] == ["gradient descent", "rmsprop", "rmsprop+momentum"]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_the_valley_lesson_shows_its_whole_status_and_both_tour_keys(tmp_path: Path, size: tuple[int, int]) -> None:
+    """At 80x24 the valley's status line was cut ("{ } its" and no more) and the footer had f but not F:
+    now the valley's keys go on a line of their own when both do not fit, and the footer's `f/F Tour` names both."""
+    from tutor.tui.widgets.surface import SurfaceView
+
+    app = make_app(lessons_dir=LESSONS, progress_path=tmp_path / "progress.json", start_lesson="valley")
+    async with app.run_test(size=size) as pilot:
+        screen = await until_lesson_open(pilot)
+        visualizer = screen.query_one(Visualizer)
+        visualizer.focus()
+        await pilot.press("space")
+        await pilot.pause()
+        widget = visualizer.query_one(SurfaceView)
+        lines = [widget.render_line(y).text.rstrip() for y in range(widget.content_size.height)]
+        keys = "( ) turn the valley  { } its condition"
+        assert lines[0].startswith("update 1  valley: condition 20, floor at 0 degrees")
+        assert keys in lines[0] or lines[1].strip() == keys  # whole, on the status line or the one below
+        if size == (80, 24):
+            assert lines[1].strip() == keys  # 78 columns hold the status or the keys, not both
+        assert all(len(line) <= widget.content_size.width for line in lines)
+        footer = " ".join(str(key.render()) for key in screen.query("FooterKey"))
+        assert "f/F Tour" in footer and "b Back" in footer and "space Update" in footer
+        await pilot.press("f", "f", "F")  # both keys work: stop 2, then back to stop 1
+        await pilot.pause()
+        assert shown(visualizer, "#caption").startswith("Stop 1/")

@@ -84,7 +84,7 @@ async def test_space_steps_and_the_status_says_so() -> None:
         vis = visualizer(app)
         assert vis.step == 3 and vis.run.current.step == 3
         assert vis.run.current.loss == reference("rmsprop", 3).current.loss
-        assert text_of(app, "#status").startswith("step 3  loss ")
+        assert text_of(app, "#status").startswith("update 3  loss ")
         assert app.stepped == [1, 2, 3]
 
 
@@ -99,7 +99,7 @@ async def test_back_goes_to_step_zero_and_not_below() -> None:
         await pilot.press("b", "b", "b")
         assert vis.step == 0 and vis.run.current.step == 0
         assert vis.check_action("back", ()) is False  # hidden from the footer at step 0
-        assert text_of(app, "#status").startswith("step 0  loss 5")
+        assert text_of(app, "#status").startswith("update 0  loss 5")
 
 
 async def test_run_then_pause_and_speed_keys() -> None:
@@ -108,7 +108,7 @@ async def test_run_then_pause_and_speed_keys() -> None:
         vis = visualizer(app)
         # The speed can be set before running: paused, + goes 10 -> 20 and the controls line says so.
         await pilot.press("plus")
-        assert vis.speed == 20 and "paused 20 steps/s" in text_of(app, "#controls")
+        assert vis.speed == 20 and "paused 20 updates/s" in text_of(app, "#controls")
         await pilot.press("minus")
         assert vis.speed == 10
         await pilot.press("r")
@@ -119,7 +119,7 @@ async def test_run_then_pause_and_speed_keys() -> None:
         assert vis.speed == 2
         await pilot.press("plus", "plus", "plus", "plus", "plus")  # 5, 10, 20, 30, 60
         assert vis.speed == 60
-        assert "running 60 steps/s" in text_of(app, "#controls")
+        assert "running 60 updates/s" in text_of(app, "#controls")
         await wait_until(pilot, lambda: vis.step >= 4)
         await pilot.press("r")
         assert not vis.running
@@ -158,12 +158,12 @@ async def test_run_mode_at_the_step_cap_stops_and_says_so(monkeypatch: pytest.Mo
         await pilot.press("r")
         await wait_until(pilot, lambda: not vis.running)
         assert vis.step == 40 and vis.run.step == 40
-        assert text_of(app, "#narration") == "Stopped at step 40, the most a run takes: b steps back, 0 starts again."
+        assert text_of(app, "#narration") == "Stopped at update 40, the most a run takes: b goes back, 0 starts again."
         assert text_of(app, "#controls").startswith("‖ paused")
         await pilot.press("n")  # the narration moves on...
         await pilot.press("r")  # ...and r at the cap says it again
         await wait_until(pilot, lambda: not vis.running)
-        assert text_of(app, "#narration").startswith("Stopped at step 40, the most a run takes")
+        assert text_of(app, "#narration").startswith("Stopped at update 40, the most a run takes")
 
 
 async def test_jump_asks_how_far_and_refuses_bad_numbers() -> None:
@@ -182,12 +182,12 @@ async def test_jump_asks_how_far_and_refuses_bad_numbers() -> None:
         assert "whole number" in str(app.screen.query_one("#jump-error", Static).content)
         app.screen.query_one(Input).value = "0"
         await pilot.press("enter")
-        assert "jump forward 1 to 10000 steps, not 0" in str(app.screen.query_one("#jump-error", Static).content)
+        assert "jump forward 1 to 10000 updates, not 0" in str(app.screen.query_one("#jump-error", Static).content)
         app.screen.query_one(Input).value = "300"
         await pilot.press("enter")
         assert vis.step == 300
         assert vis.run.current.loss == reference("rmsprop-momentum", 300).current.loss
-        assert text_of(app, "#status").startswith("step 300 ")
+        assert text_of(app, "#status").startswith("update 300 ")
         await pilot.press("g", "escape")
         assert vis.step == 300
         await pilot.press("g")
@@ -206,7 +206,7 @@ async def test_reset_goes_back_to_step_zero_and_keeps_the_history() -> None:
         await pilot.press(*["space"] * 5, "0")
         vis = visualizer(app)
         assert vis.step == 0 and len(vis.run.records) >= 6  # the history is kept (and the next step drawn ahead)
-        assert text_of(app, "#status").startswith("step 0 ")
+        assert text_of(app, "#status").startswith("update 0 ")
 
 
 async def test_edit_applies_a_good_value_from_the_current_step() -> None:
@@ -220,7 +220,7 @@ async def test_edit_applies_a_good_value_from_the_current_step() -> None:
         assert not isinstance(app.screen, EditScreen)
         assert vis.run.hp.lr == 0.01 and vis.step == 3
         assert "lr=0.01" in text_of(app, "#status")
-        assert "lr=0.01 from step 3" in text_of(app, "#narration")
+        assert "lr=0.01 from update 3" in text_of(app, "#narration")
         await pilot.press("space")
         expected = reference("rmsprop", 3)
         expected.set_hyperparameters(Hyperparameters(lr=0.01))
@@ -364,7 +364,7 @@ async def test_compare_mode_steps_three_optimizers_together() -> None:
             assert run.step == 5 and run.current.loss == reference(run.optimizer.key, 5).current.loss
         assert vis.run is runs[0]
         await pilot.press("o")
-        assert vis.run is runs[1] and text_of(app, "#status").startswith("step 5 ")
+        assert vis.run is runs[1] and text_of(app, "#status").startswith("update 5 ")
         assert "rmsprop" in text_of(app, "#status")
         titles = [g.title for g in vis.query_one(GridsPanel).grids()]
         assert "mean square v" in titles
@@ -589,6 +589,33 @@ async def test_chain_weight_reaches_the_lessons_relu_example_of_five() -> None:
         assert vis.run.problem.scale == 3.0
 
 
+async def test_at_update_0_the_gradient_grid_shows_no_values_where_the_bars_show_the_next_updates() -> None:
+    """Issue 13: at update 0 the chain's grid read "gradient g (none yet)" over zeros, under bars showing 2 and
+    3.81e-06. Now the grid shows "—" (no update has computed a gradient), the bars say they are the gradient at
+    this x, for the next update; after one update the grid holds the numbers the bars showed."""
+    run = Run.create(DeepChain(depth=20, scale=0.5, activation="linear"), "gd")
+    before = run.problem.layer_gradients(run.current.x)
+    app = VisualizerApp([run], view="chain")
+    async with app.run_test(size=(120, 40)) as pilot:
+        vis = visualizer(app)
+        grids = screen_text(vis.query_one(GridsPanel))
+        bars = screen_text(vis.query_one(LayerChart))
+        assert f"|g| layer 1 {number(before[0])}" in bars and f"layer 20 {number(before[-1])}" in bars
+        assert "at this x" in bars
+        lines = grids.split("\n")
+        top = next(k for k, line in enumerate(lines) if "gradient g (none yet)" in line)
+        start = lines[top].index("gradient g")
+        after = re.search(r"\(none yet\)\s+\S", lines[top])  # the next grid's title on this row, if one follows
+        end = after.end() - 1 if after else None
+        cells = " ".join(line[start:end] for line in lines[top + 1 : top + 5]).replace("▸", "").split()
+        assert cells == ["—"] * 20 and "no values yet" in lines[top + 5][start:end]
+        await pilot.press("space")
+        await pilot.pause()
+        grids = screen_text(vis.query_one(GridsPanel))
+        assert "(none yet)" not in grids and "—" not in grids
+        assert abs(vis.run.current.grad).tolist() == before.tolist()  # the first update used the bars' gradient
+
+
 async def test_layer_panel_draws_the_views_layer_chart_and_fits_a_narrow_panel() -> None:
     from tutor.views.visualizer import layer_chart
 
@@ -643,7 +670,7 @@ def test_every_layout_class_the_visualizer_sets_has_styles() -> None:
 
 
 async def test_status_and_controls_spans_never_start_with_the_gap() -> None:
-    """Some SVG renderers drop a span's leading spaces ("step 1loss", "paused10 steps/s"): gaps end the span before."""
+    """Some SVG renderers drop a span's leading spaces ("update 1loss", "paused10 updates/s"): gaps end the span before."""
     from rich.console import Console
 
     app = matrix_app("rmsprop")
@@ -653,10 +680,10 @@ async def test_status_and_controls_spans_never_start_with_the_gap() -> None:
         for selector in ("#status", "#controls"):
             content = vis.query_one(selector, Static).content
             segments = [segment.text for segment in content.render(Console(width=200)) if segment.text.strip("\n")]
-            assert segments[0].startswith(("step 1", "‖ paused"))
+            assert segments[0].startswith(("update 1", "‖ paused"))
             assert [text for text in segments[1:] if text.startswith(" ")] == [], selector
-        assert text_of(app, "#status").startswith("step 1  loss ")
-        assert text_of(app, "#controls").startswith("‖ paused 10 steps/s")
+        assert text_of(app, "#status").startswith("update 1  loss ")
+        assert text_of(app, "#controls").startswith("‖ paused 10 updates/s")
 
 
 def test_the_surface_panel_mid_update_shows_no_lr_over_eps_as_a_step() -> None:
@@ -717,8 +744,11 @@ async def test_a_long_jump_computes_behind_a_progress_bar_and_escape_stops_it(mo
     shown: list[int] = []
     mount = ComputingScreen.on_mount
 
+    titles: list[str] = []
+
     def spy(self: ComputingScreen) -> None:
         shown.append(self.missing)
+        titles.append(str(self.query_one(".dialog-title", Static).content))
         mount(self)
 
     monkeypatch.setattr(ComputingScreen, "on_mount", spy)
@@ -730,10 +760,11 @@ async def test_a_long_jump_computes_behind_a_progress_bar_and_escape_stops_it(mo
         await pilot.press("enter")
         await wait_until(pilot, lambda: not isinstance(app.screen, ComputingScreen), limit=3000)
         assert len(shown) == 1 and shown[0] >= 5_997  # three runs' 2000 updates (less the prefetched): behind the bar
+        assert titles == [f"Computing up to update 2000 for 3 runs ({shown[0]:,} updates in all)…"]  # the count it computes
         assert vis.step == 2000 and all(run.step == 2000 for run in vis.runs)
         for run in vis.runs:
             assert run.current.loss == reference(run.optimizer.key, 2000).current.loss
-        assert text_of(app, "#status").startswith("step 2000 ")
+        assert text_of(app, "#status").startswith("update 2000 ")
 
         await pilot.press("g")
         app.screen.query_one(Input).value = "300"
@@ -827,10 +858,10 @@ async def test_an_engine_fault_in_a_long_jump_is_reported_once_and_the_app_goes_
             await pilot.pause(0.05)  # the step ahead is tried once the frame is painted: not reported again
             assert app.is_running and vis.step == fail["at"] and all(run.step == fail["at"] for run in vis.runs), notes
             assert len(notes) == 1 and notes[0].startswith("Computing stopped") and "FloatingPointError" in notes[0]
-            assert text_of(app, "#status").startswith(f"step {fail['at']} ")
+            assert text_of(app, "#status").startswith(f"update {fail['at']} ")
             await pilot.press("space")  # the same fault, met by a key: reported, the step kept
             assert app.is_running and vis.step == fail["at"] and len(notes) == 2
-            assert notes[1].startswith(f"Stepping stopped at step {fail['at']}")
+            assert notes[1].startswith(f"Stopped at update {fail['at']}")
             notes.clear()
         fail["at"] = -1
         await pilot.press("space")  # the engine works again: the steps go on from there
@@ -853,7 +884,7 @@ async def test_an_engine_fault_in_run_mode_pauses_it_and_is_reported_once_20_tim
             await wait_until(pilot, lambda: not vis.running)
             await pilot.pause(0.05)
             assert app.is_running and vis.step == fail["at"] and vis.run.step == fail["at"]
-            assert len(notes) == 1 and notes[0].startswith(f"Stepping stopped at step {fail['at']}")
+            assert len(notes) == 1 and notes[0].startswith(f"Stopped at update {fail['at']}")
             assert "FloatingPointError" in notes[0] and str(tmp_path) in notes[0]
             notes.clear()
 

@@ -55,7 +55,7 @@ def add_hyper_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("hyperparameters (the seed's defaults)")
     # Strings, so the one shared check in Hyperparameters gives the reasons.
     group.add_argument("--lr", help="learning rate (default 0.001)")
-    group.add_argument("--decay", help="share of the mean square kept each step (default 0.9)")
+    group.add_argument("--decay", help="share of the mean square kept each update (default 0.9)")
     group.add_argument("--eps", help="added to sqrt(v) to avoid dividing by zero (default 1e-8)")
     group.add_argument("--mu", help="momentum (default 0.9)")
     group.add_argument(
@@ -113,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tutor",
         description="Learn why RMSprop exists: lessons on vanishing and exploding gradients, "
-        "and optimizers stepped one update at a time.",
+        "and optimizers run one update at a time.",
     )
     parser.add_argument(
         "--run-all",
@@ -135,7 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     formulas = "\n\n".join(f"{key}:\n" + textwrap.indent(opt.formula, "  ") for key, opt in OPTIMIZERS.items())
     trace = sub.add_parser(
         "trace",
-        help="print a run's records, one line per step (JSON lines or CSV)",
+        help="print a run's records, one line per update (JSON lines or CSV)",
         epilog=f"Each update, g being the gradient at x (one line per stage, as `n` narrates them):\n\n{formulas}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -167,9 +167,9 @@ def build_parser() -> argparse.ArgumentParser:
         "app_args", nargs=argparse.REMAINDER, metavar="...", help="the app to serve: nothing for `tutor`, or `sandbox ...`"
     )
 
-    sandbox = sub.add_parser("sandbox", help="the step visualizer on its own, for free play and classroom demos")
-    sandbox.add_argument("--optimizer", choices=list(OPTIMIZERS), help="the optimizer to step (default rmsprop)")
-    sandbox.add_argument("--compare", action="store_true", help="gd, rmsprop and rmsprop-momentum stepping together")
+    sandbox = sub.add_parser("sandbox", help="the visualizer on its own, for free play and classroom demos")
+    sandbox.add_argument("--optimizer", choices=list(OPTIMIZERS), help="the optimizer to run (default rmsprop)")
+    sandbox.add_argument("--compare", action="store_true", help="gd, rmsprop and rmsprop-momentum updated together")
     sandbox.add_argument(
         "--state", metavar="CODE", help="open the exact moment a share code describes (press s in the app for one)"
     )
@@ -466,7 +466,7 @@ def sandbox_setup(args: argparse.Namespace) -> Any:
         shown = {name: state[name] for name in ("step", "cursor", "selected", "speed")}
         return SandboxSetup(runs_of(state), state["view"], hidden | frozenset(state["hidden"]), **shown)
     if args.compare and args.optimizer:
-        raise ValueError("--compare steps gd, rmsprop and rmsprop-momentum together: drop --optimizer")
+        raise ValueError("--compare runs gd, rmsprop and rmsprop-momentum together: drop --optimizer")
     spec, hp = problem_spec(args), hyperparameters(args)
     if args.lr is None:  # on a 2-D surface the seed's lr 0.001 barely moves a path
         from tutor.engine.paths import SURFACE_LEARNING_RATES

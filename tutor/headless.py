@@ -78,7 +78,7 @@ def lesson_snapshot(lesson: Lesson, width: int = DEFAULT_WIDTH) -> str:
                 continue
             console.print()
             waits = f", after check {check_ids.index(after) + 1}" if after in check_ids else ""
-            console.print(Rule(f"script {number}/{len(stops)}: step {script_step.step}{waits}", characters="─"))
+            console.print(Rule(f"script {number}/{len(stops)}: update {script_step.step}{waits}", characters="─"))
             if script_step.note:
                 console.print(Text(script_step.note))
                 console.print()

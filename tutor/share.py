@@ -211,7 +211,7 @@ def _validated(state: dict[str, Any]) -> dict[str, Any]:
         hp = Hyperparameters.validated(**dict(state.get("hp") or {})).as_dict()
     except (HyperparameterError, TypeError) as error:
         raise ShareCodeError(str(error)) from None
-    step = _whole(state, "step", "the step", 0, MAX_STEPS)
+    step = _whole(state, "step", "the update", 0, MAX_STEPS)
     edits = _validated_edits(state.get("edits"), len(optimizers), Hyperparameters(**hp))
     size = make_problem(problem).start().size
     cursor = _whole(state, "cursor", "the inspected element", 0, size - 1)
@@ -247,18 +247,18 @@ def _validated_edits(given: object, runs: int, start: Hyperparameters) -> list[l
     clean: list[list[list[Any]]] = []
     for history in given:
         if not isinstance(history, (list, tuple)):
-            raise ShareCodeError(f"a run's edits are a list of [step, values], not {history!r:.60}")
+            raise ShareCodeError(f"a run's edits are a list of [update, values], not {history!r:.60}")
         hp, last, run_edits = start, -1, []
         for edit in history:
             if not (isinstance(edit, (list, tuple)) and len(edit) == 2 and isinstance(edit[1], dict)):
-                raise ShareCodeError(f"an edit is [step, {{name: value}}], not {edit!r:.60}")
-            at = _whole({"step": edit[0]}, "step", "an edit's step", last + 1, MAX_STEPS)
+                raise ShareCodeError(f"an edit is [update, {{name: value}}], not {edit!r:.60}")
+            at = _whole({"step": edit[0]}, "step", "an edit's update", last + 1, MAX_STEPS)
             try:
                 new = hp
                 for name, value in edit[1].items():
                     new = new.with_value(name, value)
             except (HyperparameterError, TypeError) as error:
-                raise ShareCodeError(f"an edit at step {at}: {error}") from None
+                raise ShareCodeError(f"an edit at update {at}: {error}") from None
             changes = _changes(hp, new)
             if changes:
                 run_edits.append([at, changes])
@@ -282,17 +282,17 @@ def _check_cost(problem: dict[str, Any], optimizers: list[str], step: int, hp: d
         whole = (3 + buffers) * array_bytes + 300  # x, grad, step size and buffers; the record itself
         memory += step * (whole // SPACING + 300 if x0.size > CHECKPOINT_ABOVE else whole)  # see engine/history.py
         work += step * update_cost(made)
-    runs = f"{len(optimizers)} run{'s' * (len(optimizers) > 1)} to step {step}"
+    runs = f"{len(optimizers)} run{'s' * (len(optimizers) > 1)} to update {step}"
     if memory > MAX_RECORD_BYTES:
         raise ShareCodeError(
-            f"{runs} would keep about {memory / 2**30:.1f} GB of steps, more than the {MAX_RECORD_BYTES // 2**20} MB"
-            " a share code may ask for: share an earlier step or fewer runs"
+            f"{runs} would keep about {memory / 2**30:.1f} GB of records, more than the {MAX_RECORD_BYTES // 2**20} MB"
+            " a share code may ask for: share an earlier update or fewer runs"
         )
     if work > MAX_WORK:
         raise ShareCodeError(
             f"{runs} on {x0.size} numbers is about {work:,.0f} updates of the seed's matrix in work, more than the"
             f" {MAX_WORK:,} a share code"
-            " may ask for: share an earlier step or fewer runs"
+            " may ask for: share an earlier update or fewer runs"
         )
 
 

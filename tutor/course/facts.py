@@ -197,7 +197,7 @@ def fastest_layer(problem: dict[str, Any] | None = None, optimizer: str = "gd", 
 def first_rise(
     problem: dict[str, Any] | None = None, optimizer: str = "gd", steps: int = 300, lr: float | None = None
 ) -> int | None:
-    """The first step whose loss is above the starting loss (None: none within `steps`)."""
+    """The first update whose loss is above the starting loss (None: none within `steps`)."""
     return experiments.first_rise(problem, optimizer, steps, _hp(lr, None, None, None))
 
 
@@ -226,7 +226,7 @@ def first_below(
     steps: int = 300,
     lr: float | None = None,
 ) -> int | None:
-    """The first step whose loss is below `below` (None: none within `steps`)."""
+    """The first update whose loss is below `below` (None: none within `steps`)."""
     return experiments.first_below(problem, optimizer, below, steps, _hp(lr, None, None, None))
 
 
@@ -254,7 +254,7 @@ def value(
     eps: float | None = None,
     mu: float | None = None,
 ) -> float:
-    """One element of x, grad, mean_square, effective_step, momentum, product (A@X) or scaled_grad (step times g) at `step`."""
+    """One element of x, grad, mean_square, effective_step, momentum, product (A@X) or scaled_grad (step size times g) at `step`."""
     return experiments.record_value(problem, optimizer, step, quantity, tuple(element), _hp(lr, decay, eps, mu))
 
 
@@ -286,7 +286,7 @@ def axis_gain(optimizer: str = "rmsprop", steps: int = 300, lr: float | None = N
 def valley_steps(
     angle: float = 0.0, optimizer: str = "rmsprop", lr: float = 0.1, condition: float = 20.0, start_point: str = "fixed"
 ) -> int | None:
-    """Steps until the valley's loss first falls below 1e-3 (`start_point` "turned": the start turns with the valley)."""
+    """Updates until the valley's loss first falls below 1e-3 (`start_point` "turned": the start turns with the valley)."""
     return experiments.valley_path(float(angle), optimizer, _hp(lr, None, None, None), float(condition), start_point=start_point)[
         0
     ]
@@ -319,7 +319,7 @@ def winner(
 
 @fact
 def seed_loss(optimizer: str = "gd") -> float:
-    """The final loss the seed's blog post prints after 300 steps."""
+    """The final loss the seed's blog post prints after 300 updates."""
     return experiments.SEED_PRINTED_LOSSES[optimizer]
 
 
@@ -350,7 +350,7 @@ def nudged_product(optimizer: str = "rmsprop", nudge: float = 1e-15, steps: int 
 
 @fact
 def seed_rmsprop_product(row: int = 0, column: int = 3) -> float:
-    """One element of the A @ X the seed prints for RMSprop after 300 steps (rounded to 2 decimals)."""
+    """One element of the A @ X the seed prints for RMSprop after 300 updates (rounded to 2 decimals)."""
     return float(experiments.SEED_PRINTED_RMSPROP_PRODUCT[row, column])
 
 
@@ -389,7 +389,7 @@ def minibatch_drift_ratio(optimizer: str = "rprop", other: str = "rmsprop", step
 
 @fact
 def eps_ratio(problem: dict[str, Any] | None = None, steps: int = 1, eps: float = 1e-3, element: tuple[int, ...] = (0,)) -> float:
-    """rmsprop's effective step (eps outside the root) over rmsprop-eps-inside's, for one element at `steps`."""
+    """rmsprop's step size (eps outside the root) over rmsprop-eps-inside's, for one element at `steps`."""
     return experiments.eps_placement_ratio(problem, steps, eps, tuple(element))
 
 
@@ -433,7 +433,7 @@ def curvature_spread(variant: str = "seed") -> float:
 
 @fact
 def first_rmsprop_step(lr: float | None = None, decay: float | None = None) -> float:
-    """lr / sqrt(1 - decay): RMSprop's first step for any element with a gradient well above eps."""
+    """lr / sqrt(1 - decay): RMSprop's first change of any element with a gradient well above eps."""
     hp = _hp(lr, decay, None, None)
     return hp.lr / math.sqrt(1.0 - hp.decay)
 
@@ -463,7 +463,7 @@ def valley_stable_lr(condition: float = 20.0) -> float:
 
 @fact
 def overtake_step(optimizer: str = "rmsprop", other: str = "gd", steps: int = 300) -> int | None:
-    """The step from which `optimizer`'s loss on the seed's matrix stays below `other`'s."""
+    """The update from which `optimizer`'s loss on the seed's matrix stays below `other`'s."""
     return experiments.overtake_step(optimizer, other, steps)
 
 

@@ -425,7 +425,7 @@ class _Reader:
         if work > limits.MAX_ENGINE_WORK:
             self.problem(
                 f"asks the engine for about {work:,.0f} updates' work (its placeholders and script), more than the "
-                f"{limits.MAX_ENGINE_WORK:,} a lesson may: use fewer steps, runs or a smaller problem",
+                f"{limits.MAX_ENGINE_WORK:,} a lesson may: use fewer updates, runs or a smaller problem",
                 line=1,
             )
 

@@ -87,7 +87,7 @@ def parse_value(name: str, value: object) -> float:
     if name == "lr" and not 0 < number <= MAX_LR:
         raise HyperparameterError(f"lr must be > 0 and <= {MAX_LR:g}, not {shown}")
     if name == "decay" and not 0 <= number < 1:
-        raise HyperparameterError(f"decay must be in [0, 1), not {shown}: it is the share of v kept each step")
+        raise HyperparameterError(f"decay must be in [0, 1), not {shown}: it is the share of v kept each update")
     if name == "eps" and not 0 < number <= MAX_EPS:
         raise HyperparameterError(f"eps must be > 0 and <= {MAX_EPS:g}, not {shown}: it only guards a division by zero")
     if name == "lr_halving" and not 0 <= number <= MAX_LR_HALVING:

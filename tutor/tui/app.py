@@ -338,7 +338,7 @@ class TutorApp(App[None]):
         kept, self._kept_sandbox = self._kept_sandbox, None
         if kept is not None:
             self._push_sandbox(kept)
-            self.notify(f"The sandbox as you left it, at step {kept.step}: 0 starts again.", title="Sandbox")
+            self.notify(f"The sandbox as you left it, at update {kept.step}: 0 starts again.", title="Sandbox")
             return
         self._push_sandbox(SandboxSetup([Run.create(make_problem({"kind": "matrix"}), "rmsprop")]))
 
@@ -399,9 +399,9 @@ class TutorApp(App[None]):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The palette (ctrl+p): Textual's commands, tutor's, each lesson's, and the visualizer's on screen."""
         yield from super().get_system_commands(screen)
-        yield SystemCommand("Open the sandbox", "The step visualizer on the seed's matrix problem, RMSprop", self.action_sandbox)
+        yield SystemCommand("Open the sandbox", "The visualizer on the seed's matrix problem, RMSprop", self.action_sandbox)
         yield SystemCommand(
-            "Compare mode", "Gradient descent, RMSprop and RMSprop with momentum stepping together", self.action_compare
+            "Compare mode", "Gradient descent, RMSprop and RMSprop with momentum, updated together", self.action_compare
         )
         yield SystemCommand(
             "High contrast off" if self.high_contrast else "High contrast on",

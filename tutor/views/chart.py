@@ -161,7 +161,7 @@ def loss_chart(
     points = [p for _, _, p in prepared if p.size]
     steps = max((len(s.values) for s in series if s.steps is None), default=1) - 1
     # A short chart gives the x label's row to the plot: the title names the axis instead.
-    shown_title = title + (" by step" if height < ROOMY_HEIGHT else "")
+    shown_title = title + (" by update" if height < ROOMY_HEIGHT else "")
     if clipped:  # plotext drops a title wider than the plot less 3 cells: the shorter note where the long one is
         notes = ("  (clipped: the loss ran off the top)", "  (clipped at the top)", " (clipped)")
         shown_title += next((note for note in notes if len(shown_title + note) <= width - 3), notes[-1])
@@ -193,7 +193,7 @@ def loss_chart(
         ticks = _step_ticks(max(steps, 1), most=max(2, min(6, (width - 8) // label_room)))
         plt.xticks(ticks, [str(t) for t in ticks])
         if height >= ROOMY_HEIGHT:
-            plt.xlabel("step")
+            plt.xlabel("update")
         lines = plt.uncolorize(plt.build()).split("\n")
     if legend is not None:
         lines.insert(1, legend)  # under the title, outside the plot: it hides no step of any curve

@@ -44,6 +44,7 @@ def _cell_style(background: str) -> Style:
 _PLAIN = Style()
 _BOLD = Style(bold=True)
 _IDLE_STYLE = Style(dim=True, italic=True)
+ABSENT = "—"  # a cell of a quantity no update has computed yet (not 0: the value is not known)
 _OVERFLOW_STYLE = Style(bold=True, color="red")
 _CURSOR_STYLE = Style(reverse=True, bold=True)
 
@@ -64,6 +65,7 @@ class GridView:
     cursor: int | None = None  # flat index of the inspected element
     highlight: bool = False  # this quantity changes in the narrated phase on screen
     subtitle: str = ""  # dim, after the title: "(none yet)"
+    absent: bool = False  # no values yet (the gradient before the first update): every cell shows ABSENT
     per_row: int = 5
     colour: bool = True
     high_contrast: bool = False
@@ -124,7 +126,10 @@ class GridView:
         """Each cell's text, with two significant digits at least and three where they fit CELL_WIDTH."""
         if self._texts is None:
             idle = self._idle_flat()
-            self._texts = [fmt.IDLE if idle[k] else fmt.cell(v, self.cell_width) for k, v in enumerate(self._flat().tolist())]
+            self._texts = [
+                ABSENT if self.absent else fmt.IDLE if idle[k] else fmt.cell(v, self.cell_width)
+                for k, v in enumerate(self._flat().tolist())
+            ]
         return self._texts
 
     def needed_cell_width(self) -> int:
@@ -132,8 +137,9 @@ class GridView:
         return max(self.cell_width, *map(len, self.texts()))
 
     def _append_cell(self, row: Text, flat_index: int, value: float, idle: bool, low: float, high: float) -> None:
-        """Append one cell to `row` (appending, not adding Texts: a grid redraws on every step)."""
+        """Append one cell to `row` (appending, not adding Texts: a grid redraws on every update)."""
         text = self.texts()[flat_index]
+        idle = idle or self.absent  # drawn as an idle cell: dim, no colour
         style = _PLAIN
         if self.colour and not idle:
             bg = self._colour_of(value, low, high)
@@ -157,6 +163,8 @@ class GridView:
         row.append("]" if cursor else " ", _BOLD if cursor else _PLAIN)
 
     def legend(self, value_range: tuple[float, float] | None = None) -> Text:
+        if self.absent:
+            return Text("no values yet", style="dim")
         low, high = value_range or self.value_range()
         if self.scale == "log":
             if high == low == 0:

@@ -31,7 +31,7 @@ def element_update(run: Run, flat_index: int) -> list[str]:
     flat_index = int(np.clip(flat_index, 0, record.x.size - 1))
     if record.step == 0 or record.grad is None:
         where = element_label(run.problem, flat_index, record.x.shape)
-        return [f"x{where} = {_n(record.x.flat[flat_index])}: no update yet. Step once (space) to see its arithmetic."]
+        return [f"x{where} = {_n(record.x.flat[flat_index])}: no update yet. Press space for one to see its arithmetic."]
     # The update's stages are replayed from the step before with the gradient and values it used: they are the
     # engine's own, so the numbers are the record's bit for bit.
     phases = update_phases(run.problem, run.optimizer, run.records[record.step - 1], record.hp, grad=record.grad)

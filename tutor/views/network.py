@@ -64,11 +64,12 @@ def layer_bars(run: Run, record: Record, selected: int, width: int = 100, before
     update that took the parameters from `before` (the previous record's if None) to `record`."""
     problem = as_network(run.problem)
     cells, ratio_name = _bar_layout(width)
-    names = ("gradient RMS", "sqrt(v) RMS", "median step", ratio_name)
+    step_size = "median step size" if cells + 12 > len("median step size") else "step size"  # a column is cells + 12 wide
+    names = ("gradient RMS", "sqrt(v) RMS", step_size, ratio_name)
     header = Text("layer  " + "".join(name.ljust(cells + 12) for name in names).rstrip(), style="bold")
     if before is None:
         if record.step == 0:
-            return [header, Text("(no update yet: step once with space)", style="dim")]
+            return [header, Text("(no update yet: press space for one)", style="dim")]
         before = run.records[record.step - 1].x
     lines = [header]
     for index, stats in enumerate(layer_statistics(problem, before, record)):
@@ -152,7 +153,7 @@ def heat_map(run: Run, record: Record, layer_index: int, quantity: str, cursor: 
     values = _values(record, layer, quantity)
     title = _heat_map_title(layer, quantity, width)
     if values is None:
-        return [title, Text(f"({QUANTITY_LABELS[quantity]}: none at this step for {run.optimizer.label})", style="dim")]
+        return [title, Text(f"({QUANTITY_LABELS[quantity]}: none at this update for {run.optimizer.label})", style="dim")]
     grid = values.T  # rows: units, columns: inputs
     finite = grid[np.isfinite(grid)]
     signed = quantity in ("W", "grad")
@@ -230,7 +231,7 @@ def test_summary(run: Run, record: Record, judged: Record | None = None, width: 
     judged = judged or record
     loss, accuracy = as_network(run.problem).evaluate(judged.x)
     numbers = f"test loss {fmt.number(loss, 4)}  accuracy {accuracy:.1%}"
-    of = f"(360 test digits{'' if judged is record else f' at step {judged.step}'})"
+    of = f"(360 test digits{'' if judged is record else f' at update {judged.step}'})"
     if width is not None and len(numbers) + 1 + len(of) > width:
         return [Text(numbers, style="bold"), Text(of, style="bold")]
     return [Text(f"{numbers} {of}", style="bold")]

@@ -1,4 +1,4 @@
-"""The one-line status: step, loss, change of loss, and a warning when a run diverges."""
+"""The one-line status: the update, loss, change of loss, and a warning when a run diverges."""
 
 from __future__ import annotations
 
@@ -38,26 +38,25 @@ def divergence_message(run: Run) -> str | None:
     if record.diverged:
         first = run.first_divergent_step()
         return (
-            f"DIVERGED at step {first}: the loss overflowed to {fmt.number(record.loss)}.{hint}"
-            " Press b to step back, e to change lr."
+            f"DIVERGED at update {first}: the loss overflowed to {fmt.number(record.loss)}.{hint}"
+            " Press b to go back, e to change lr."
         )
     if math.isfinite(start) and start > 0:
         growth = record.loss / start
         if growth > GROWTH_WARNING or (growth > RISING_FACTOR and _rising(run)):
             rose = f"rose in each of the last {RISING_UPDATES} updates: it " if growth <= GROWTH_WARNING else ""
             return (
-                f"DIVERGING: the loss {rose}is {fmt.number(growth)}x where it started.{hint}"
-                " Press b to step back, e to change lr."
+                f"DIVERGING: the loss {rose}is {fmt.number(growth)}x where it started.{hint} Press b to go back, e to change lr."
             )
     return None
 
 
 def status_line(run: Run, colour: bool = True) -> Text:
-    """`step 12  loss 0.547  change -0.0012  rmsprop lr=0.001 decay=0.9 eps=1e-08` (+ a warning)."""
+    """`update 12  loss 0.547  change -0.0012  rmsprop lr=0.001 decay=0.9 eps=1e-08` (+ a warning)."""
     record = run.current
     text = Text()
-    # The gap goes inside the bold span: a span that starts with spaces lost them in some SVG renderers ("step 1loss").
-    text.append(f"step {record.step}  ", style="bold")
+    # The gap goes inside the bold span: a span that starts with spaces lost them in some SVG renderers ("update 1loss").
+    text.append(f"update {record.step}  ", style="bold")
     text.append(f"loss {fmt.number(record.loss, 4)}")
     if record.step > 0:
         change = record.loss - run.records[record.step - 1].loss

@@ -317,15 +317,22 @@ def axis_panel(
     return lines
 
 
-def surface_status(runs: Sequence[Run], colour: bool = True, extra: Sequence[str] = (), note: str = "") -> list[Text]:
-    """`step 12  valley: ...` (and `note`), then every divergence or clipping warning, one per line."""
+def surface_status(
+    runs: Sequence[Run], colour: bool = True, extra: Sequence[str] = (), note: str = "", width: int | None = None
+) -> list[Text]:
+    """`update 12  valley: ...` (and `note`, on a line of its own when both do not fit in `width`), then
+    every divergence or clipping warning, one per line."""
     first = Text()
-    first.append(f"step {runs[0].current.step}  ", style="bold" if colour else "")
+    first.append(f"update {runs[0].current.step}  ", style="bold" if colour else "")
     first.append(runs[0].problem.title())
-    if note:
-        first.append("   ")
-        first.append(note, style="dim" if colour else "")
     lines = [first]
+    if note:
+        shown_note = Text(note, style="dim" if colour else "")
+        if width is None or first.cell_len + 3 + shown_note.cell_len <= width:
+            first.append("   ")
+            first.append_text(shown_note)
+        else:  # 80 columns: the valley's keys go below rather than cut off
+            lines.append(shown_note)
     for run in runs:
         message = divergence_message(run)
         if message:
@@ -372,10 +379,10 @@ def surface_view(
     phases = list(phases) if phases is not None else [None] * len(runs)
     heads = [phase.get("x") if phase is not None else None for phase in phases]
     plan = layout(width, height, len(runs))
-    probe_lines = 1 + sum(1 for run in runs if divergence_message(run))
+    probe_lines = len(surface_status(runs, colour, (), note, width))
     plot_height = max(plan.plot_height - probe_lines - 1, 8)
     plot, warnings = plot_text(runs, plan.plot_width, plot_height, colour, high_contrast, heads)
-    status = surface_status(runs, colour, warnings, note)
+    status = surface_status(runs, colour, warnings, note, width)
     panel = axis_panel(runs, plan.panel_width, colour, high_contrast, highlight, phases)
     body: list[Text] = []
     if plan.side_by_side:

@@ -51,14 +51,15 @@ def quantity_grids(
     product = getattr(run.problem, "product", None)
     if product is not None:
         grids.append(GridView("AX (goal: I)", product(record.x), "signed", **common))
-    grad = record.grad if record.grad is not None else np.zeros(shape)
+    none_yet = record.grad is None  # update 0: "—" in every cell, not zeros beside the chain's non-zero bars
     grids.append(
         GridView(
             "gradient g",
-            grad,
+            np.zeros(shape) if record.grad is None else record.grad,
             "signed",
             highlight="grad" in highlight,
-            subtitle="" if record.grad is not None else "(none yet)",
+            subtitle="(none yet)" if none_yet else "",
+            absent=none_yet,
             **common,
         )
     )
@@ -114,7 +115,7 @@ def run_chart(
     at step 0, where each run is a single point, a prompt to step instead."""
     steps = [run.step for run in runs] if steps is None else steps
     if all(step == 0 for step in steps):
-        return waiting_chart(width, height, "The loss curve starts with the first step: press space.")
+        return waiting_chart(width, height, "The loss curve starts at the first update: press space.")
     series = [
         Series(run.optimizer.label, [run.records.loss(k) for k in range(step + 1)]) for run, step in zip(runs, steps, strict=True)
     ]
@@ -212,6 +213,10 @@ def layer_chart(run: Run, width: int, height: int, colour: bool = True, record: 
         else:
             heading.append(Text.assemble("    ", part))
     labels = [str(k + 1) for k in range(len(magnitudes))]
-    title = "|gradient| per layer (log scale)" if np.any(magnitudes) else "|gradient| per layer: all 0, nothing left to learn"
+    # The gradient at this x, which the next update uses (the grid's gradient g is the last update's: none at update 0).
+    titles = ("|gradient| per layer at this x, for the next update (log scale)", "|gradient| per layer at this x (log)")
+    title = next((title for title in titles if len(title) <= width - 4), "|gradient| at this x")  # the panel holds no longer one
+    if not np.any(magnitudes):
+        title = "|gradient| per layer: all 0, nothing left to learn"
     bars = log_bar_chart(labels, magnitudes, max(width, 20), max(height - len(heading), 6), title, colour=colour)
     return Text("\n").join([*heading, bars])

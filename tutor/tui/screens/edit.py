@@ -21,7 +21,7 @@ JUMP_LIMIT = 10_000
 
 MEANINGS = {
     "lr": "learning rate",
-    "decay": "share of v kept each step",
+    "decay": "share of v kept each update",
     "eps": "guards the division when v is 0",
     "mu": "share of the last move kept (momentum)",
     "lr_halving": "updates to halve the lr (0: constant)",
@@ -44,7 +44,7 @@ class EditScreen(ModalScreen[Hyperparameters | None]):
         with Vertical(id="edit-dialog", classes="dialog"):
             # The runs by the labels the controls bar and the chart give them; wrapped, never cut (issue 14)
             runs = f", for every run: {', '.join(self.runs[:-1])} and {self.runs[-1]}" if len(self.runs) > 1 else ""
-            yield Static(f"Hyperparameters from step {self.step} on{runs}", classes="dialog-title", markup=False)
+            yield Static(f"Hyperparameters from update {self.step} on{runs}", classes="dialog-title", markup=False)
             for name in self.names:
                 with Horizontal(classes="edit-row"):
                     yield Label(f"{name:>10}", classes="edit-name", markup=False)
@@ -90,15 +90,15 @@ def parse_jump(text: str, step: int = 0) -> int:
     try:
         steps = int(text)
     except ValueError:
-        raise ValueError(f"type a whole number of steps such as 100 (or -20 to go back), not {text!r}") from None
+        raise ValueError(f"type a whole number of updates such as 100 (or -20 to go back), not {text!r}") from None
     if steps == 0 or not -step <= steps <= JUMP_LIMIT:
         back = f", or back up to {step}" if step else ""
-        raise ValueError(f"jump forward 1 to {JUMP_LIMIT} steps{back}, not {steps}")
+        raise ValueError(f"jump forward 1 to {JUMP_LIMIT} updates{back}, not {steps}")
     return steps
 
 
 class JumpScreen(ModalScreen[int | None]):
-    """Ask how many steps to jump, forward or (negative) back."""
+    """Ask how many updates to jump, forward or (negative) back."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
@@ -108,7 +108,7 @@ class JumpScreen(ModalScreen[int | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="jump-dialog", classes="dialog"):
-            yield Label(f"Jump from step {self.step} by how many steps? (-20 goes back 20)", classes="dialog-title")
+            yield Label(f"Jump from update {self.step} by how many updates? (-20 goes back 20)", classes="dialog-title")
             yield Input("100", id="jump-steps")
             yield Static("", id="jump-error", classes="dialog-error")
             yield Label("enter: jump   escape: cancel", classes="dialog-hint")
@@ -145,9 +145,10 @@ class ComputingScreen(ModalScreen[int]):
     def compose(self) -> ComposeResult:
         with Vertical(id="computing-dialog", classes="dialog"):
             runs = f" for {len(self.runs)} runs" if len(self.runs) > 1 else ""
-            yield Label(f"Computing up to step {self.target}{runs}…", classes="dialog-title")
+            work = f"{self.missing:,} update{'s' if self.missing != 1 else ''}{' in all' if runs else ''}"
+            yield Label(f"Computing up to update {self.target}{runs} ({work})…", classes="dialog-title")
             yield ProgressBar(total=self.missing, show_eta=False, id="computing-progress")
-            yield Label("escape: stop here (the steps computed so far are kept)", classes="dialog-hint")
+            yield Label("escape: stop here (the updates computed so far are kept)", classes="dialog-hint")
 
     def on_mount(self) -> None:
         self.run_worker(self._compute, thread=True, exit_on_error=False, name="compute-steps")

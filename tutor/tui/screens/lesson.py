@@ -169,10 +169,11 @@ class LessonScreen(Screen[None]):
     # the visualizer after restyled every block of the text twice (~0.1 s of a lesson's first paint).
     AUTO_FOCUS = "#visualizer"
     BINDINGS = [
-        Binding("t", "cycle_layout", "Text/steps", id="lesson-layout"),
-        # The guided tour: the stops of the lesson's script, as `tutor --run-all` prints them.
-        Binding("f", "next_stop", "Next stop", id="lesson-next-stop"),
-        Binding("F", "previous_stop", "Stop back", id="lesson-previous-stop"),
+        Binding("t", "cycle_layout", "Layout", id="lesson-layout"),
+        # The guided tour: the stops of the lesson's script, as `tutor --run-all` prints them. One footer key
+        # names both ways (`f/F Tour`), so at 80 columns F is shown too and `b Back` still fits.
+        Binding("f", "next_stop", "Tour", key_display="f/F", id="lesson-next-stop"),
+        Binding("F", "previous_stop", "Stop back", show=False, id="lesson-previous-stop"),
     ]
 
     def __init__(self, lesson: Lesson) -> None:
@@ -241,9 +242,12 @@ class LessonScreen(Screen[None]):
             self.query_one(Visualizer).focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # None: the key is shown greyed (no stop that way), so the footer always names the tour.
+        # None: the key is shown greyed, so the footer always names the tour. The footer's `f/F Tour` is f's:
+        # greyed while the next stop waits for a check, or with no stop either way (at the last, f says F goes back).
         if action == "next_stop":
-            return True if self.stop < len(self.filled.script) - 1 and self.stop_is_open(self.stop + 1) else None
+            if self.stop < len(self.filled.script) - 1:
+                return True if self.stop_is_open(self.stop + 1) else None
+            return True if self.stop > 0 else None  # the last stop: f says that F goes back
         if action == "previous_stop":
             return True if self.stop > 0 else None
         return True
@@ -267,6 +271,9 @@ class LessonScreen(Screen[None]):
         return f" (the next stop waits for check {number})"
 
     def action_next_stop(self) -> None:
+        if self.stop == len(self.filled.script) - 1:
+            self.notify(f"The last stop of the tour ({self.stop + 1}/{self.stop + 1}): F goes back.", title="Tour")
+            return
         self.go_to_stop(self.stop + 1)
 
     def action_previous_stop(self) -> None:
@@ -297,7 +304,7 @@ class LessonScreen(Screen[None]):
         self.stop = number
         visualizer.go_to_stop(runs, step, cursor, phases, index)
         phase = f", phase {script_step.phase}" if script_step.phase else ""
-        caption = f"Stop {number + 1}/{len(script)} (step {script_step.step}{phase}): {script_step.note}".rstrip(": ")
+        caption = f"Stop {number + 1}/{len(script)} (update {script_step.step}{phase}): {script_step.note}".rstrip(": ")
         self.stop_caption = caption
         visualizer.caption = caption + self._waiting_for()
         self.refresh_bindings()

@@ -132,7 +132,9 @@ class LessonListScreen(Screen[None]):
         line.display = kept is not None
         if kept is not None:
             runs = ", ".join(run.optimizer.label for run in kept.runs)
-            line.update(f"The sandbox is kept at step {kept.step} ({runs}): escape, or ctrl+p Open the sandbox, goes back to it.")
+            line.update(
+                f"The sandbox is kept at update {kept.step} ({runs}): escape, or ctrl+p Open the sandbox, goes back to it."
+            )
 
     def refresh_lessons(self) -> None:
         """Redraw the list from the course and the learner's progress."""
@@ -160,7 +162,7 @@ class LessonListScreen(Screen[None]):
         elif last is not None:
             options.highlighted = lessons.index(last)
             step = progress.position(last.id)
-            where = f", at step {step}" if step else ""
+            where = f", at update {step}" if step else ""
             resume.update(f"{RESUME} You stopped in “{last.title}”{where}. Enter continues.")
         else:
             options.highlighted = 0 if course.lessons else None

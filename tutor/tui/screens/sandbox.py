@@ -1,4 +1,4 @@
-"""The sandbox: the step visualizer alone, for free play and classroom demos."""
+"""The sandbox: the visualizer alone, for free play and classroom demos."""
 
 from __future__ import annotations
 

@@ -128,7 +128,7 @@ class Visualizer(Widget, can_focus=True):
     """
 
     BINDINGS = [
-        Binding("space", "step", "Step"),
+        Binding("space", "step", "Update"),
         Binding("b", "back", "Back"),
         Binding("n", "next_phase", "Phase"),
         Binding("r", "run", "Run/pause"),
@@ -433,8 +433,8 @@ class Visualizer(Widget, can_focus=True):
         text = Text()
         if speed:
             text.append("▶ running " if self.running else "‖ paused ", style="bold")  # the space inside: see status_line
-            steps = f" step{'s' if self.speed != 1 else ''}/s (+/-)" if hints else "/s"
-            text.append(f"{self.speed}{steps}")
+            per_second = f" update{'s' if self.speed != 1 else ''}/s (+/-)" if hints else "/s"
+            text.append(f"{self.speed}{per_second}")
         else:
             text.append("▶" if self.running else "‖", style="bold")
         if len(self.runs) > 1:
@@ -469,7 +469,7 @@ class Visualizer(Widget, can_focus=True):
         except Exception as error:  # noqa: BLE001 (any engine fault: the learner keeps the app)
             reached = min(len(run.records) - 1 for run in self.runs)
             self.running = False
-            self.app.notify(fault_notice(error, f"Stepping stopped at step {reached}"), severity="error")
+            self.app.notify(fault_notice(error, f"Stopped at update {reached}"), severity="error")
             return reached
         return target
 
@@ -538,13 +538,13 @@ class Visualizer(Widget, can_focus=True):
         self.step += due
         if self.step >= MAX_STEPS:  # no run goes further: say so, rather than "running" on the spot
             self.running = False
-            self._show_narration(f"Stopped at step {self.step}, the most a run takes: b steps back, 0 starts again.")
+            self._show_narration(f"Stopped at update {self.step}, the most a run takes: b goes back, 0 starts again.")
             return
         diverging = [i for i, run in enumerate(self.runs) if i not in self._warned and divergence_message(run)]
         if diverging:
             self.running = False
             names = ", ".join(self.runs[i].optimizer.label for i in diverging)
-            self._show_narration(f"Paused at step {self.step}: {names} is diverging. Read the warning, then b to step back.")
+            self._show_narration(f"Paused at update {self.step}: {names} is diverging. Read the warning, then b to go back.")
 
     # --- actions --------------------------------------------------------------------
 
@@ -725,7 +725,7 @@ class Visualizer(Widget, can_focus=True):
         self._clear_phases()
         self._show()
         said = ", ".join(f"{name}={hyper(value)}" for name, value in changed.items())
-        self._show_narration(f"{said} from step {self.step} on; the steps after it will be recomputed.")
+        self._show_narration(f"{said} from update {self.step} on; the updates after it will be recomputed.")
 
     # --- the deep chain -------------------------------------------------------------
 
@@ -739,8 +739,8 @@ class Visualizer(Widget, can_focus=True):
         was = self.step
         self.step = 0
         self._show()  # new runs at step 0: the step may not have changed
-        left = f" (it was at step {was})" if was else ""
-        self._show_narration(f"A new problem, {problem.title()}: every run starts again at step 0{left}.")
+        left = f" (it was at update {was})" if was else ""
+        self._show_narration(f"A new problem, {problem.title()}: every run starts again at update 0{left}.")
 
     @property
     def _chain(self) -> DeepChain:
