@@ -1036,3 +1036,44 @@ async def test_a_signal_caught_by_another_thread_wakes_the_app_at_once(progress_
     finally:
         app.on_unmount()
         signal.signal(signal.SIGUSR1, before)
+
+
+async def test_a_jump_of_the_most_steps_says_and_reaches_that_step(progress_path: Path) -> None:
+    """Issue 14: a jump of 10000 said `(9999 updates)`; now the progress dialog says "Computing up to step
+    10000…" (seen in tmux: it is often done before a test could read it) and the jump arrives there."""
+    from tutor.tui.screens.edit import JUMP_LIMIT
+
+    app = sandbox_app(progress_path=progress_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("g")
+        await pilot.pause()
+        app.screen.query_one(Input).value = str(JUMP_LIMIT)
+        await pilot.press("enter")
+        await ready(pilot)
+        await pilot.pause()
+        visualizer = app.screen.query_one(Visualizer)
+        assert visualizer.step == JUMP_LIMIT and visualizer.run.step == JUMP_LIMIT
+        assert f"step {JUMP_LIMIT} " in text_of(app.screen.query_one("#status", Static))
+
+
+@pytest.mark.parametrize("panel", ["grids", "chart", "inspector", "narration", "controls", "status", "legend"])
+async def test_hiding_any_panel_in_a_lesson_keeps_every_key_working(app: TutorApp, panel: str) -> None:
+    """Issue 14 asked it of the sandbox; a lesson's visualizer is one Tab stop, so its keys must survive too."""
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_first_lesson(pilot)
+        visualizer = screen.query_one(Visualizer)
+        {command.title: command for command in app.get_system_commands(screen)}[f"Hide panel: {panel}"].callback()
+        await pilot.pause()
+        assert panel in visualizer.hidden and app.focused is visualizer
+        await pilot.press("space", "space", "b", "right")
+        await pilot.pause()
+        assert visualizer.step == 1 and visualizer.cursor == 1
+        await pilot.press("t")  # the lesson's key
+        await pilot.pause()
+        assert screen.has_class("-text-only")
+        await pilot.press("t", "t")  # back to both panes: the visualizer has the keys again
+        await pilot.pause()
+        await pilot.press("s")
+        await pilot.pause()
+        assert isinstance(app.screen, ShareCodeScreen)
