@@ -177,7 +177,7 @@ def test_rosenbrock_and_a_narrow_terminal_stack_the_panel_under_the_plot():
     text = plain(surface_view(runs, 60, 40, colour=False), 60)
     lines = text.splitlines()
     plot_end = max(i for i, line in enumerate(lines) if "┘" in line)
-    assert any("rmsprop+momentum" in line for line in lines[plot_end:])
+    assert any("rmsprop-momentum" in line for line in lines[plot_end:])
     assert max(len(line) for line in lines) <= 60 and len(lines) <= 40
 
 
@@ -293,7 +293,7 @@ async def test_rosenbrock_single_run_at_80x24(tmp_path):
 def test_surface_snapshot_svg(snap_compare, tmp_path, size):
     """`tutor sandbox --problem valley --angle 45 --compare` after 6 steps: the dotted contour
     ellipses of a valley running at 45 degrees, the gold + at the minimum, three coloured paths
-    (gradient descent • zigzagging across the valley, rmsprop ▪ and rmsprop+momentum ▴) with
+    (gradient descent • zigzagging across the valley, rmsprop ▪ and rmsprop-momentum ▴) with
     their current points ● ■ ▲; beside them per optimizer the x and y rows of grad g, v and
     lr/(√v+ε) with log bars; at the bottom the contour levels and the footer's keys."""
     assert snap_compare(sandbox_app(tmp_path, *COMPARE), press=["space"] * 6, terminal_size=size)

@@ -152,7 +152,7 @@ async def test_the_race_names_every_run_of_its_legend_beside_the_lesson_text(tmp
         assert controls.startswith("‖") and len(controls.rstrip()) <= bar.content_size.width  # it fits: nothing is cut off
         for run in visualizer.runs:
             assert f" {run.optimizer.label} {number(run.current.loss, 4)} " in controls
-        assert [run.optimizer.label for run in visualizer.runs] == ["gradient descent", "rmsprop", "rmsprop+momentum"]
+        assert [run.optimizer.label for run in visualizer.runs] == ["gradient descent", "rmsprop", "rmsprop-momentum"]
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])

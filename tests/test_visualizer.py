@@ -372,11 +372,11 @@ async def test_compare_mode_steps_three_optimizers_together() -> None:
         assert vis.run is runs[0]
         controls = text_of(app, "#controls")
         assert all(f" {run.optimizer.label} {number(run.current.loss, 4)} " in controls for run in runs)
-        assert "rmsprop+momentum" in controls and "rmsprop-momentum" not in controls  # the label, as the chart says
+        assert "rmsprop-momentum" in controls and "rmsprop+momentum" not in controls  # one spelling: the id, as typed on the command line
         chart = vis.query_one(LossChart)
         assert chart.frame is not None and len(chart.frame.runs) == 3
         assert vis.state()["optimizers"] == ["gd", "rmsprop", "rmsprop-momentum"]
-        await pilot.press("o", "o", "n")  # narrate rmsprop+momentum's update; finishing it steps all three
+        await pilot.press("o", "o", "n")  # narrate rmsprop-momentum's update; finishing it steps all three
         assert text_of(app, "#narration").startswith("phase 1/6 gradient")
         await pilot.press(*["n"] * 5)
         assert [run.step for run in runs] == [6, 6, 6]
@@ -955,7 +955,7 @@ def test_the_loss_charts_legend_sits_above_the_plot_and_hides_no_curve() -> None
     series = [Series(run.optimizer.label, run.losses()) for run in runs]
     lines = loss_chart(series, 60, 14, colour=False).plain.split("\n")
     alone = loss_chart(series[:1], 60, 14, colour=False).plain.split("\n")  # no legend: the same height
-    assert len(lines) == len(alone) and lines[1].split() == ["⣿", "gradient", "descent", "•", "rmsprop", "▪", "rmsprop+momentum"]
+    assert len(lines) == len(alone) and lines[1].split() == ["⣿", "gradient", "descent", "•", "rmsprop", "▪", "rmsprop-momentum"]
     plot = [line for line in lines if "│" in line]
     assert not any("gradient" in line or "rmsprop" in line for line in plot)  # nothing but curves and axes in the box
     assert plot[0].split("│")[1][0] != " "  # the first steps' cells, top left, show a curve

@@ -424,7 +424,7 @@ OPTIMIZERS: dict[str, Optimizer] = {
     for opt in (
         Optimizer("gd", "gradient descent", (GD_STEP, GD_MOVE)),
         Optimizer("rmsprop", "rmsprop", (DECAY, ADD, RMS_STEP, RMS_MOVE)),
-        Optimizer("rmsprop-momentum", "rmsprop+momentum", (DECAY, ADD, RMS_STEP, RMS_MOMENTUM, MOVE_BY_MOMENTUM)),
+        Optimizer("rmsprop-momentum", "rmsprop-momentum", (DECAY, ADD, RMS_STEP, RMS_MOMENTUM, MOVE_BY_MOMENTUM)),
         Optimizer("rmsprop-eps-inside", "rmsprop (eps inside sqrt)", (DECAY, ADD, STEP_EPS_INSIDE, MOVE_EPS_INSIDE)),
         Optimizer("rmsprop-centered", "centered rmsprop", (DECAY, ADD, MEAN_GRAD, CENTERED_STEP, CENTERED_MOVE)),
         Optimizer("rprop", "rprop", (RPROP_SIZE, RPROP_REMEMBER, RPROP_MOVE)),
