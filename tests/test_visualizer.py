@@ -372,7 +372,9 @@ async def test_compare_mode_steps_three_optimizers_together() -> None:
         assert vis.run is runs[0]
         controls = text_of(app, "#controls")
         assert all(f" {run.optimizer.label} {number(run.current.loss, 4)} " in controls for run in runs)
-        assert "rmsprop-momentum" in controls and "rmsprop+momentum" not in controls  # one spelling: the id, as typed on the command line
+        assert (
+            "rmsprop-momentum" in controls and "rmsprop+momentum" not in controls
+        )  # one spelling: the id, as typed on the command line
         chart = vis.query_one(LossChart)
         assert chart.frame is not None and len(chart.frame.runs) == 3
         assert vis.state()["optimizers"] == ["gd", "rmsprop", "rmsprop-momentum"]
