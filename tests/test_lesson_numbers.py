@@ -272,7 +272,7 @@ def digits_accuracy(optimizer, steps, **hp):
 
 ANSWERS = {
     ("deep-chain", "power-of-two"): lambda: chain_log2(10, 0.5, "linear"),
-    ("deep-chain", "relu-growth"): lambda: 2 ** (chain_log2(10, 5.0, "relu") / 9),
+    ("deep-chain", "relu-growth"): lambda: 2 ** chain_log2(10, 5.0, "relu"),
     ("one-learning-rate", "predict-winner"): lambda: max(("gd", "rmsprop"), key=lambda key: best(DIGITS6, key).best.accuracy),
     ("one-learning-rate", "gradient-ratio"): lambda: (
         10.0 ** round(math.log10(first_gradients(DIGITS6)[-1] / first_gradients(DIGITS6)[0]))

@@ -13,6 +13,7 @@ import pytest
 
 from tutor.course import Check, LessonError, fill, load_course, load_lesson, placeholders
 from tutor.course.facts import FACTS, final_loss
+from tutor.course.model import Lesson
 from tutor.course.reader import lessons_directory, tomllib
 from tutor.engine.optimizers import OPTIMIZERS
 from tutor.engine.problems import PROBLEM_KINDS
@@ -556,8 +557,11 @@ def test_readme_example_is_a_valid_lesson(tmp_path: Path) -> None:
     assert lesson.id not in {other.id for other in shipped_lessons}
     assert lesson.order not in {other.order for other in shipped_lessons}
     assert "20-first-steps.md" in text and not (ROOT / "lessons" / "20-first-steps.md").exists()
-    assert filled.script[1].phase == "add"
+    assert filled.script[0].phase == "gradient"
     assert "{{" not in filled.text
+    # It keeps the rule it teaches: v-after-one's answer is neither in its text nor in a stop before it.
+    leaks = {check.id: answers_on_screen(check, shown) for check, shown in shown_before(lesson.id, lesson) if readable(check)}
+    assert leaks == {"v-after-one": []}
 
 
 def test_readme_names_every_view_optimizer_and_problem() -> None:
@@ -673,12 +677,12 @@ def test_a_stop_that_waits_for_no_check_of_the_lesson_is_reported_with_its_line(
 NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?(?![\w.]*\d)", re.IGNORECASE)
 
 
-def shown_before(lesson_id: str) -> list[tuple[Check, str]]:
-    """Each check of a shipped lesson with what the learner has seen when it is asked: as `--run-all` prints
-    the lesson up to it (the text, the notes and the frames of the stops before it, the earlier checks with
+def shown_before(lesson_id: str, lesson: Lesson | None = None) -> list[tuple[Check, str]]:
+    """Each check of a shipped lesson (or `lesson`) with what the learner has seen when it is asked: as `--run-all`
+    prints the lesson up to it (the text, the notes and the frames of the stops before it, the earlier checks with
     their explanations and held-back text, but not their answers), every check's prompt and choices (all
     are on screen at once) and its own hint."""
-    lesson = load_course(ROOT / "lessons").lesson(lesson_id)
+    lesson = lesson or load_course(ROOT / "lessons").lesson(lesson_id)
     assert lesson is not None
     snapshot, checks = lesson_snapshot(lesson), fill(lesson).checks
     prompts = "\n".join(f"{check.prompt}\n{' '.join(check.choices)}" for check in checks)

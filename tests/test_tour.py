@@ -134,6 +134,49 @@ async def test_a_stop_that_waits_for_a_check_opens_once_it_is_answered(tmp_path:
         assert visualizer.step == 5 and shown(visualizer, "#caption").startswith("Stop 2/2 (update 5): Five steps")
 
 
+TWO_CHECKS_LESSON = WAITING_LESSON.replace('after = "predict"', 'after = "second"').replace(
+    "+++\n# Waiting",
+    """
+[[check]]
+id = "second"
+prompt = "And which?"
+kind = "choice"
+choices = ["a", "b"]
+answer = "b"
+hint = "The second."
+explanation = "Because."
++++
+# Waiting""",
+)
+
+
+async def test_a_later_check_answered_first_does_not_open_a_stop_that_shows_an_earlier_answer(tmp_path: Path) -> None:
+    """verify13 saw lesson 4's stop 2 (waiting for check 2) open with check 1 unanswered: its grid showed check 1's
+    answer. A stop opens only when its check and every check before it are answered, the order --run-all prints."""
+    (tmp_path / "01-waiting.md").write_text(TWO_CHECKS_LESSON)
+    app = make_app(lessons_dir=tmp_path, progress_path=tmp_path / "progress.json", start_lesson="waiting")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await until_lesson_open(pilot)
+        visualizer = screen.query_one(Visualizer)
+        await pilot.press("f")
+        await pilot.pause()
+        box = screen.query_one("#check-second .check-input", Input)
+        box.focus()
+        await pilot.press("b", "enter")
+        await pilot.pause()
+        assert screen.query_one("#check-second", CheckCard).answered
+        assert screen.check_action("next_stop", ()) is None
+        assert shown(visualizer, "#caption").endswith("(the next stop waits for check 1)")
+        box = screen.query_one("#check-predict .check-input", Input)
+        box.focus()
+        await pilot.press("a", "enter")
+        await pilot.pause()
+        visualizer.focus()
+        await pilot.press("f")
+        await pilot.pause()
+        assert visualizer.step == 5
+
+
 @pytest.mark.parametrize("size", [(120, 40), (80, 24)])
 async def test_the_race_names_every_run_of_its_legend_beside_the_lesson_text(tmp_path: Path, size: tuple[int, int]) -> None:
     """Beside a lesson's text the race's controls bar has no room for the speed and three names: it keeps

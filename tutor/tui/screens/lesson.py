@@ -253,22 +253,30 @@ class LessonScreen(Screen[None]):
         return True
 
     def stop_is_open(self, number: int) -> bool:
-        """Whether the tour may show stop `number`: it waits for no check, or for one answered (or left out)."""
+        """Whether the tour may show stop `number`: it waits for no check, or its check and every check before it
+        are answered (or left out). A later check answered first must not open a stop that shows an earlier
+        check's answer (the order `--run-all` prints them in)."""
+        return self._first_unanswered_before(number) is None
+
+    def _first_unanswered_before(self, number: int) -> int | None:
+        """The number (1-based) of the first check stop `number` still waits for, or None."""
         after = self.filled.script[number].after
-        if after is None or after not in {check.id for check in self.filled.checks}:
-            return True
-        if self.app.progress.has_passed(self.lesson.id, after):
-            return True
-        return any(card.answered for card in self.query(CheckCard) if card.check.id == after)
+        ids = [check.id for check in self.filled.checks]
+        if after is None or after not in ids:
+            return None
+        answered = {card.check.id for card in self.query(CheckCard) if card.answered}
+        for n, check_id in enumerate(ids[: ids.index(after) + 1], 1):
+            if check_id not in answered and not self.app.progress.has_passed(self.lesson.id, check_id):
+                return n
+        return None
 
     def _waiting_for(self) -> str:
         """What the caption adds when the next stop waits for a check not yet answered."""
         following = self.stop + 1
-        if following >= len(self.filled.script) or self.stop_is_open(following):
+        if following >= len(self.filled.script):
             return ""
-        after = self.filled.script[following].after
-        number = next(n for n, check in enumerate(self.filled.checks, 1) if check.id == after)
-        return f" (the next stop waits for check {number})"
+        number = self._first_unanswered_before(following)
+        return "" if number is None else f" (the next stop waits for check {number})"
 
     def action_next_stop(self) -> None:
         if self.stop == len(self.filled.script) - 1:
