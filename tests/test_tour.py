@@ -182,7 +182,7 @@ async def test_the_race_names_every_run_of_its_legend_beside_the_lesson_text(tmp
     """Beside a lesson's text the race's controls bar has no room for the speed and three names: it keeps
     every run's name and loss (the chart's legend names three runs), as stop 2 shows them at step 300."""
     from tutor.tui.widgets.panels import ControlsBar
-    from tutor.views.format import number
+    from tutor.views.format import significant
 
     app = make_app(lessons_dir=LESSONS, progress_path=tmp_path / "progress.json", start_lesson="race")
     async with app.run_test(size=size) as pilot:
@@ -194,7 +194,7 @@ async def test_the_race_names_every_run_of_its_legend_beside_the_lesson_text(tmp
         controls = shown(visualizer, "#controls")
         assert controls.startswith("‖") and len(controls.rstrip()) <= bar.content_size.width  # it fits: nothing is cut off
         for run in visualizer.runs:
-            assert f" {run.optimizer.label} {number(run.current.loss, 4)} " in controls
+            assert f" {run.optimizer.label} {significant(run.current.loss, 4)} " in controls
         assert [run.optimizer.label for run in visualizer.runs] == ["gradient descent", "rmsprop", "rmsprop-momentum"]
 
 

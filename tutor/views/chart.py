@@ -273,7 +273,14 @@ def log_bar_chart(
     lines.append(" " * axis_width + "└" + "─" * (slot * count))
     every = next(k for k in range(1, count + 1) if k * slot >= max(map(len, labels), default=1) + 1)
     label_line = [" "] * (axis_width + 1 + slot * count + max(map(len, labels), default=1))
-    for index in range(0, len(labels), every):
+    shown = list(range(0, len(labels), every))
+    last = len(labels) - 1
+    if shown and shown[-1] != last:  # the last bar (the layer the text talks about) has its label too
+        if last - shown[-1] >= every:
+            shown.append(last)
+        elif len(shown) > 1:
+            shown[-1] = last  # in place of the one before it: still `every` or more from the one before that
+    for index in shown:
         centre = axis_width + 1 + index * slot + lead + (bar - 1) // 2
         text = labels[index]
         start = max(0, centre - (len(text) - 1) // 2)

@@ -145,7 +145,9 @@ class ComputingScreen(ModalScreen[int]):
     def compose(self) -> ComposeResult:
         with Vertical(id="computing-dialog", classes="dialog"):
             runs = f" for {len(self.runs)} runs" if len(self.runs) > 1 else ""
-            work = f"{self.missing:,} update{'s' if self.missing != 1 else ''}{' in all' if runs else ''}"
+            # The jump's own length, per run (one update ahead may be computed already: `missing` is the bar's work).
+            jump = sum(max(0, self.target - run.step) for run in self.runs)
+            work = f"{jump:,} update{'s' if jump != 1 else ''}{' in all' if runs else ''}"
             yield Label(f"Computing up to update {self.target}{runs} ({work})…", classes="dialog-title")
             yield ProgressBar(total=self.missing, show_eta=False, id="computing-progress")
             yield Label("escape: stop here (the updates computed so far are kept)", classes="dialog-hint")

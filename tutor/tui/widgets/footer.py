@@ -101,10 +101,14 @@ class KeyFooter(Footer):
         active = self.screen.active_bindings
         palette = active.get(self.app.COMMAND_PALETTE_BINDING) if self.show_command_palette else None
         room = self.app.size.width - (self._width_of(palette[1]) + 1 if palette is not None else 0)
+        full = False
         for binding, enabled, tooltip in self._keys():
             width = self._width_of(binding)
-            if width > room and binding.action not in FIRST_ACTIONS:
-                continue  # whole or not at all; a shorter one further on may still fit
+            if binding.action not in FIRST_ACTIONS and (full or width > room):
+                # Whole or not at all, and in order: once a key does not fit, none after it is shown
+                # ("+ Faster" without "r Run/pause" before it read as if run mode were gone).
+                full = True
+                continue
             room -= width
             yield FooterKey(
                 binding.key,

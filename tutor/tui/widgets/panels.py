@@ -40,7 +40,7 @@ GRID_PANELS = {
     "momentum m": "momentum",
 }
 GRID_GAP = 2
-FOLDED_NOTE = "grids, inspector folded for the chart   m: show them   t: visualizer alone"
+FOLDED_NOTE = "grids and inspector folded for the chart   m: show them"  # no `t` here: the sandbox has none
 
 
 def _grid_panel_name(grid: GridView) -> str:

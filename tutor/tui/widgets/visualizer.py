@@ -51,7 +51,7 @@ from tutor.tui.widgets.panels import (
     NarrationBar,
     StatusLine,
 )
-from tutor.views.format import hyper, number
+from tutor.views.format import hyper, significant
 from tutor.views.inspector import element_update, phase_update
 from tutor.views.status import divergence_message, status_line
 from tutor.views.visualizer import phase_record
@@ -441,7 +441,9 @@ class Visualizer(Widget, can_focus=True):
             text.append(("   n narrates: " if self.is_surface else "   grids: ") if hints else " ")  # surface: no grids
             for index, run in enumerate(self.runs):
                 style = "bold reverse" if index == self.selected else "dim"
-                text.append(f" {run.optimizer.label} {number(run.current.loss, 4)} ", style=style)  # 4 digits: the race is close
+                text.append(
+                    f" {run.optimizer.label} {significant(run.current.loss, 4)} ", style=style
+                )  # 4 digits, zeros kept: the race is close
             if hints:
                 text.append(" (o: next run)", style="dim")
         if self.is_chain:
