@@ -334,6 +334,9 @@ CHOICE = Check(
             "\"__import__('os')\" is not a number: type digits such as 0.5, -2, 1e-3 or 2^-19.",
         ),
         (NUMBER, "0.1 * 0.351^2", True, False, "Right. Only 1-decay of g^2 gets in."),
+        (NUMBER, "sqrt(-1)", False, True, "'sqrt(-1)' is not a number: type digits such as 0.5, -2, 1e-3 or 2^-19."),
+        (NUMBER, "sqrt(1, 2)", False, True, "'sqrt(1, 2)' is not a number: type digits such as 0.5, -2, 1e-3 or 2^-19."),
+        (NUMBER, "exp(1)", False, True, "'exp(1)' is not a number: type digits such as 0.5, -2, 1e-3 or 2^-19."),
         (NUMBER, "1/0", False, True, "'1/0' is not a number: type digits such as 0.5, -2, 1e-3 or 2^-19."),
         (NUMBER, "10^99999", False, True, "'10^99999' is not a number: type digits such as 0.5, -2, 1e-3 or 2^-19."),
         (NUMBER, "", False, True, "Type an answer first."),
@@ -372,6 +375,8 @@ def test_grading(check: Check, response: str, correct: bool, malformed: bool, me
         ("\u22129", -9.0),
         ("2^-9", 2**-9),
         ("3\u00d72", 6.0),
+        ("0.01/(sqrt(10)+1e-8)", 0.01 / (10**0.5 + 1e-8)),
+        ("sqrt(2^-4)", 0.25),
     ],
 )
 def test_learners_may_type_arithmetic(text: str, value: float) -> None:

@@ -90,7 +90,8 @@ def _grade_choice(check: Check, text: str) -> Verdict:
 
 
 def read_number(text: str) -> float | None:
-    """What a learner typed as a number: 0.5, -2, 1e-3, and also 2^-19, 0.5**9 or 1/3 (never evaluated as code)."""
+    """What a learner typed as a number: 0.5, -2, 1e-3, and also 2^-19, 0.5**9, 1/3 or 0.01/sqrt(10) (never evaluated
+    as code)."""
     text = text.replace("\u2212", "-").replace("\u00d7", "*")  # the minus and times signs of copied text
     try:
         return float(text)
@@ -104,12 +105,20 @@ def read_number(text: str) -> float | None:
 
 
 def _arithmetic(node: ast.AST) -> float:
-    """Numbers joined by + - * / and powers; anything else is not an answer."""
+    """Numbers joined by + - * / and powers, and sqrt(); anything else is not an answer."""
     if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
         return float(node.value)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         value = _arithmetic(node.operand)
         return -value if isinstance(node.op, ast.USub) else value
+    if (  # sqrt(...): the hints write it (lr / (sqrt(v) + eps))
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "sqrt"
+        and len(node.args) == 1
+        and not node.keywords
+    ):
+        return math.sqrt(_arithmetic(node.args[0]))  # a negative: ValueError, "not a number"
     if isinstance(node, ast.BinOp) and isinstance(node.op, tuple(_OPERATIONS)):
         left, right = _arithmetic(node.left), _arithmetic(node.right)
         if isinstance(node.op, ast.Pow) and abs(right) > 10_000:
