@@ -6,11 +6,11 @@ A check's kind decides how it is read from a file (tutor/course/reader.py), fill
 
 from __future__ import annotations
 
-import ast
 import math
 from dataclasses import dataclass
 
 from tutor.course.placeholders import format_value
+from tutor.engine.arithmetic import evaluate
 
 CHECK_KINDS = ("number", "choice")
 
@@ -91,49 +91,15 @@ def _grade_choice(check: Check, text: str) -> Verdict:
 
 def read_number(text: str) -> float | None:
     """What a learner typed as a number: 0.5, -2, 1e-3, and also 2^-19, 0.5**9, 1/3 or 0.01/sqrt(10) (never evaluated
-    as code)."""
+    as code: the engine's reader of its own printed arithmetic, with sqrt the only function)."""
     text = text.replace("\u2212", "-").replace("\u00d7", "*")  # the minus and times signs of copied text
     try:
         return float(text)
     except ValueError:
-        pass
-    try:
-        tree = ast.parse(text.replace("^", "**"), mode="eval").body
-        return float(_arithmetic(tree))
-    except (SyntaxError, ValueError, TypeError, ZeroDivisionError, OverflowError, RecursionError):
-        return None
+        return evaluate(text, _LEARNERS_FUNCTIONS)
 
 
-def _arithmetic(node: ast.AST) -> float:
-    """Numbers joined by + - * / and powers, and sqrt(); anything else is not an answer."""
-    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
-        return float(node.value)
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-        value = _arithmetic(node.operand)
-        return -value if isinstance(node.op, ast.USub) else value
-    if (  # sqrt(...): the hints write it (lr / (sqrt(v) + eps))
-        isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Name)
-        and node.func.id == "sqrt"
-        and len(node.args) == 1
-        and not node.keywords
-    ):
-        return math.sqrt(_arithmetic(node.args[0]))  # a negative: ValueError, "not a number"
-    if isinstance(node, ast.BinOp) and isinstance(node.op, tuple(_OPERATIONS)):
-        left, right = _arithmetic(node.left), _arithmetic(node.right)
-        if isinstance(node.op, ast.Pow) and abs(right) > 10_000:
-            raise OverflowError("exponent too large")
-        return _OPERATIONS[type(node.op)](left, right)
-    raise ValueError("not arithmetic")
-
-
-_OPERATIONS = {
-    ast.Add: lambda a, b: a + b,
-    ast.Sub: lambda a, b: a - b,
-    ast.Mult: lambda a, b: a * b,
-    ast.Div: lambda a, b: a / b,
-    ast.Pow: lambda a, b: math.pow(a, b),
-}
+_LEARNERS_FUNCTIONS = {"sqrt": math.sqrt}  # the hints write lr / (sqrt(v) + eps)
 
 
 def _grade_number(check: Check, text: str) -> Verdict:

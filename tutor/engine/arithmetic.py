@@ -38,24 +38,25 @@ _OPERATORS: dict[type, Callable[..., float]] = {
 _FUNCTIONS: dict[str, Callable[..., float]] = {"sqrt": math.sqrt, "max": max, "sign": lambda v: float(np.sign(v))}
 
 
-def evaluate(expression: str) -> float | None:
+def evaluate(expression: str, functions: dict[str, Callable[..., float]] = _FUNCTIONS) -> float | None:
     """The value of a printed expression such as `(-0.01338) - 0.03727*0.009987` or `0.001/(sqrt(1.6)+1e-08)`
-    (`^` is a power), or None if it is not arithmetic of numbers (words, inf, nan) or fails (sqrt of a negative)."""
+    (`^` is a power; calls only of `functions`), or None if it is not arithmetic of numbers (words, inf, nan) or
+    fails (sqrt of a negative, a power too large). Never evaluated as code: a learner's answer is read with it too."""
     try:
-        return float(_value(ast.parse(expression.replace("^", "**"), mode="eval").body))
-    except (SyntaxError, ValueError, ArithmeticError, TypeError, KeyError):
+        return float(_value(ast.parse(expression.replace("^", "**"), mode="eval").body, functions))
+    except (SyntaxError, ValueError, ArithmeticError, TypeError, KeyError, RecursionError):
         return None
 
 
-def _value(node: ast.AST) -> float:
+def _value(node: ast.AST, functions: dict[str, Callable[..., float]]) -> float:
     if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
-        return float(node.value)
+        return float(node.value)  # floats throughout: a huge power overflows at once instead of growing an int
     if isinstance(node, ast.BinOp):
-        return _OPERATORS[type(node.op)](_value(node.left), _value(node.right))
+        return _OPERATORS[type(node.op)](_value(node.left, functions), _value(node.right, functions))
     if isinstance(node, ast.UnaryOp):
-        return _OPERATORS[type(node.op)](_value(node.operand))
+        return _OPERATORS[type(node.op)](_value(node.operand, functions))
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.keywords:
-        return _FUNCTIONS[node.func.id](*(_value(argument) for argument in node.args))
+        return functions[node.func.id](*(_value(argument, functions) for argument in node.args))
     raise ValueError("not arithmetic")
 
 
