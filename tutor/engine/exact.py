@@ -57,6 +57,13 @@ def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.nd
     return _sum_first_axis(_einsum("ik,kj->kij", a, b, order="C"), out)
 
 
+def _constant(value: float) -> np.ndarray:
+    """A read-only 0-d array: a ufunc takes one faster than a Python float (no scalar conversion on each call), same bits."""
+    array = np.array(value, dtype=float)
+    array.setflags(write=False)
+    return array
+
+
 # fdlibm e_exp.c
 _EXP_HIGH = 7.09782712893383973096e02  # above: overflow to inf
 _EXP_LOW = -7.45133219101941108420e02  # below: underflow to 0
@@ -65,6 +72,15 @@ _LN2_LO = 1.90821492927058770002e-10
 _INV_LN2 = 1.44269504088896338700e00
 _P = (1.66666666666666019037e-01, -2.77777777770155933842e-03, 6.61375632143793436117e-05, -1.65339022054652515390e-06)
 _P5 = 4.13813679705723846039e-08
+# Where every x gives k = rint(x / ln 2) in [-1020, 1020]: 2**k and e**x are normal doubles, so y * 2**k is exact
+# (what ldexp gives), and nothing needs clipping.
+_EXP_FAST = 707.0
+_EXPONENT_SHIFT = 2.0**52 + 1023.0  # k + this: a double whose low mantissa bits are k + 1023, 2**k's exponent field
+ONE, TWO = _constant(1.0), _constant(2.0)
+_C_LN2_HI, _C_LN2_LO, _C_INV_LN2, _C_P5 = map(_constant, (_LN2_HI, _LN2_LO, _INV_LN2, _P5))
+_C_P = tuple(map(_constant, reversed(_P)))  # the order Horner's rule takes them: _P[3] first, _P[0] last
+_C_EXPONENT_SHIFT = _constant(_EXPONENT_SHIFT)
+_FIFTY_TWO = np.array(52, dtype=np.uint64)
 
 
 def exp(x: np.ndarray) -> np.ndarray:
@@ -72,8 +88,20 @@ def exp(x: np.ndarray) -> np.ndarray:
 
     x is first clipped to a little beyond the range where e**x is a finite non-zero double: there
     ldexp overflows to inf (numpy warns, unless told not to) or underflows to 0 on its own. NaN stays NaN.
-    Each step writes into a buffer of the ones before (the same operations, without an array for each)."""
+    When every x is well inside that range (the usual case) nothing is clipped and 2**k is built from its bits:
+    the same numbers, with fewer operations. Each step writes into a buffer of the ones before."""
     x = np.asarray(x, dtype=float)
+    if x.size and -_EXP_FAST <= x.min() and x.max() <= _EXP_FAST:  # NaN fails both
+        k = np.multiply(x, _C_INV_LN2)
+        np.rint(k, k)
+        hi = np.multiply(k, _C_LN2_HI)
+        np.subtract(x, hi, hi)  # hi = x - k * ln2_hi
+        lo = np.multiply(k, _C_LN2_LO)
+        y = _exp_reduced(hi, lo)
+        two_k = np.add(k, _C_EXPONENT_SHIFT, k)
+        bits = two_k.view(np.uint64)
+        np.left_shift(bits, _FIFTY_TWO, bits)  # the exponent field k + 1023 in place, sign and mantissa 0
+        return np.multiply(y, two_k, y)
     inside = np.maximum(x, _EXP_LOW - 1.0, out=np.empty(x.shape))  # an array even for one number (out= below)
     np.minimum(inside, _EXP_HIGH + 1.0, out=inside)
     k = np.multiply(inside, _INV_LN2)
@@ -82,22 +110,29 @@ def exp(x: np.ndarray) -> np.ndarray:
     hi = np.multiply(k, _LN2_HI)
     np.subtract(inside, hi, out=hi)  # hi = inside - k * ln2_hi
     lo = np.multiply(k, _LN2_LO, out=inside)
-    r = hi - lo
-    t = r * r
-    poly = np.multiply(t, _P5)
-    for coefficient in reversed(_P):  # poly = coefficient + t * poly
-        poly += coefficient
-        if coefficient is not _P[0]:
-            poly *= t
-    c = np.multiply(t, poly, out=poly)
-    np.subtract(r, c, out=c)  # c = r - t * poly
-    np.subtract(2.0, c, out=t)
-    np.multiply(r, c, out=c)
-    np.divide(c, t, out=c)  # (r * c) / (2 - c)
-    np.subtract(lo, c, out=c)
-    np.subtract(c, hi, out=c)
-    np.subtract(1.0, c, out=c)  # y = 1 - ((lo - (r * c) / (2 - c)) - hi)
-    return np.ldexp(c, k.astype(np.int64), out=c)
+    y = _exp_reduced(hi, lo)
+    return np.ldexp(y, k.astype(np.int64), out=y)
+
+
+def _exp_reduced(hi: np.ndarray, lo: np.ndarray) -> np.ndarray:
+    """e**r for r = hi - lo, fdlibm's y = 1 - ((lo - (r * c) / (2 - c)) - hi) with c = r - t * poly(t), t = r * r;
+    in a new array (hi and lo are left as they are)."""
+    r = np.subtract(hi, lo)
+    t = np.multiply(r, r)
+    poly = np.multiply(t, _C_P5)
+    for coefficient in _C_P:  # poly = coefficient + t * poly
+        np.add(poly, coefficient, poly)
+        if coefficient is not _C_P[-1]:
+            np.multiply(poly, t, poly)
+    c = np.multiply(t, poly, poly)
+    np.subtract(r, c, c)  # c = r - t * poly
+    np.subtract(TWO, c, t)
+    np.multiply(r, c, c)
+    np.divide(c, t, c)  # (r * c) / (2 - c)
+    np.subtract(lo, c, c)
+    np.subtract(c, hi, c)
+    np.subtract(ONE, c, c)  # y = 1 - ((lo - (r * c) / (2 - c)) - hi)
+    return c
 
 
 # fdlibm e_log.c
@@ -111,6 +146,8 @@ _LG = (
     1.479819860511658591e-01,
 )
 _SQRT_HALF = 0.7071067811865476
+_C_LG = tuple(map(_constant, reversed(_LG)))  # Horner's order: _LG[-1] first
+_C_SQRT_HALF, _HALF = _constant(_SQRT_HALF), _constant(0.5)
 
 
 def log(x: np.ndarray) -> np.ndarray:
@@ -120,20 +157,30 @@ def log(x: np.ndarray) -> np.ndarray:
     usable = (x > 0) & np.isfinite(x)
     every = bool(usable.all())  # the usual case (a loss's sums of exponentials): nothing to put back at the end
     m, e = np.frexp(x if every else np.where(usable, x, 1.0))
-    low = m < _SQRT_HALF
-    np.multiply(m, 2.0, out=m, where=low)
-    k = (e - low).astype(float)
-    f = m - 1.0
-    s = f / (2.0 + f)
-    z = s * s
-    poly = np.multiply(z, _LG[-1])
-    for coefficient in reversed(_LG[:-1]):  # poly = coefficient + z * poly
-        poly += coefficient
-        if coefficient is not _LG[0]:
-            poly *= z
-    r = np.multiply(z, poly, out=poly)
-    half_f2 = 0.5 * f * f
-    result = k * _LN2_HI - ((half_f2 - (s * (half_f2 + r) + k * _LN2_LO)) - f)
+    low = np.less(m, _C_SQRT_HALF)
+    np.multiply(m, TWO, out=m, where=low)
+    k = np.subtract(e, low, dtype=float)  # exact: e and low are small whole numbers
+    f = np.subtract(m, ONE, m)
+    s = np.add(TWO, f)
+    np.divide(f, s, s)
+    z = np.multiply(s, s)
+    poly = np.multiply(z, _C_LG[0])
+    for coefficient in _C_LG[1:]:  # poly = coefficient + z * poly
+        np.add(poly, coefficient, poly)
+        if coefficient is not _C_LG[-1]:
+            np.multiply(poly, z, poly)
+    r = np.multiply(z, poly, poly)
+    half_f2 = np.multiply(_HALF, f)
+    np.multiply(half_f2, f, half_f2)
+    # result = k * ln2_hi - ((half_f2 - (s * (half_f2 + r) + k * ln2_lo)) - f)
+    np.add(half_f2, r, r)
+    np.multiply(s, r, r)
+    np.multiply(k, _C_LN2_LO, z)
+    np.add(r, z, r)
+    np.subtract(half_f2, r, r)
+    np.subtract(r, f, r)
+    result = np.multiply(k, _C_LN2_HI, k)
+    np.subtract(result, r, result)
     if every:
         return result
     result = np.where(x == 0, -np.inf, np.where(x == np.inf, np.inf, result))

@@ -1,0 +1,42 @@
+"""tutor.engine.exact's shortcuts give the bits of the long way round (the long way is what test_digits replays)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tutor.engine import exact
+
+
+def _bits(a: np.ndarray) -> list[int]:
+    return np.ascontiguousarray(a).view(np.int64).ravel().tolist()
+
+
+def test_exp_without_clipping_gives_the_clipped_paths_bits() -> None:
+    """Where every x is within +-707, exp skips the clipping and builds 2**k from its bits instead of calling ldexp;
+    one NaN in the array sends all of it the long way (clipped, NaN-guarded, ldexp), to compare with."""
+    rng = np.random.default_rng(12)
+    ln2 = float(np.log(2.0))
+    near_halves = (rng.integers(-1020, 1021, 20_000) + 0.5) * ln2 + rng.uniform(-1e-9, 1e-9, 20_000)
+    xs = np.concatenate(
+        [
+            rng.uniform(-707.0, 707.0, 50_000),
+            rng.uniform(-4.0, 4.0, 50_000),
+            np.clip(near_halves, -707.0, 707.0),  # where rint(x / ln 2) changes
+            rng.standard_normal(20_000) * 10.0 ** rng.integers(-320, 3, 20_000),  # down to subnormal x
+            [707.0, -707.0, 0.0, -0.0, 5e-324, -5e-324, np.nextafter(707.0, 0.0), 1e-300],
+        ]
+    )
+    fast = exact.exp(xs)
+    long_way = exact.exp(np.append(xs, np.nan))
+    assert np.isnan(long_way[-1])
+    assert _bits(fast) == _bits(long_way[:-1])
+    assert _bits(exact.exp(xs.reshape(-1, 8))) == _bits(fast)  # any shape
+
+
+def test_exp_outside_the_fast_range_and_at_nan_and_inf() -> None:
+    """Beyond +-707 (and at NaN or inf) exp takes the long way: within one unit in the last place, inf, 0 or NaN."""
+    near = np.array([708.0, -708.0, 709.7, -744.0])  # -708, -744: subnormal results, rounded once by ldexp
+    with np.errstate(over="ignore", under="ignore"):
+        assert np.all(np.abs(exact.exp(near) - np.exp(near)) <= np.spacing(np.exp(near)))
+        far = exact.exp(np.array([710.0, -746.0, 1e308, -1e308, np.inf, -np.inf, np.nan]))
+    assert far[:6].tolist() == [np.inf, 0.0, np.inf, 0.0, np.inf, 0.0] and np.isnan(far[6])
