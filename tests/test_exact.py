@@ -1,10 +1,11 @@
-"""tutor.engine.exact's shortcuts give the bits of the long way round (the long way is what test_digits replays)."""
+"""The engine's shortcuts give the bits of the long way round (the long way is what tests/test_digits.py replays)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from tutor.engine import exact
+from tutor.engine import Hyperparameters, exact
+from tutor.engine.optimizers import RMS_MOVE, RMS_STEP
 
 
 def _bits(a: np.ndarray) -> list[int]:
@@ -40,3 +41,15 @@ def test_exp_outside_the_fast_range_and_at_nan_and_inf() -> None:
         assert np.all(np.abs(exact.exp(near) - np.exp(near)) <= np.spacing(np.exp(near)))
         far = exact.exp(np.array([710.0, -746.0, 1e308, -1e308, np.inf, -np.inf, np.nan]))
     assert far[:6].tolist() == [np.inf, 0.0, np.inf, 0.0, np.inf, 0.0] and np.isnan(far[6])
+
+
+def test_rmsprop_reuses_its_denominator_only_for_the_same_v_and_eps() -> None:
+    """The step and the move of an update divide by one sqrt(v) + eps, computed once; another v or eps recomputes it."""
+    rng = np.random.default_rng(3)
+    x, g = rng.standard_normal(50), rng.standard_normal(50)
+    for v, eps in [(rng.random(50), 1e-8), (rng.random(50), 1e-8), (rng.random(50), 0.5)]:
+        hp = Hyperparameters(lr=0.01, eps=eps)
+        for _ in range(2):
+            state = {"x": x, "grad": g, "mean_square": v}
+            assert _bits(RMS_STEP.compute(state, hp, 1)) == _bits(0.01 / (np.sqrt(v) + eps))
+            assert _bits(RMS_MOVE.compute(state, hp, 1)) == _bits(x - 0.01 * g / (np.sqrt(v) + eps))

@@ -25,6 +25,9 @@ import numpy as np
 
 from tutor.engine import cost, exact
 from tutor.engine.errors import ProblemError
+from tutor.engine.exact import ONE
+
+_ZERO, _MINUS_TWO = exact.constant(0.0), exact.constant(-2.0)
 
 DATA_FILE = "digits.csv.gz"
 IMAGES = 1797
@@ -89,30 +92,32 @@ def _activate(name: str, z: np.ndarray) -> np.ndarray:
     """act(z), in a new array (z is kept for the backward pass)."""
     if name == "sigmoid":  # 1 / (1 + exp(-z)), each operation into exp's array
         e = exact.exp(np.negative(z))
-        e += 1.0
-        return np.divide(1.0, e, out=e)
+        np.add(e, ONE, e)
+        return np.divide(ONE, e, e)
     if name == "tanh":  # (1 - e) / (1 + e) with e = exp(-2|z|), the sign of z put back: no inf / inf
-        e = exact.exp(-2.0 * np.abs(z))
-        return np.copysign((1.0 - e) / (1.0 + e), z)
+        e = exact.exp(np.multiply(_MINUS_TWO, np.abs(z)))
+        top = np.subtract(ONE, e)
+        np.add(ONE, e, e)
+        np.divide(top, e, e)
+        return np.copysign(e, z, e)
     if name == "relu":
-        return np.maximum(z, 0.0)
+        return np.maximum(z, _ZERO)
     return z
 
 
 def _back_through(name: str, upstream: np.ndarray, z: np.ndarray, h: np.ndarray) -> np.ndarray:
     """dLoss/dz = dLoss/dh * act'(z), from the activation h = act(z); it may write into `upstream`."""
     if name == "sigmoid":  # act' = h * (1 - h)
-        slope = np.subtract(1.0, h)
-        slope *= h
+        slope = np.subtract(ONE, h)
+        np.multiply(slope, h, slope)
     elif name == "tanh":
-        slope = h * h
-        np.subtract(1.0, slope, out=slope)
+        slope = np.multiply(h, h)
+        np.subtract(ONE, slope, slope)
     elif name == "relu":
-        slope = (z > 0.0).astype(float)
+        slope = np.greater(z, _ZERO).astype(float)
     else:
         return upstream  # act' = 1
-    upstream *= slope
-    return upstream
+    return np.multiply(upstream, slope, upstream)
 
 
 class Forward(NamedTuple):

@@ -36,6 +36,8 @@ def _sum_first_axis(a: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     so the rest is laid out C-contiguous behind it, at least two wide (a 1-wide rest would make axis 0 the fastest).
     A single column is summed by a running sum, which adds in order too; the reduction starts from 0 (so a sum of
     -0s is +0) and the running sum from a[0], so 0 is added to its end."""
+    if a.ndim == 2 and a.shape[1] >= 2 and a.flags.c_contiguous:  # the usual case, without the checks below
+        return np.add.reduce(a, 0, out=out)
     if a[0].size >= 2:
         return np.add.reduce(np.ascontiguousarray(a), axis=0, out=out)
     total = (np.add.accumulate(a.reshape(a.shape[0]))[-1:] + 0.0).reshape(a.shape[1:])
@@ -54,10 +56,13 @@ def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.nd
     """a @ b with the products of each output summed in order of k, into `out` if given."""
     # products[k, i, j] = a[i, k] * b[k, j], k outermost in memory. einsum without a summed index makes each
     # element one rounded product (it adds it to a zero: a zero product comes out +0 where a * b gives -0).
-    return _sum_first_axis(_einsum("ik,kj->kij", a, b, order="C"), out)
+    products = _einsum("ik,kj->kij", a, b, order="C")
+    if a.shape[0] * b.shape[1] >= 2:  # C-contiguous, at least two wide behind k: reduced in order (above)
+        return np.add.reduce(products, 0, out=out)
+    return _sum_first_axis(products, out)
 
 
-def _constant(value: float) -> np.ndarray:
+def constant(value: float) -> np.ndarray:
     """A read-only 0-d array: a ufunc takes one faster than a Python float (no scalar conversion on each call), same bits."""
     array = np.array(value, dtype=float)
     array.setflags(write=False)
@@ -76,10 +81,10 @@ _P5 = 4.13813679705723846039e-08
 # (what ldexp gives), and nothing needs clipping.
 _EXP_FAST = 707.0
 _EXPONENT_SHIFT = 2.0**52 + 1023.0  # k + this: a double whose low mantissa bits are k + 1023, 2**k's exponent field
-ONE, TWO = _constant(1.0), _constant(2.0)
-_C_LN2_HI, _C_LN2_LO, _C_INV_LN2, _C_P5 = map(_constant, (_LN2_HI, _LN2_LO, _INV_LN2, _P5))
-_C_P = tuple(map(_constant, reversed(_P)))  # the order Horner's rule takes them: _P[3] first, _P[0] last
-_C_EXPONENT_SHIFT = _constant(_EXPONENT_SHIFT)
+ONE, TWO = constant(1.0), constant(2.0)
+_C_LN2_HI, _C_LN2_LO, _C_INV_LN2, _C_P5 = map(constant, (_LN2_HI, _LN2_LO, _INV_LN2, _P5))
+_C_P = tuple(map(constant, reversed(_P)))  # the order Horner's rule takes them: _P[3] first, _P[0] last
+_C_EXPONENT_SHIFT = constant(_EXPONENT_SHIFT)
 _FIFTY_TWO = np.array(52, dtype=np.uint64)
 
 
@@ -146,8 +151,8 @@ _LG = (
     1.479819860511658591e-01,
 )
 _SQRT_HALF = 0.7071067811865476
-_C_LG = tuple(map(_constant, reversed(_LG)))  # Horner's order: _LG[-1] first
-_C_SQRT_HALF, _HALF = _constant(_SQRT_HALF), _constant(0.5)
+_C_LG = tuple(map(constant, reversed(_LG)))  # Horner's order: _LG[-1] first
+_C_SQRT_HALF, _HALF = constant(_SQRT_HALF), constant(0.5)
 
 
 def log(x: np.ndarray) -> np.ndarray:
