@@ -53,3 +53,18 @@ def test_rmsprop_reuses_its_denominator_only_for_the_same_v_and_eps() -> None:
             state = {"x": x, "grad": g, "mean_square": v}
             assert _bits(RMS_STEP.compute(state, hp, 1)) == _bits(0.01 / (np.sqrt(v) + eps))
             assert _bits(RMS_MOVE.compute(state, hp, 1)) == _bits(x - 0.01 * g / (np.sqrt(v) + eps))
+
+
+def test_a_product_with_a_strided_b_has_the_bits_of_einsum_on_the_strided_b() -> None:
+    """matmul copies a strided b (W.T) to run einsum's vector loop; the products are the same bits as einsum's loop on
+    the strided b itself, NaN times NaN included (a with a NaN keeps b strided: the two loops pick different NaNs)."""
+    rng = np.random.default_rng(4)
+    specials = np.array([np.nan, -np.nan, np.inf, -np.inf, 0.0, -0.0, 5e-324, -5e-324, 1e308])
+    for share in (0.0, 0.1, 0.6):
+        a = np.where(rng.random((32, 32)) < share, specials[rng.integers(0, 9, (32, 32))], rng.standard_normal((32, 32)))
+        w = np.where(rng.random((10, 32)) < share, specials[rng.integers(0, 9, (10, 32))], rng.standard_normal((10, 32)))
+        for b in (w.T, w[:, ::-1].T, np.asfortranarray(w.T)):
+            a_rows = a[:, : b.shape[0]]
+            with np.errstate(all="ignore"):
+                strided = np.add.reduce(np.einsum("ik,kj->kij", a_rows, b, order="C"), axis=0)
+                assert _bits(exact.matmul(a_rows, b)) == _bits(strided)

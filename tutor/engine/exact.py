@@ -56,6 +56,12 @@ def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.nd
     """a @ b with the products of each output summed in order of k, into `out` if given."""
     # products[k, i, j] = a[i, k] * b[k, j], k outermost in memory. einsum without a summed index makes each
     # element one rounded product (it adds it to a zero: a zero product comes out +0 where a * b gives -0).
+    # einsum's inner loop runs along b's rows: contiguous, it takes a vector loop ~1.4 times faster than on a strided b
+    # (W.T in the backward pass: 31 -> 22 us for 32x32), so a strided b is copied first. The products are the same,
+    # except that the vector loop makes a NaN times a NaN b's NaN where the other makes it a's (their sign bits
+    # may differ): the copy is taken only when a has no NaN.
+    if not b.flags.c_contiguous and a.size and not np.isnan(np.minimum.reduce(a, axis=None)):
+        b = np.ascontiguousarray(b)
     products = _einsum("ik,kj->kij", a, b, order="C")
     if a.shape[0] * b.shape[1] >= 2:  # C-contiguous, at least two wide behind k: reduced in order (above)
         return np.add.reduce(products, 0, out=out)
