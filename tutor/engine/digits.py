@@ -234,7 +234,7 @@ class Digits:
 
     def _losses(self, logits: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Each row's cross-entropy, and the shifted exponentials and their sums (for the gradient)."""
-        top = np.max(logits, axis=1, keepdims=True)  # exp of logits - top is at most 1: no overflow
+        top = np.maximum.reduce(logits, axis=1, keepdims=True)  # np.max; exp of logits - top is at most 1: no overflow
         shifted = logits - top
         e = exact.exp(shifted)
         total = exact.ordered_sum(e, axis=1)

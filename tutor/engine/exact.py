@@ -49,6 +49,8 @@ def _sum_first_axis(a: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
 
 def ordered_sum(a: np.ndarray, axis: int, out: np.ndarray | None = None) -> np.ndarray:
     """Sum along `axis` in index order (a[0] + a[1] first, then + a[2], ...), into `out` if given."""
+    if axis and a.ndim == 2:  # a.T is moveaxis(a, 1, 0), without its checks
+        return _sum_first_axis(a.T, out)
     return _sum_first_axis(np.moveaxis(a, axis, 0) if axis else a, out)
 
 
@@ -102,8 +104,9 @@ def exp(x: np.ndarray) -> np.ndarray:
     When every x is well inside that range (the usual case) nothing is clipped and 2**k is built from its bits:
     the same numbers, with fewer operations. Each step writes into a buffer of the ones before."""
     x = np.asarray(x, dtype=float)
-    if x.size and -_EXP_FAST <= x.min() and x.max() <= _EXP_FAST:  # NaN fails both
-        k = np.multiply(x, _C_INV_LN2)
+    k = np.abs(x)
+    if x.size and np.maximum.reduce(k, axis=None) <= _EXP_FAST:  # one reduction; NaN fails it
+        np.multiply(x, _C_INV_LN2, k)
         np.rint(k, k)
         hi = np.multiply(k, _C_LN2_HI)
         np.subtract(x, hi, hi)  # hi = x - k * ln2_hi
@@ -165,9 +168,10 @@ def log(x: np.ndarray) -> np.ndarray:
     """Natural log of positive finite x: x = m 2**e with m in [sqrt(1/2), sqrt(2)), log(m) from fdlibm's polynomial in
     s = (m - 1) / (m + 1). 0 gives -inf, negative numbers and NaN give NaN, inf gives inf."""
     x = np.asarray(x, dtype=float)
-    usable = (x > 0) & np.isfinite(x)
-    every = bool(usable.all())  # the usual case (a loss's sums of exponentials): nothing to put back at the end
-    m, e = np.frexp(x if every else np.where(usable, x, 1.0))
+    # the usual case (a loss's sums of exponentials): every x positive and finite, nothing to put back at the end
+    every = bool(x.size and np.minimum.reduce(x, axis=None) > 0 and np.maximum.reduce(x, axis=None) < np.inf)
+    usable = None if every else (x > 0) & np.isfinite(x)
+    m, e = np.frexp(x if usable is None else np.where(usable, x, 1.0))
     low = np.less(m, _C_SQRT_HALF)
     np.multiply(m, TWO, out=m, where=low)
     k = np.subtract(e, low, dtype=float)  # exact: e and low are small whole numbers
@@ -192,7 +196,7 @@ def log(x: np.ndarray) -> np.ndarray:
     np.subtract(r, f, r)
     result = np.multiply(k, _C_LN2_HI, k)
     np.subtract(result, r, result)
-    if every:
+    if usable is None:
         return result
     result = np.where(x == 0, -np.inf, np.where(x == np.inf, np.inf, result))
     return np.where(usable | (x == 0) | (x == np.inf), result, np.nan)
