@@ -68,3 +68,20 @@ def test_a_product_with_a_strided_b_has_the_bits_of_einsum_on_the_strided_b() ->
             with np.errstate(all="ignore"):
                 strided = np.add.reduce(np.einsum("ik,kj->kij", a_rows, b, order="C"), axis=0)
                 assert _bits(exact.matmul(a_rows, b)) == _bits(strided)
+
+
+def test_the_ordered_sum_hides_the_sign_of_zero_products() -> None:
+    """einsum makes a zero product +0 (it adds it to a zero) where np.multiply keeps -0 (0 * -2): the sum starts from
+    +0, and a running sum that starts from +0 is never -0 (x + -x is +0), so x + +0 and x + -0 are x and the two
+    product arrays sum to the same bits. (np.multiply is slower here, so matmul keeps einsum; and a NaN times a NaN
+    may come out as either NaN, so NaN is in one factor only.)"""
+    rng = np.random.default_rng(8)
+    specials = np.array([0.0, -0.0, 0.0, -0.0, np.inf, -np.inf, 5e-324, -5e-324, 1e308, -1e308])
+    for k, share in [(1, 0.5), (2, 0.9), (32, 0.5), (32, 1.0), (64, 0.8)]:
+        a = np.where(rng.random((16, k)) < share, specials[rng.integers(0, 10, (16, k))], rng.standard_normal((16, k)))
+        b = np.where(rng.random((k, 8)) < share, specials[rng.integers(0, 10, (k, 8))], rng.standard_normal((k, 8)))
+        a[rng.random(a.shape) < 0.05] = np.nan
+        with np.errstate(all="ignore"):
+            products = np.multiply(a.T[:, :, None], b[:, None, :])
+            assert np.signbit(products[products == 0]).any()  # -0 products are there
+            assert _bits(np.add.reduce(products, axis=0)) == _bits(exact.matmul(a, b))

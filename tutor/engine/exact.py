@@ -4,8 +4,10 @@ numpy's `@` calls BLAS, whose summation order depends on the CPU's kernel and th
 threads, and numpy's exp, log and tanh have SIMD versions chosen by the CPU. Either can change
 the last bits of a result from one machine to the next, and a training run amplifies them. So
 the digits network computes with these instead, built only from IEEE operations whose result
-is fixed by the standard (+, -, *, /, sqrt, rint, ldexp, frexp, comparisons), each as its own
-ufunc so no compiler can fuse a multiply and an add:
+is fixed by the standard (+, -, *, /, sqrt, rint, ldexp, frexp, comparisons; and integer shifts to
+build a power of two from its exponent bits), each as its own ufunc so no compiler can fuse a
+multiply and an add. Where a shortcut is taken for speed (exp without clipping, a strided b copied
+before a product), tests/test_exact.py checks that it gives the bits of the long way round.
 
 - `ordered_sum` adds in index order, `acc = a[0]; acc += a[1]; ...` (numpy reduces an axis
   that is not the fastest in memory naively, in this order; only the fastest axis gets pairwise
