@@ -186,3 +186,34 @@ def test_the_layer_bars_numbers_keep_two_significant_digits() -> None:
     assert len(numbers) == 3 * len(run.problem.layers), numbers
     for text in numbers:
         assert len(text.lstrip("-").split("e")[0].replace(".", "").lstrip("0")) >= 2, (text, numbers)
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24), (100, 30), (200, 60)])
+@pytest.mark.parametrize("spec", [{"kind": "digits"}, SMALL_NET, {"kind": "digits", "depth": 12, "width": 64}])
+async def test_the_lines_the_panel_was_measured_by_are_what_a_draw_at_that_height_gives(
+    size: tuple[int, int], spec: dict
+) -> None:
+    """The layout measures the panel's height from its lines for the rows it may take; drawing the same frame at
+    that height reuses those lines (not drawn again), so they must be what drawing it at that height gives."""
+    from tutor.engine.digits import as_network
+    from tutor.views.network import network_lines
+
+    app = net_app(spec=spec)
+    checked = 0
+    async with app.run_test(size=size) as pilot:
+        for keys in ((), ("space",), ("down", "right"), ("space", "space", "space"), ("v",)):
+            await pilot.press(*keys)
+            await pilot.pause()
+            panel = visualizer(app).query_one(NetworkPanel)
+            assert panel._measured is not None
+            frame, width, measured = panel._measured
+            if frame is not panel.frame:  # measured for a frame no longer shown: never reused
+                continue
+            layer = as_network(frame.run.problem).layer_of(frame.cursor)
+            fresh = network_lines(
+                frame.run, layer, frame.quantity, frame.cursor, width, len(measured), frame.running, frame.record
+            )
+            assert [(line.plain, line.spans) for line in measured] == [(line.plain, line.spans) for line in fresh]
+            assert panel.text_lines(frame, width, len(measured)) is measured
+            checked += 1
+    assert checked >= 1  # at least the first frame is drawn from the lines it was measured by
