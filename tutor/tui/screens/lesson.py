@@ -7,9 +7,11 @@ so holding `space` does not write the file dozens of times a second).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import re
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from markdown_it import MarkdownIt
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -52,7 +54,59 @@ class LessonFence(MarkdownFence):
 
 
 class LessonMarkdown(Markdown):
+    """A lesson's Markdown. Given `rest`, the text it shows first is only the part that fills the screen:
+    `rest` is parsed and mounted below it (mount_rest) right after the first frame (styling and laying out every block of a
+    long lesson before that frame took about as long as the rest of opening it)."""
+
     BLOCKS = {**Markdown.BLOCKS, "fence": LessonFence, "code_block": LessonFence}
+
+    def __init__(self, markdown: str, *, rest: str = "", **options: Any) -> None:
+        super().__init__(markdown, **options)
+        self._rest = rest
+
+    async def mount_rest(self) -> None:
+        """Parse and mount the text's rest below what is shown (the screen calls it after the first frame)."""
+        rest, self._rest = self._rest, ""
+        if not rest:
+            return
+        parser = MarkdownIt("gfm-like") if self._parser_factory is None else self._parser_factory()
+        async with self.lock:  # after the first part's blocks are mounted
+            head = self.source
+        try:
+            async with self.lock:
+                blocks = list(self._parse_markdown(parser.parse(rest)))
+                offset = len(head.splitlines())
+                for block in blocks:  # each block's lines in the whole text (a block's `source`)
+                    start, end = block.source_range
+                    block.source_range = (start + offset, end + offset)
+                self._markdown = head + rest
+                await self.mount_all(blocks)
+        except AttributeError:  # another Textual's internals: the whole text again, by the public way
+            await self.update(head + rest)
+
+
+def first_screen(text: str, rows: int, width: int) -> int:
+    """Where `text` may be cut so that its first part fills `rows` rows `width` wide: the offset of the first
+    block boundary past them (a line that starts a heading or a plain paragraph after a blank line, outside code
+    fences), or len(text) when there is none or the text has link definitions (a link may point at one below)."""
+    if _LINK_DEFINITION.search(text):
+        return len(text)
+    filled, offset, fence, blank = 0, 0, "", False
+    for line in text.splitlines(keepends=True):
+        stripped = line.strip()
+        if fence:
+            fence = "" if stripped.startswith(fence) else fence
+        elif stripped.startswith(("```", "~~~")):
+            fence = stripped[:3]
+        elif blank and filled >= rows and (line[:1].isalpha() or line.startswith("#")):
+            return offset
+        filled += 1 + len(stripped) // max(width, 1)
+        blank = not stripped and not fence
+        offset += len(line)
+    return len(text)
+
+
+_LINK_DEFINITION = re.compile(r"^ {0,3}\[[^\]]+\]:", re.MULTILINE)
 
 
 # What a number answer can hold (tutor.course.checks.read_number): digits, signs, exponents, arithmetic.
@@ -192,14 +246,22 @@ class LessonScreen(Screen[None]):
         yield Header()
         with Horizontal(id="lesson-body"):
             with VerticalScroll(id="lesson-text"):
-                yield LessonMarkdown(self.filled.text, id="lesson-markdown", open_links=False)
+                text = self.filled.text
+                cut = first_screen(text, self.app.size.height, self._text_width())
+                yield LessonMarkdown(text[:cut], rest=text[cut:], id="lesson-markdown", open_links=False)
                 if self.filled.checks:
                     with Vertical(id="checks"):
                         yield Static("Checks", id="checks-title")  # the cards come after the first paint
             yield Visualizer(self.runs, self.lesson.setup.view, frozenset(), id="visualizer")
         yield KeyFooter(compact=True)
 
+    def _text_width(self) -> int:
+        """About how wide the text's lines are: beside the visualizer 2/5 of the screen (tutor.tcss), else all of it."""
+        width = self.app.size.width
+        return (min(72, width * 2 // 5) if width >= WIDE else width) - 4
+
     def on_mount(self) -> None:
+        self.call_after_refresh(self.query_one(LessonMarkdown).mount_rest)
         self.call_after_refresh(self._mount_checks)
         self.sub_title = self.lesson.title
         visualizer = self.query_one(Visualizer)
