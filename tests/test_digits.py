@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from tutor.cli import main
-from tutor.engine import Hyperparameters, ProblemError, Run, exact, make_problem
+from tutor.engine import Hyperparameters, ProblemError, Run, digits, exact, make_problem
 from tutor.engine.digits import TRAIN_ROWS, Digits, load_digits, split
 
 DATA = Path(__file__).resolve().parents[1] / "tutor" / "engine" / "data" / "digits.csv.gz"
@@ -411,3 +411,19 @@ def test_a_share_code_with_a_bad_network_is_refused_with_the_engines_reason(monk
         share.ShareCodeError, match=r"width must be a whole number from 1 to 256 \(units per hidden layer\), not 400"
     ):
         share.decode(code)
+
+
+@pytest.mark.parametrize("spec", [{"kind": "digits"}, {"kind": "digits", "depth": 2, "width": 7, "activation": "tanh"}])
+def test_judging_in_chunks_of_any_size_gives_the_same_bits(spec: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows are independent, so the chunk a forward pass takes (sized by EVAL_ELEMENTS) changes no bit."""
+    problem = make_problem(spec)
+    x = problem.start()
+    whole = {part: digits._evaluate(problem, x, part) for part in ("train", "test")}
+    if spec == {"kind": "digits"}:
+        assert digits.eval_chunk(problem) == 512  # the default network: the test set in one pass
+    largest = max(layer.inputs * layer.outputs for layer in problem.layers)
+    for rows in (1, 7, 100):
+        monkeypatch.setattr(digits, "EVAL_ELEMENTS", rows * largest)
+        assert digits.eval_chunk(problem) == rows
+        for part in ("train", "test"):
+            assert digits._evaluate(problem, x, part) == whole[part]

@@ -38,7 +38,9 @@ SPLIT_SEED = 20121  # the split's own seed (not --seed): every network is judged
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear")  # linear: a deep linear network, for contrast
 MAX_DEPTH = 20
 MAX_WIDTH = 256
-EVAL_CHUNK = 128  # rows per forward pass when judging many images (rows are independent: chunks change no bits)
+# Judging many images, each forward pass takes as many rows as keep its largest products array (inputs x rows x
+# outputs, tutor.engine.exact.matmul) within this many elements: 8 MB. Rows are independent: chunks change no bits.
+EVAL_ELEMENTS = 1 << 20
 
 # Stream numbers of exact.stream_key: the split, layer k's initial weights, epoch e's order.
 _SPLIT_STREAM = 0
@@ -389,14 +391,21 @@ _JUDGED: dict[tuple[Digits, bytes, str], tuple[float, float]] = {}  # by the par
 MAX_JUDGED = 20_000
 
 
+def eval_chunk(problem: Digits) -> int:
+    """Rows per forward pass when judging many images (the default network: 512, the whole test set in one)."""
+    largest = max(layer.inputs * layer.outputs for layer in problem.layers)
+    return max(1, EVAL_ELEMENTS // largest)
+
+
 def _evaluate(problem: Digits, x: np.ndarray, part: str) -> tuple[float, float]:
     pixels, labels = load_digits()
     train, test = split()
     rows = test if part == "test" else train
     losses, right = [], []
     with np.errstate(all="ignore"):
-        for start in range(0, len(rows), EVAL_CHUNK):
-            chunk = rows[start : start + EVAL_CHUNK]
+        size = eval_chunk(problem)
+        for start in range(0, len(rows), size):
+            chunk = rows[start : start + size]
             logits = problem.forward(x, pixels[chunk]).logits
             losses.append(problem._losses(logits, labels[chunk])[0])
             right.append(np.argmax(logits, axis=1) == labels[chunk])
