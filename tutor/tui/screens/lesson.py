@@ -61,7 +61,7 @@ class LessonMarkdown(Markdown):
     BLOCKS = {**Markdown.BLOCKS, "fence": LessonFence, "code_block": LessonFence}
 
     def __init__(self, markdown: str, *, rest: str = "", **options: Any) -> None:
-        super().__init__(markdown, **options)
+        super().__init__(markdown, parser_factory=lesson_parser, **options)
         self._rest = rest
 
     async def mount_rest(self) -> None:
@@ -69,7 +69,7 @@ class LessonMarkdown(Markdown):
         rest, self._rest = self._rest, ""
         if not rest:
             return
-        parser = MarkdownIt("gfm-like") if self._parser_factory is None else self._parser_factory()
+        parser = lesson_parser()
         async with self.lock:  # after the first part's blocks are mounted
             head = self.source
         try:
@@ -83,6 +83,13 @@ class LessonMarkdown(Markdown):
                 await self.mount_all(blocks)
         except AttributeError:  # another Textual's internals: the whole text again, by the public way
             await self.update(head + rest)
+
+
+def lesson_parser() -> MarkdownIt:
+    """Textual's Markdown parser ("gfm-like": CommonMark, tables, strikethrough) without linkify: bare addresses
+    stay text. Linkify's first parse compiled its patterns, ~15 ms before a lesson's first frame; lessons
+    write their links as [text](url) or <url>, which are links either way."""
+    return MarkdownIt("gfm-like").disable("linkify")
 
 
 def first_screen(text: str, rows: int, width: int) -> int:
