@@ -85,6 +85,8 @@ def test_every_shipped_lesson_is_cut_at_120x40_and_the_first_part_fills_the_pane
         ("a\n\n    code\n\nb\n", 2, len("a\n\n    code\n\n")),  # an indented block is not a start
         ("a [x][1]\n\nb\n\n[1]: https://example.org\n", 1, len("a [x][1]\n\nb\n\n[1]: https://example.org\n")),
         ("one paragraph\nof two lines\n", 1, len("one paragraph\nof two lines\n")),
+        ("a\n\n<!--\n\nhidden\n-->\n\nb\n", 1, len("a\n\n<!--\n\nhidden\n-->\n\nb\n")),  # nor in an HTML block
+        ("a\n\n<PRE>\n\nkept\n</PRE>\n", 1, len("a\n\n<PRE>\n\nkept\n</PRE>\n")),
         ("", 10, 0),
     ],
 )

@@ -95,8 +95,9 @@ def lesson_parser() -> MarkdownIt:
 def first_screen(text: str, rows: int, width: int) -> int:
     """Where `text` may be cut so that its first part fills `rows` rows `width` wide: the offset of the first
     block boundary past them (a line that starts a heading or a plain paragraph after a blank line, outside code
-    fences), or len(text) when there is none or the text has link definitions (a link may point at one below)."""
-    if _LINK_DEFINITION.search(text):
+    fences), or len(text) when there is none, or the text has link definitions (a link may point at one below) or
+    HTML blocks that may hold blank lines (a comment, <pre>, <script>, <style>, <textarea>)."""
+    if _LINK_DEFINITION.search(text) or _HTML_WITH_BLANK_LINES.search(text):
         return len(text)
     filled, offset, fence, blank = 0, 0, "", False
     for line in text.splitlines(keepends=True):
@@ -114,6 +115,7 @@ def first_screen(text: str, rows: int, width: int) -> int:
 
 
 _LINK_DEFINITION = re.compile(r"^ {0,3}\[[^\]]+\]:", re.MULTILINE)
+_HTML_WITH_BLANK_LINES = re.compile(r"<!--|<(pre|script|style|textarea)\b", re.IGNORECASE)
 
 
 # What a number answer can hold (tutor.course.checks.read_number): digits, signs, exponents, arithmetic.
