@@ -224,7 +224,8 @@ def set_speed(tmux: Tmux, name: str, wanted: int) -> int:
             return speed
         key = "+" if speed < wanted else "-"
         sent = tmux.keys(name, key)
-        tmux.wait_for(name, lambda text, s=speed: f"{s} updates/s" not in text, sent, timeout=5, settle=0.05)
+        # The new speed's first frame: running, the screen changes with every update, so it never stands still.
+        tmux.first(name, lambda text, s=speed: re.search(rf"\b{s} updates/s", text) is None, sent, timeout=5)
         if (key == "+") != (int(re.search(r"(\d+) updates/s", tmux.capture(name).text).group(1)) < wanted):
             break
     return int(re.search(r"(\d+) updates/s", tmux.capture(name).text).group(1))
