@@ -38,7 +38,7 @@ def _sum_first_axis(a: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     so the rest is laid out C-contiguous behind it, at least two wide (a 1-wide rest would make axis 0 the fastest).
     A single column is summed by a running sum, which adds in order too; the reduction starts from 0 (so a sum of
     -0s is +0) and the running sum from a[0], so 0 is added to its end."""
-    if a.ndim == 2 and a.shape[1] >= 2 and a.flags.c_contiguous:  # the usual case, without the checks below
+    if a.ndim >= 2 and a.shape[0] and a.size >= 2 * a.shape[0] and a.flags.c_contiguous:  # the usual case: no copy
         return np.add.reduce(a, 0, out=out)
     if a[0].size >= 2:
         return np.add.reduce(np.ascontiguousarray(a), axis=0, out=out)
@@ -66,10 +66,7 @@ def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.nd
     # may differ): the copy is taken only when a has no NaN.
     if not b.flags.c_contiguous and a.size and not np.isnan(np.minimum.reduce(a, axis=None)):
         b = np.ascontiguousarray(b)
-    products = _einsum("ik,kj->kij", a, b, order="C")
-    if a.shape[0] * b.shape[1] >= 2:  # C-contiguous, at least two wide behind k: reduced in order (above)
-        return np.add.reduce(products, 0, out=out)
-    return _sum_first_axis(products, out)
+    return _sum_first_axis(_einsum("ik,kj->kij", a, b, order="C"), out)
 
 
 def constant(value: float) -> np.ndarray:

@@ -69,19 +69,21 @@ class LessonMarkdown(Markdown):
         rest, self._rest = self._rest, ""
         if not rest:
             return
-        parser = lesson_parser()
-        async with self.lock:  # after the first part's blocks are mounted
+        whole_again = False
+        async with self.lock:  # taken once the first part's blocks are mounted
             head = self.source
-        try:
-            async with self.lock:
-                blocks = list(self._parse_markdown(parser.parse(rest)))
+            try:
+                blocks = list(self._parse_markdown(lesson_parser().parse(rest)))
+            except AttributeError:  # another Textual's internals: the whole text again, by the public way (below)
+                whole_again = True
+            else:
                 offset = len(head.splitlines())
                 for block in blocks:  # each block's lines in the whole text (a block's `source`)
                     start, end = block.source_range
                     block.source_range = (start + offset, end + offset)
                 self._markdown = head + rest
                 await self.mount_all(blocks)
-        except AttributeError:  # another Textual's internals: the whole text again, by the public way
+        if whole_again:
             await self.update(head + rest)
 
 
